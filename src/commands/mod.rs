@@ -1,0 +1,26 @@
+//! One module per command.
+
+mod check;
+mod generate;
+mod screen;
+
+use crate::cli::{Cli, Command};
+
+/// Exit codes (documented in `--help` and the README).
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_INVALID_RULES: u8 = 3;
+
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Screen(a) => screen::run(&a),
+        Command::Check(a) => check::run(&a),
+        Command::Generate(a) => generate::run(&a),
+    }
+}
+
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    match e.downcast_ref::<crate::rules::LoadError>() {
+        Some(crate::rules::LoadError::Invalid(_)) => EXIT_INVALID_RULES,
+        _ => EXIT_FAILED,
+    }
+}

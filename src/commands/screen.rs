@@ -1,0 +1,180 @@
+//! `fanpin screen --rules FILE --data DIR --out DIR`: the whole screening.
+
+use crate::cli::ScreenArgs;
+use crate::report::csv::CsvRenderer;
+use crate::report::manifest::*;
+use crate::report::summary::{self, TextTable};
+use crate::report::xlsx::XlsxRenderer;
+use crate::report::{terminal, write_atomically, Renderer, Table, TableData};
+use crate::sources::{self, sha256_file};
+use crate::{evaluate, households, rules};
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use polars::prelude::*;
+use std::time::{Duration, Instant};
+
+fn spinner(quiet: bool) -> ProgressBar {
+    // Drawn on stderr, and only when stderr is a terminal (indicatif hides it otherwise).
+    let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
+    let pb = ProgressBar::with_draw_target(None, target);
+    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+pub fn run(args: &ScreenArgs) -> Result<()> {
+    let started = Instant::now();
+    let loaded = rules::load(&args.rules)?;
+    let plan = &loaded.plan;
+    if !args.data.is_dir() {
+        bail!("the data directory {} does not exist", args.data.display());
+    }
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create the output directory {}", args.out.display()))?;
+
+    let pb = spinner(args.quiet);
+    pb.set_message("读取户表与人表 (roster)");
+    let roster = households::build(plan, &args.data)?;
+    let outcome = evaluate::run(plan, &roster, &args.data, |stage| pb.set_message(format!("筛查 {stage}")))?;
+
+    pb.set_message("写出结果");
+    let mut rejects = vec![roster.rejects.clone().lazy()];
+    rejects.extend(outcome.sources.iter().map(|s| s.data.rejects.clone().lazy()));
+    let rejects = concat(rejects, UnionArgs::default())?.collect()?;
+    let by_town = summary::by_township(plan, &outcome)?;
+    let by_risk = summary::by_risk(plan, &outcome)?;
+    let tables = [
+        Table { stem: "flagged", sheet: "监测对象", data: TableData::Frame(&outcome.listed) },
+        Table { stem: "summary_by_township", sheet: "乡镇汇总", data: TableData::Text(&by_town) },
+        Table { stem: "summary_by_risk", sheet: "风险类型汇总", data: TableData::Text(&by_risk) },
+        Table { stem: "unmatched", sheet: "未匹配部门记录", data: TableData::Frame(&outcome.unmatched) },
+        Table { stem: "rejects", sheet: "拒收记录", data: TableData::Frame(&rejects) },
+    ];
+    let mut written = CsvRenderer.render(&tables, &args.out)?;
+    written.extend(XlsxRenderer.render(&tables, &args.out)?);
+    pb.finish_and_clear();
+
+    let manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &written, started)?;
+    let json = serde_json::to_string_pretty(&manifest)?;
+    write_atomically(&args.out.join("manifest.json"), |w| {
+        use std::io::Write;
+        Ok(w.write_all(json.as_bytes())?)
+    })?;
+    if !args.quiet {
+        print_summary(args, plan, &outcome, rejects.height(), &by_town, &by_risk, started);
+    }
+    Ok(())
+}
+
+fn manifest(
+    args: &ScreenArgs,
+    loaded: &rules::Loaded,
+    roster: &households::Roster,
+    outcome: &evaluate::Outcome,
+    rejects: usize,
+    written: &[std::path::PathBuf],
+    started: Instant,
+) -> Result<Manifest> {
+    let plan = &loaded.plan;
+    let rejected_rows = |d: &sources::TableData, frame: &DataFrame| -> Result<usize> {
+        let rows = frame.clone().lazy().filter(col("来源").eq(lit(d.name.as_str()))).select([col("行号").n_unique()]).collect()?;
+        Ok(rows.column("行号")?.get(0)?.extract::<u64>().unwrap_or(0) as usize)
+    };
+    let mut inputs = Vec::new();
+    for d in [&roster.households_data, &roster.members_data] {
+        inputs.push(InputInfo {
+            source: d.name.clone(),
+            label: if d.name == "households" { "户表".into() } else { "人表".into() },
+            file: d.file.clone(),
+            present: d.present(),
+            sha256: d.sha256.clone(),
+            rows_read: d.rows_read,
+            rows_rejected: rejected_rows(d, &roster.rejects)?,
+            rows_in_window: None,
+            rows_used: None,
+            rows_unmatched: None,
+        });
+    }
+    for s in &outcome.sources {
+        inputs.push(InputInfo {
+            source: s.data.name.clone(),
+            label: plan.source(&s.data.name).map(|x| x.table.label.clone()).unwrap_or_default(),
+            file: s.data.file.clone(),
+            present: s.data.present(),
+            sha256: s.data.sha256.clone(),
+            rows_read: s.data.rows_read,
+            rows_rejected: rejected_rows(&s.data, &s.data.rejects)?,
+            rows_in_window: Some(s.in_window),
+            rows_used: Some(s.used),
+            rows_unmatched: Some(s.unmatched),
+        });
+    }
+    let mut outputs = Vec::new();
+    for p in written {
+        outputs.push(OutputInfo {
+            file: p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+            sha256: sha256_file(p)?,
+        });
+    }
+    Ok(Manifest {
+        tool: "fanpin".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        rules: RulesInfo {
+            file: args.rules.display().to_string(),
+            sha256: sha256_file(&args.rules)?,
+            name: plan.meta.name.clone(),
+            region: plan.meta.region.clone(),
+            version: plan.meta.version.clone(),
+            determination_date: plan.meta.as_of.to_string(),
+            window_start: plan.meta.window_start.to_string(),
+            window_end: plan.meta.window_end.to_string(),
+        },
+        data_dir: args.data.display().to_string(),
+        inputs,
+        parameters: plan
+            .parameters
+            .iter()
+            .map(|p| ParameterInfo { name: p.name.clone(), value: p.value.display(), effective_from: p.from.to_string(), reference: p.reference.clone() })
+            .collect(),
+        counts: Counts {
+            households_screened: outcome.screened,
+            households_listed: outcome.listed.height(),
+            households_excluded: outcome.excluded,
+            rejects,
+            unmatched: outcome.unmatched.height(),
+        },
+        coverage: outcome.coverage.iter().map(|(r, l, n)| CoverageInfo { rule: r.clone(), label: l.clone(), households_hit: *n }).collect(),
+        outputs,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+fn print_summary(
+    args: &ScreenArgs,
+    plan: &crate::rules::plan::Plan,
+    outcome: &evaluate::Outcome,
+    rejects: usize,
+    by_town: &TextTable,
+    by_risk: &TextTable,
+    started: Instant,
+) {
+    let m = &plan.meta;
+    let review = outcome
+        .listed
+        .column("建议")
+        .ok()
+        .and_then(|c| c.str().ok().map(|s| (0..s.len()).filter(|i| s.get(*i) == Some(plan.report.review.as_str())).count()))
+        .unwrap_or(0);
+    println!("{} · 判定日期 {} · 收入窗口 {} 至 {}", m.name, m.as_of, m.window_start, m.window_end);
+    println!(
+        "筛查 {} 户 → 列出 {} 户 (其中{} {} 户); 按规则排除 {} 户",
+        outcome.screened,
+        outcome.listed.height(),
+        plan.report.review,
+        review,
+        outcome.excluded
+    );
+    println!("拒收 {} 条 (rejects.csv) · 未匹配部门记录 {} 条 (unmatched.csv)", rejects, outcome.unmatched.height());
+    println!("{}", terminal::render(by_town));
+    println!("{}", terminal::render(by_risk));
+    println!("结果写入 {} ({:.1} 秒)", args.out.display(), started.elapsed().as_millis() as f64 / 1000.0);
+}

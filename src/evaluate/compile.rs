@@ -1,0 +1,214 @@
+//! Typed rules expressions → polars expressions over whole columns.
+//!
+//! Decimal arithmetic is exact by construction: the plan knows every operand's scale, so
+//! `+ -` work at the larger scale, `*` at the sum of the scales (polars would otherwise round
+//! half to even), and `round(a / b, p)` divides integers and rounds half away from zero.
+
+use crate::rules::plan::{BinOp, Piece, TExpr, Ty, Value};
+use crate::sources::values::DECIMAL_PRECISION;
+use polars::prelude::*;
+use rust_decimal::Decimal;
+
+pub fn dec_dtype(scale: u32) -> DataType {
+    DataType::Decimal(DECIMAL_PRECISION, scale as usize)
+}
+
+/// A decimal literal with the value's own scale.
+pub fn dec_lit(d: Decimal) -> Expr {
+    let scale = d.scale() as usize;
+    lit(Scalar::new(dec_dtype(d.scale()), AnyValue::Decimal(d.mantissa(), DECIMAL_PRECISION, scale)))
+}
+
+fn date_lit(d: chrono::NaiveDate) -> Expr {
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch");
+    let days = (d - epoch).num_days() as i32;
+    lit(Scalar::new(DataType::Date, AnyValue::Date(days)))
+}
+
+pub fn value_lit(v: &Value) -> Expr {
+    match v {
+        Value::Bool(b) => lit(*b),
+        Value::Int(i) => lit(*i),
+        Value::Dec(d) => dec_lit(*d),
+        Value::Text(s) => lit(s.as_str()),
+        Value::Date(d) => date_lit(*d),
+    }
+}
+
+/// The polars type an expression of this type evaluates to.
+pub fn dtype(ty: &Ty) -> DataType {
+    match ty {
+        Ty::Bool => DataType::Boolean,
+        Ty::Int => DataType::Int64,
+        Ty::Dec(s) => dec_dtype(*s),
+        Ty::Text | Ty::Enum(_) => DataType::String,
+        Ty::Date => DataType::Date,
+    }
+}
+
+/// Compiles and casts to `ty` (numeric widening only: scales never shrink here).
+fn as_type(e: &TExpr, ty: &Ty) -> Expr {
+    let c = compile(e);
+    if &e.ty() == ty {
+        c
+    } else {
+        c.cast(dtype(ty))
+    }
+}
+
+/// Name of the column holding aggregate `i` in the household frame.
+pub fn agg_column(i: usize) -> String {
+    format!("__agg{i}")
+}
+
+pub fn compile(e: &TExpr) -> Expr {
+    match e {
+        TExpr::Col { column, .. } => col(column.as_str()),
+        TExpr::Lit(v) => value_lit(v),
+        TExpr::Neg(inner) => {
+            let ty = inner.ty();
+            match ty {
+                Ty::Int => lit(0i64) - compile(inner),
+                _ => dec_lit(Decimal::ZERO).cast(dtype(&ty)) - compile(inner),
+            }
+        }
+        TExpr::Not(inner) => compile(inner).not(),
+        TExpr::Arith { op, lhs, rhs, ty } => {
+            // Both operands at the result's scale; for `*` the product of the two
+            // mantissas then has exactly the result scale, so nothing is rounded.
+            let (l, r) = (as_type(lhs, ty), as_type(rhs, ty));
+            match op {
+                BinOp::Add => l + r,
+                BinOp::Sub => l - r,
+                BinOp::Mul => l * r,
+                _ => unreachable!("the checker only builds + - * as arithmetic"),
+            }
+        }
+        TExpr::Cmp { op, lhs, rhs } => {
+            let (lt, rt) = (lhs.ty(), rhs.ty());
+            let (l, r) = if lt.is_numeric() && rt.is_numeric() && lt != rt {
+                let common = match (&lt, &rt) {
+                    (Ty::Int, Ty::Int) => Ty::Int,
+                    _ => Ty::Dec(lt.scale().max(rt.scale())),
+                };
+                (as_type(lhs, &common), as_type(rhs, &common))
+            } else {
+                (compile(lhs), compile(rhs))
+            };
+            match op {
+                BinOp::Eq => l.eq(r),
+                BinOp::Ne => l.neq(r),
+                BinOp::Lt => l.lt(r),
+                BinOp::Le => l.lt_eq(r),
+                BinOp::Gt => l.gt(r),
+                BinOp::Ge => l.gt_eq(r),
+                _ => unreachable!("the checker only builds comparisons here"),
+            }
+        }
+        TExpr::Logic { op, lhs, rhs } => {
+            let (l, r) = (compile(lhs), compile(rhs));
+            if *op == BinOp::And {
+                l.and(r)
+            } else {
+                l.or(r)
+            }
+        }
+        TExpr::In { value, list, negated } => {
+            let any = list
+                .iter()
+                .map(|v| compile(&TExpr::Cmp { op: BinOp::Eq, lhs: value.clone(), rhs: Box::new(TExpr::Lit(v.clone())) }))
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(false));
+            if *negated {
+                any.not()
+            } else {
+                any
+            }
+        }
+        TExpr::If { cond, then, otherwise, ty } => {
+            when(compile(cond).fill_null(lit(false))).then(as_type(then, ty)).otherwise(as_type(otherwise, ty))
+        }
+        TExpr::Round { num, den, places } => round_div(num, den.as_deref(), *places),
+        TExpr::Agg { index, .. } => col(agg_column(*index).as_str()),
+    }
+}
+
+/// The integer mantissa of a numeric expression at its own scale (Int64).
+fn mantissa(e: &TExpr) -> Expr {
+    match e.ty() {
+        Ty::Int => compile(e),
+        ty => {
+            let s = ty.scale();
+            // x * 10^s at scale s is an integer value; the cast to Int64 is then exact.
+            let shifted = TExpr::Arith {
+                op: BinOp::Mul,
+                lhs: Box::new(e.clone()),
+                rhs: Box::new(TExpr::Lit(Value::Dec(Decimal::from_i128_with_scale(10i128.pow(s), 0)))),
+                ty: Ty::Dec(s),
+            };
+            compile(&shifted).cast(DataType::Int64)
+        }
+    }
+}
+
+/// `round(num / den, places)`, half away from zero, exact:
+/// with N, D the mantissas at scales sn, sd, the result mantissa is
+/// R = sign · ⌊(2|N'| + |D'|) / (2|D'|)⌋ where N'/D' = N·10^(p+sd−sn) / D.
+fn round_div(num: &TExpr, den: Option<&TExpr>, places: u32) -> Expr {
+    let sn = num.ty().scale() as i64;
+    let sd = den.map_or(0, |d| d.ty().scale() as i64);
+    let k = places as i64 + sd - sn;
+    let mut n = mantissa(num);
+    let mut d = den.map_or(lit(1i64), mantissa);
+    if k >= 0 {
+        n = n * lit(10i64.pow(k as u32));
+    } else {
+        d = d * lit(10i64.pow((-k) as u32));
+    }
+    let two = lit(2i64);
+    let q = (two.clone() * n.clone().abs() + d.clone().abs()).floor_div(two * d.clone().abs());
+    let negative = n.lt(lit(0i64)).xor(d.clone().lt(lit(0i64)));
+    let r = when(d.eq(lit(0i64))).then(lit(NULL)).when(negative).then(lit(0i64) - q.clone()).otherwise(q);
+    // R (an integer) at scale `places` has mantissa R·10^p; times 10^-p (mantissa 1 at the same
+    // scale) polars computes R·10^p·1 / 10^p = R exactly: the value R·10^-p.
+    r.cast(dec_dtype(places)) * dec_lit(Decimal::from_i128_with_scale(1, places))
+}
+
+/// An expression rendered as text for evidence: decimals keep their scale, dates are
+/// YYYY-MM-DD, conditions 是/否, nulls empty.
+pub fn to_text(e: &TExpr) -> Expr {
+    let c = compile(e);
+    match e.ty() {
+        Ty::Bool => when(c).then(lit("是")).otherwise(lit("否")),
+        Ty::Text | Ty::Enum(_) => c.fill_null(lit("")),
+        _ => c.cast(DataType::String).fill_null(lit("")),
+    }
+}
+
+pub fn template(pieces: &[Piece]) -> Expr {
+    let parts: Vec<Expr> = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Text(t) => lit(t.as_str()),
+            Piece::Value(e) => to_text(e),
+        })
+        .collect();
+    if parts.is_empty() {
+        lit("")
+    } else {
+        concat_str(parts, "", false)
+    }
+}
+
+/// `when c1 then v1 when c2 then v2 … otherwise o`, from a list of pairs.
+pub fn case(pairs: Vec<(Expr, Expr)>, otherwise: Expr) -> Expr {
+    let mut iter = pairs.into_iter();
+    let Some((c0, v0)) = iter.next() else { return otherwise };
+    let first = when(c0).then(v0);
+    let Some((c1, v1)) = iter.next() else { return first.otherwise(otherwise) };
+    let mut chain = first.when(c1).then(v1);
+    for (c, v) in iter {
+        chain = chain.when(c).then(v);
+    }
+    chain.otherwise(otherwise)
+}

@@ -1,0 +1,325 @@
+//! Evaluate: per-household aggregates of each source, triggers, exclusions and the category,
+//! all as polars expressions over whole columns (one grouped pass per source).
+
+pub mod compile;
+
+use crate::households::{with_household_columns, Roster, CO_RESIDENT};
+use crate::rules::plan::{Action, AggKind, Plan, Rule, Ty, MEMBER_NAME};
+use crate::sources::{self, read::LINE, TableData};
+use anyhow::Result;
+use compile::{agg_column, case, compile, dec_dtype, template};
+use polars::prelude::*;
+use std::path::Path;
+
+/// Record frames carry the household key and the member's ID under these names.
+const HH: &str = "__hh";
+const MEMBER_ID: &str = "__member_id";
+/// Key of the members "source" in aggregates and rules.
+const MEMBERS: &str = "members";
+
+/// The unmatched table's columns.
+pub const UNMATCHED_COLUMNS: [&str; 5] = ["来源", "文件", "行号", "证件号码", "姓名"];
+
+pub struct SourceStats {
+    pub data: TableData,
+    pub in_window: usize,
+    /// Records of a co-resident member (the ones rules see).
+    pub used: usize,
+    pub unmatched: usize,
+}
+
+pub struct Outcome {
+    pub sources: Vec<SourceStats>,
+    /// Screened households (every valid household), with figures and rule hits.
+    pub screened: usize,
+    /// Listed households: the flagged.csv columns (all text) plus `__size`, `__category`
+    /// and one boolean `__risk.<type>` per risk type; sorted by 乡镇, 村, 户编号.
+    pub listed: DataFrame,
+    /// Households that met a category but were left out by an `exclude` exclusion.
+    pub excluded: usize,
+    pub unmatched: DataFrame,
+    /// For each trigger and exclusion: how many screened households it hit.
+    pub coverage: Vec<(String, String, usize)>,
+}
+
+fn hit_column(rule: &Rule) -> String {
+    format!("__hit.{}", rule.id)
+}
+fn evidence_column(rule: &Rule) -> String {
+    format!("__ev.{}", rule.id)
+}
+pub fn risk_column(risk: &str) -> String {
+    format!("__risk.{risk}")
+}
+
+/// Default of an aggregate for a household without records.
+fn agg_default(kind: AggKind, ty: &Ty) -> Option<Expr> {
+    match kind {
+        AggKind::Count => Some(lit(0i64)),
+        AggKind::Any => Some(lit(false)),
+        AggKind::All => Some(lit(true)),
+        AggKind::Sum => Some(match ty {
+            Ty::Int => lit(0i64),
+            t => compile::dec_lit(rust_decimal::Decimal::ZERO).cast(dec_dtype(t.scale())),
+        }),
+        AggKind::Max | AggKind::Min => None,
+    }
+}
+
+/// Reads a source, keeps the records in the window, splits matched / unmatched, and returns
+/// the record frame of co-resident members (with household columns) for the rules.
+fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Source, dir: &Path) -> Result<(SourceStats, LazyFrame, DataFrame)> {
+    let data = sources::load_table(&source.table, dir)?;
+    let mut records = data.valid.clone().lazy();
+    if let Some(w) = &source.window {
+        let (s, e) = (plan.meta.window_start, plan.meta.window_end);
+        let within = TExprDate::between(w, s, e);
+        records = records.filter(within);
+    }
+    let r = &plan.roster;
+    let people = roster.members.clone().lazy().select([
+        col(r.member_id.as_str()).alias(MEMBER_ID),
+        col(r.member_household.as_str()).alias(HH),
+        col(r.member_name.as_str()).alias(MEMBER_NAME),
+        col(CO_RESIDENT),
+    ]);
+    let joined = records.join(people, [col(source.id.as_str())], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns)).collect()?;
+    let in_window = joined.height();
+    let name_expr = match &source.name_column {
+        Some(n) => col(n.as_str()).cast(DataType::String).fill_null(lit("")),
+        None => lit(""),
+    };
+    let unmatched = joined
+        .clone()
+        .lazy()
+        .filter(col(HH).is_null())
+        .select([
+            lit(source.table.name.as_str()).alias("来源"),
+            lit(source.table.file.as_str()).alias("文件"),
+            col(LINE).alias("行号"),
+            col(source.id.as_str()).alias("证件号码"),
+            name_expr.alias("姓名"),
+        ])
+        .collect()?;
+    let used_frame = joined.lazy().filter(col(CO_RESIDENT).eq(lit(true))).collect()?;
+    let stats = SourceStats { in_window, used: used_frame.height(), unmatched: unmatched.height(), data };
+    let records = with_household_columns(used_frame.lazy(), HH, &roster.households, plan);
+    Ok((stats, records, unmatched))
+}
+
+struct TExprDate;
+impl TExprDate {
+    fn between(column: &str, start: chrono::NaiveDate, end: chrono::NaiveDate) -> Expr {
+        use crate::rules::plan::Value;
+        let c = col(column);
+        c.clone().gt_eq(compile::value_lit(&Value::Date(start))).and(c.lt_eq(compile::value_lit(&Value::Date(end))))
+    }
+}
+
+/// The members frame as a record frame (co-resident members only).
+fn member_records(plan: &Plan, roster: &Roster) -> LazyFrame {
+    let r = &plan.roster;
+    let m = roster
+        .members
+        .clone()
+        .lazy()
+        .filter(col(CO_RESIDENT))
+        .with_columns([
+            col(r.member_household.as_str()).alias(HH),
+            col(r.member_id.as_str()).alias(MEMBER_ID),
+            col(r.member_name.as_str()).alias(MEMBER_NAME),
+        ]);
+    with_household_columns(m, HH, &roster.households, plan)
+}
+
+/// One grouped pass over a record frame: every aggregate and record rule on this source.
+fn grouped(plan: &Plan, source: &str, records: LazyFrame) -> Option<LazyFrame> {
+    let mut aggs: Vec<Expr> = Vec::new();
+    for (i, a) in plan.aggregates.iter().enumerate().filter(|(_, a)| a.source == source) {
+        let filter = a.filter.as_ref().map(|f| compile(f).fill_null(lit(false)));
+        let e = match a.kind {
+            AggKind::Count => match filter {
+                Some(f) => f.cast(DataType::Int64).sum(),
+                None => len().cast(DataType::Int64),
+            },
+            AggKind::Any => compile(a.value.as_ref().expect("any has a condition")).fill_null(lit(false)).any(false),
+            AggKind::All => compile(a.value.as_ref().expect("all has a condition")).fill_null(lit(false)).all(false),
+            AggKind::Sum | AggKind::Max | AggKind::Min => {
+                let v = compile(a.value.as_ref().expect("has a value"));
+                let v = match filter {
+                    Some(f) => v.filter(f),
+                    None => v,
+                };
+                match a.kind {
+                    AggKind::Sum => v.sum(),
+                    AggKind::Max => v.max(),
+                    _ => v.min(),
+                }
+            }
+        };
+        aggs.push(e.alias(agg_column(i).as_str()));
+    }
+    for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.as_deref() == Some(source)) {
+        let hit = compile(&rule.when).fill_null(lit(false));
+        aggs.push(hit.clone().any(false).alias(hit_column(rule).as_str()));
+        aggs.push(template(&rule.evidence).filter(hit).str().join("；", true).alias(evidence_column(rule).as_str()));
+    }
+    if aggs.is_empty() {
+        return None;
+    }
+    let sorted = records.sort([HH, MEMBER_ID, LINE], SortMultipleOptions::default().with_maintain_order(true));
+    Some(sorted.group_by([col(HH)]).agg(aggs))
+}
+
+pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&str)) -> Result<Outcome> {
+    let key = plan.roster.key.as_str();
+    let mut frame = roster.households.clone().lazy();
+    let mut stats = Vec::new();
+    let mut unmatched = Vec::new();
+
+    let mut groups: Vec<LazyFrame> = Vec::new();
+    if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster)) {
+        groups.push(g);
+    }
+    for source in &plan.sources {
+        progress(&source.table.label);
+        let (s, records, u) = source_records(plan, roster, source, dir)?;
+        // Materialized once: the grouped pass reads it, nothing else does.
+        if let Some(g) = grouped(plan, &source.table.name, records) {
+            groups.push(g.collect()?.lazy());
+        }
+        stats.push(s);
+        unmatched.push(u.lazy());
+    }
+    for g in groups {
+        frame = frame.join(g, [col(key)], [col(HH)], JoinArgs::new(JoinType::Left));
+    }
+
+    // Households without records get each aggregate's neutral value.
+    let mut fills = Vec::new();
+    for (i, a) in plan.aggregates.iter().enumerate() {
+        if let Some(d) = agg_default(a.kind, &a.ty) {
+            fills.push(col(agg_column(i).as_str()).fill_null(d));
+        }
+    }
+    for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_some()) {
+        fills.push(col(hit_column(rule).as_str()).fill_null(lit(false)));
+        fills.push(col(evidence_column(rule).as_str()).fill_null(lit("")));
+    }
+    if !fills.is_empty() {
+        frame = frame.with_columns(fills);
+    }
+    for d in &plan.derived {
+        frame = frame.with_column(compile(&d.expr).alias(d.name.as_str()));
+    }
+    for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_none()) {
+        let hit = compile(&rule.when).fill_null(lit(false));
+        frame = frame.with_columns([
+            hit.clone().alias(hit_column(rule).as_str()),
+            when(hit).then(template(&rule.evidence)).otherwise(lit("")).alias(evidence_column(rule).as_str()),
+        ]);
+    }
+    let category = case(
+        plan.categories.iter().map(|c| (compile(&c.when).fill_null(lit(false)), lit(c.name.as_str()))).collect(),
+        lit(NULL),
+    );
+    let frame = frame.with_column(category.cast(DataType::String).alias("__category")).collect()?;
+    progress("汇总");
+
+    let screened = frame.height();
+    let mut coverage = Vec::new();
+    let rules: Vec<&Rule> = plan.triggers.iter().chain(&plan.exclusions).collect();
+    if !rules.is_empty() {
+        let counts = frame
+            .clone()
+            .lazy()
+            .select(rules.iter().map(|r| col(hit_column(r).as_str()).cast(DataType::Int64).sum()).collect::<Vec<_>>())
+            .collect()?;
+        for (r, c) in rules.iter().zip(counts.columns()) {
+            let n = c.get(0)?.extract::<i64>().unwrap_or(0);
+            coverage.push((r.id.clone(), r.label.clone(), usize::try_from(n).unwrap_or(0)));
+        }
+    }
+
+    let any_of = |rs: Vec<&Rule>| rs.into_iter().map(|r| col(hit_column(r).as_str())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
+    let hard_exclude = any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Exclude)).collect());
+    let review = any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Review)).collect());
+    let candidates = frame.lazy().filter(col("__category").is_not_null());
+    let excluded = candidates.clone().filter(hard_exclude.clone()).select([len()]).collect()?;
+    let excluded = excluded.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
+    let listed = candidates.filter(hard_exclude.not());
+
+    let listed = listed.with_columns(
+        plan.risk_types()
+            .iter()
+            .map(|risk| any_of(plan.triggers.iter().filter(|t| t.risk.as_deref() == Some(risk)).collect()).alias(risk_column(risk).as_str()))
+            .collect::<Vec<_>>(),
+    );
+    let joined = |parts: Vec<Expr>, sep: &str| if parts.is_empty() { lit("") } else { concat_str(parts, sep, true) };
+    let risks = joined(plan.risk_types().iter().map(|r| when(col(risk_column(r).as_str())).then(lit(r.as_str())).otherwise(lit(NULL))).collect(), "、");
+    let labels = |rs: &[Rule]| joined(rs.iter().map(|r| when(col(hit_column(r).as_str())).then(lit(r.label.as_str())).otherwise(lit(NULL))).collect(), "；");
+    let evidence = joined(
+        rules
+            .iter()
+            .map(|r| {
+                when(col(hit_column(r).as_str()))
+                    .then(concat_str([lit(format!("【{}】", r.label)), col(evidence_column(r).as_str())], "", false))
+                    .otherwise(lit(NULL))
+            })
+            .collect(),
+        " ",
+    );
+    let rep = &plan.report;
+    let text = |c: &str| col(c).cast(DataType::String).fill_null(lit(""));
+    let mut columns = vec![
+            text("乡镇"),
+            text("村"),
+            text(key).alias("户编号"),
+            text("户主姓名"),
+            text("户主证件号码"),
+            text("户类型"),
+            text("监测状态"),
+            number_text(&rep.size).alias("家庭人口"),
+            number_text(&rep.net_income).alias("家庭纯收入"),
+            number_text(&rep.per_capita).alias("人均纯收入"),
+            number_text(&rep.line).alias("监测线"),
+            col("__category").alias("类别"),
+            when(risks.clone().eq(lit(""))).then(lit(rep.no_trigger_risk.as_str())).otherwise(risks).alias("风险类型"),
+            when(review).then(lit(rep.review.as_str())).otherwise(lit(rep.include.as_str())).alias("建议"),
+            labels(&plan.exclusions).alias("排除提示"),
+            labels(&plan.triggers).alias("触发规则"),
+            evidence.alias("证据"),
+            compile(&rep.size).cast(DataType::Int64).alias("__size"),
+            col("__category"),
+    ];
+    columns.extend(plan.risk_types().iter().map(|r| col(risk_column(r).as_str())));
+    let listed = listed
+        .select(columns)
+        .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+
+    let unmatched = if unmatched.is_empty() {
+        empty_unmatched()
+    } else {
+        concat(unmatched, UnionArgs::default())?.collect()?
+    };
+    Ok(Outcome { sources: stats, screened, listed, excluded, unmatched, coverage })
+}
+
+fn empty_unmatched() -> DataFrame {
+    let cols: Vec<Column> = UNMATCHED_COLUMNS
+        .iter()
+        .map(|n| Column::full_null((*n).into(), 0, if *n == "行号" { &DataType::Int64 } else { &DataType::String }))
+        .collect();
+    DataFrame::new_infer_height(cols).expect("static schema")
+}
+
+/// A figure as text: decimals with at least two places ("6320.00"), integers as they are.
+fn number_text(e: &crate::rules::plan::TExpr) -> Expr {
+    let c = compile(e);
+    match e.ty() {
+        Ty::Dec(s) if s <= 2 => c.cast(dec_dtype(2)).cast(DataType::String),
+        _ => c.cast(DataType::String),
+    }
+    .fill_null(lit(""))
+}

@@ -1,0 +1,137 @@
+//! Households: the roster (户表 + 人表) checked as a whole — duplicate 户编号, a person listed in
+//! two households, members of an unknown household, households with no co-resident member —
+//! and co-residence (是否共同生活) decided by the rules.
+
+use crate::evaluate::compile::compile;
+use crate::rules::plan::{household_column_in_records, Plan};
+use crate::sources::{self, read::LINE, TableData};
+use anyhow::Result;
+use polars::prelude::*;
+use std::path::Path;
+
+/// Column of the members frame: is the member co-resident?
+pub const CO_RESIDENT: &str = "__co_resident";
+
+pub struct Roster {
+    pub households_data: TableData,
+    pub members_data: TableData,
+    /// Valid households (declared columns, typed, plus `__line`).
+    pub households: DataFrame,
+    /// Valid members of valid households, with `CO_RESIDENT`.
+    pub members: DataFrame,
+    /// Rows of either file that cannot be used, in file order.
+    pub rejects: DataFrame,
+}
+
+/// Joins each record to its household's columns, renamed `户.<column>`.
+pub fn with_household_columns(records: LazyFrame, record_key: &str, households: &DataFrame, plan: &Plan) -> LazyFrame {
+    let key = plan.roster.key.as_str();
+    let renamed: Vec<Expr> = plan
+        .roster
+        .households
+        .columns
+        .iter()
+        .map(|c| col(c.name.as_str()).alias(household_column_in_records(&c.name).as_str()))
+        .chain(std::iter::once(col(key).alias("__hh_key")))
+        .collect();
+    let hh = households.clone().lazy().select(renamed);
+    records.join(hh, [col(record_key)], [col("__hh_key")], JoinArgs::new(JoinType::Inner))
+}
+
+pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
+    let r = &plan.roster;
+    let households_data = sources::load_table(&r.households, dir)?;
+    let members_data = sources::load_table(&r.members, dir)?;
+    let key = r.key.as_str();
+    let t0 = std::time::Instant::now();
+    let mut rejects = vec![households_data.rejects.clone().lazy(), members_data.rejects.clone().lazy()];
+
+    // A 户编号 listed twice cannot be told apart: every row with it is rejected.
+    let hh = households_data.valid.clone().lazy().with_column(len().over([col(key)])?.alias("__n")).collect()?;
+    rejects.push(sources::reject_rows(
+        &households_data,
+        hh.clone().lazy().filter(col("__n").gt(lit(1))),
+        key,
+        concat_str([lit("户编号重复(户表中出现"), col("__n").cast(DataType::String), lit("次),无法确定哪一行有效")], "", false),
+    ));
+    let households = hh.lazy().filter(col("__n").eq(lit(1))).drop(cols(["__n"])).collect()?;
+
+    let mh = r.member_household.as_str();
+    let mid = r.member_id.as_str();
+    let members = members_data
+        .valid
+        .clone()
+        .lazy()
+        .with_columns([
+            col(mh).n_unique().over([col(mid)])?.alias("__homes"),
+            col(LINE).min().over([col(mid), col(mh)])?.alias("__first"),
+        ])
+        .collect()?;
+    // One person in two households: which is right is for the village to say, not a guess.
+    rejects.push(sources::reject_rows(
+        &members_data,
+        members.clone().lazy().filter(col("__homes").gt(lit(1))),
+        mid,
+        concat_str(
+            [lit("同一人出现在多个户中(户编号 "), col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(mid)])?, lit(")")],
+            "",
+            false,
+        ),
+    ));
+    rejects.push(sources::reject_rows(
+        &members_data,
+        members.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
+        mid,
+        concat_str([lit("同一户内重复的成员记录(首次出现在第"), col("__first").cast(DataType::String), lit("行)")], "", false),
+    ));
+    let members = members
+        .lazy()
+        .filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first"))))
+        .drop(cols(["__homes", "__first"]));
+    let known = households.clone().lazy().select([col(key).alias("__hh_key"), lit(true).alias("__known")]);
+    let members = members
+        .join(known, [col(mh)], [col("__hh_key")], JoinArgs::new(JoinType::Left))
+        .collect()?;
+    rejects.push(sources::reject_rows(
+        &members_data,
+        members.clone().lazy().filter(col("__known").is_null()),
+        mh,
+        lit("户编号在户表中不存在或该户已被拒收"),
+    ));
+    let members = members.lazy().filter(col("__known").is_not_null()).drop(cols(["__known"]));
+
+    eprintln!("TRACE roster checks {:?}", t0.elapsed());
+    // Co-residence, decided by the rules' condition on each member with its household.
+    let co = compile(&r.co_resident).fill_null(lit(false));
+    let member_columns: Vec<Expr> =
+        r.members.columns.iter().map(|c| col(c.name.as_str())).chain([col(LINE), col(CO_RESIDENT)]).collect();
+    let members = with_household_columns(members, mh, &households, plan)
+        .with_column(co.alias(CO_RESIDENT))
+        .select(member_columns)
+        .with_column(col(CO_RESIDENT).cast(DataType::Int64).sum().over([col(mh)])?.alias("__n_co"))
+        .collect()?;
+
+    // A household with no co-resident member has nobody to divide its income by.
+    let empty_homes = members.clone().lazy().filter(col("__n_co").eq(lit(0i64))).select([col(mh).alias("__empty")]).unique(None, UniqueKeepStrategy::First);
+    let hh_marked = households.lazy().join(empty_homes, [col(key)], [col("__empty")], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns)).collect()?;
+    rejects.push(sources::reject_rows(
+        &households_data,
+        hh_marked.clone().lazy().filter(col("__empty").is_not_null()),
+        key,
+        lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入"),
+    ));
+    rejects.push(sources::reject_rows(
+        &members_data,
+        members.clone().lazy().filter(col("__n_co").eq(lit(0i64))),
+        mh,
+        lit("所属户没有共同生活的成员,整户拒收"),
+    ));
+    let households = hh_marked.lazy().filter(col("__empty").is_null()).drop(cols(["__empty"])).collect()?;
+    let members = members.lazy().filter(col("__n_co").gt(lit(0i64))).drop(cols(["__n_co"])).collect()?;
+
+    eprintln!("TRACE roster co {:?}", t0.elapsed());
+    let rejects = concat(rejects, UnionArgs::default())?
+        .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    Ok(Roster { households_data, members_data, households, members, rejects })
+}

@@ -1,0 +1,33 @@
+//! fanpin: 防止返贫动态监测 batch screening.
+//!
+//! rules (parse → check → plan) → sources (read, validate, normalize IDs, reject) →
+//! households (roster, co-residence) → evaluate (aggregates, triggers, exclusions, category)
+//! → report (CSV, xlsx, terminal tables, manifest). `main` only dispatches and maps errors
+//! to exit codes.
+
+mod cli;
+mod commands;
+mod evaluate;
+mod generate;
+mod households;
+mod report;
+mod rules;
+mod sources;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match commands::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let code = commands::exit_code(&e);
+            match e.downcast_ref::<rules::LoadError>() {
+                Some(rules::LoadError::Invalid(d)) => eprintln!("{d}"),
+                _ => eprintln!("error: {e:#}"),
+            }
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Report: the output tables, rendered by interchangeable renderers (CSV files, an xlsx
+//! workbook), the terminal summary, and the manifest.
+
+pub mod csv;
+pub mod manifest;
+pub mod summary;
+pub mod terminal;
+pub mod xlsx;
+
+use anyhow::{Context, Result};
+use polars::prelude::DataFrame;
+use std::path::{Path, PathBuf};
+use summary::TextTable;
+
+/// The columns of flagged.csv, in order.
+pub const FLAGGED_COLUMNS: [&str; 17] = [
+    "乡镇", "村", "户编号", "户主姓名", "户主证件号码", "户类型", "监测状态", "家庭人口", "家庭纯收入", "人均纯收入", "监测线", "类别",
+    "风险类型", "建议", "排除提示", "触发规则", "证据",
+];
+
+/// One output table: a name (file stem / sheet title) and its data.
+pub enum TableData<'a> {
+    Frame(&'a DataFrame),
+    Text(&'a TextTable),
+}
+
+pub struct Table<'a> {
+    /// File stem (`flagged`) and sheet name (`监测对象`).
+    pub stem: &'static str,
+    pub sheet: &'static str,
+    pub data: TableData<'a>,
+}
+
+/// Something that writes the tables into an output directory and says which files it wrote.
+pub trait Renderer {
+    fn render(&self, tables: &[Table], dir: &Path) -> Result<Vec<PathBuf>>;
+}
+
+/// Writes through a temporary file in the same directory, then renames it into place, so a
+/// reader never sees a half-written output.
+pub fn write_atomically(path: &Path, write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<()>) -> Result<()> {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+    let tmp = path.with_file_name(format!(".{name}.partial"));
+    let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    write(&mut w).with_context(|| format!("cannot write {}", path.display()))?;
+    let file = w.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))?;
+    Ok(())
+}

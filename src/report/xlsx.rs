@@ -1,0 +1,60 @@
+//! xlsx renderer: one sheet per table for Excel/WPS users. A table longer than a sheet's
+//! 1,048,576 rows continues on further sheets (`监测对象(2)`, …).
+
+use super::csv::{for_each_row, headers};
+use super::{write_atomically, Renderer, Table};
+use anyhow::Result;
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+pub struct XlsxRenderer;
+
+/// Data rows per sheet: Excel's limit less the header row.
+const ROWS_PER_SHEET: u32 = 1_048_575;
+
+fn new_sheet(name: &str, head: &[String]) -> Result<Worksheet> {
+    let mut sheet = Worksheet::new();
+    sheet.set_name(name)?;
+    sheet.write_row_with_format(0, 0, head.iter().map(String::as_str), &Format::new().set_bold())?;
+    for (i, h) in head.iter().enumerate() {
+        let width = if h == "证据" { 80 } else { (h.chars().count() * 2 + 2).max(10) };
+        sheet.set_column_width(i as u16, width as u16)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    Ok(sheet)
+}
+
+impl Renderer for XlsxRenderer {
+    fn render(&self, tables: &[Table], dir: &Path) -> Result<Vec<PathBuf>> {
+        let mut wb = Workbook::new();
+        // A fixed creation date keeps the workbook identical from run to run.
+        wb.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?));
+        for t in tables {
+            let head = headers(&t.data)?;
+            let mut done: Vec<Worksheet> = Vec::new();
+            let mut sheet = new_sheet(t.sheet, &head)?;
+            let mut row: u32 = 0;
+            for_each_row(&t.data, |cells| {
+                if row == ROWS_PER_SHEET {
+                    let name = format!("{}({})", t.sheet, done.len() + 2);
+                    done.push(std::mem::replace(&mut sheet, new_sheet(&name, &head)?));
+                    row = 0;
+                }
+                row += 1;
+                // Written as text: IDs must not turn into numbers, and amounts stay exactly
+                // as computed (no binary floating point).
+                sheet.write_row(row, 0, cells.iter().copied())?;
+                Ok(())
+            })?;
+            done.push(sheet);
+            for s in done {
+                wb.push_worksheet(s);
+            }
+        }
+        let path = dir.join("report.xlsx");
+        let bytes = wb.save_to_buffer()?;
+        write_atomically(&path, |w| Ok(w.write_all(&bytes)?))?;
+        Ok(vec![path])
+    }
+}

@@ -1,0 +1,327 @@
+//! The checked, typed rules plan. Every name is resolved, every expression typed, every
+//! parameter resolved for the determination date. Independent of polars: `evaluate`
+//! compiles it to polars expressions (and another backend could compile it to SQL).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use std::sync::Arc;
+
+pub use super::expr::BinOp;
+
+/// The determination: the date it is made on and the income window.
+#[derive(Debug, Clone)]
+pub struct Meta {
+    pub name: String,
+    pub region: String,
+    pub version: String,
+    pub as_of: NaiveDate,
+    pub window_start: NaiveDate,
+    pub window_end: NaiveDate,
+}
+
+/// How a column of an input file is read and validated.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColType {
+    /// A citizen ID number: normalized, check character verified, 15 digits upgraded to 18.
+    Id,
+    Text,
+    /// Decimal yuan, at most two decimals.
+    Money,
+    Integer,
+    /// `YYYY-MM-DD`.
+    Date,
+    Enum(Arc<Vec<String>>),
+}
+
+impl ColType {
+    pub fn value_type(&self) -> Ty {
+        match self {
+            ColType::Id | ColType::Text => Ty::Text,
+            ColType::Money => Ty::Dec(MONEY_SCALE),
+            ColType::Integer => Ty::Int,
+            ColType::Date => Ty::Date,
+            ColType::Enum(v) => Ty::Enum(v.clone()),
+        }
+    }
+}
+
+/// Money is read as a decimal with this many places.
+pub const MONEY_SCALE: u32 = 2;
+
+#[derive(Debug, Clone)]
+pub struct Column {
+    pub name: String,
+    pub ty: ColType,
+    /// An empty value is allowed (read as null) instead of being a reject.
+    pub optional: bool,
+}
+
+/// One input file and the columns the rules use from it.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// The source's name in the rules file (`households`, `members`, `medical`, …).
+    pub name: String,
+    pub label: String,
+    pub file: String,
+    pub columns: Vec<Column>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Roster {
+    pub households: Table,
+    /// 户编号: the household key, in both files.
+    pub key: String,
+    pub members: Table,
+    /// The members' column holding the household key.
+    pub member_household: String,
+    pub member_id: String,
+    pub member_name: String,
+    /// Record condition over a member: does the member live with the household (是否共同生活)?
+    pub co_resident: TExpr,
+}
+
+/// A department extract.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub table: Table,
+    pub id: String,
+    pub name_column: Option<String>,
+    pub window: Option<String>,
+}
+
+/// The type of an expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ty {
+    Bool,
+    Int,
+    /// A decimal with this many places (money is `Dec(2)`; literals keep their own scale).
+    Dec(u32),
+    Text,
+    Enum(Arc<Vec<String>>),
+    Date,
+}
+
+impl Ty {
+    pub fn is_numeric(&self) -> bool {
+        matches!(self, Ty::Int | Ty::Dec(_))
+    }
+    pub fn is_textual(&self) -> bool {
+        matches!(self, Ty::Text | Ty::Enum(_))
+    }
+    pub fn scale(&self) -> u32 {
+        match self {
+            Ty::Dec(s) => *s,
+            _ => 0,
+        }
+    }
+    pub fn describe(&self) -> String {
+        match self {
+            Ty::Bool => "a true/false condition".into(),
+            Ty::Int => "an integer".into(),
+            Ty::Dec(_) => "a decimal amount".into(),
+            Ty::Text => "text".into(),
+            Ty::Enum(v) => format!("one of [{}]", v.join(", ")),
+            Ty::Date => "a date".into(),
+        }
+    }
+}
+
+/// A constant.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    Int(i64),
+    Dec(Decimal),
+    Text(String),
+    Date(NaiveDate),
+}
+
+impl Value {
+    pub fn ty(&self) -> Ty {
+        match self {
+            Value::Bool(_) => Ty::Bool,
+            Value::Int(_) => Ty::Int,
+            Value::Dec(d) => Ty::Dec(d.scale()),
+            Value::Text(_) => Ty::Text,
+            Value::Date(_) => Ty::Date,
+        }
+    }
+    pub fn display(&self) -> String {
+        match self {
+            Value::Bool(b) => if *b { "是" } else { "否" }.into(),
+            Value::Int(i) => i.to_string(),
+            Value::Dec(d) => d.to_string(),
+            Value::Text(s) => s.clone(),
+            Value::Date(d) => d.format("%Y-%m-%d").to_string(),
+        }
+    }
+}
+
+/// A typed expression. `Col` names the physical column of the frame the expression runs on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TExpr {
+    Col { column: String, ty: Ty },
+    Lit(Value),
+    Neg(Box<TExpr>),
+    Not(Box<TExpr>),
+    /// `+ - *`, exact: the result scale is the sum (for `*`) or the max (for `+ -`) of the operands'.
+    Arith { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr>, ty: Ty },
+    Cmp { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
+    Logic { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
+    In { value: Box<TExpr>, list: Vec<Value>, negated: bool },
+    If { cond: Box<TExpr>, then: Box<TExpr>, otherwise: Box<TExpr>, ty: Ty },
+    /// `round(num [/ den], places)`: exact, half away from zero (0.005 → 0.01, −0.005 → −0.01).
+    Round { num: Box<TExpr>, den: Option<Box<TExpr>>, places: u32 },
+    /// The value of `Plan::aggregates[i]` for the household (household expressions only).
+    Agg { index: usize, ty: Ty },
+}
+
+impl TExpr {
+    pub fn ty(&self) -> Ty {
+        match self {
+            TExpr::Col { ty, .. } | TExpr::Arith { ty, .. } | TExpr::If { ty, .. } | TExpr::Agg { ty, .. } => ty.clone(),
+            TExpr::Lit(v) => v.ty(),
+            TExpr::Neg(e) => e.ty(),
+            TExpr::Not(_) | TExpr::Cmp { .. } | TExpr::Logic { .. } | TExpr::In { .. } => Ty::Bool,
+            TExpr::Round { places, .. } => Ty::Dec(*places),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    Count,
+    Any,
+    All,
+    Sum,
+    Max,
+    Min,
+}
+
+/// An aggregate over the records of one source for a household's co-resident members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    /// A source name, or `members`.
+    pub source: String,
+    pub kind: AggKind,
+    /// The summed / compared value (sum, max, min) or the tested condition (any, all).
+    pub value: Option<TExpr>,
+    /// Records counted (count, sum, max, min).
+    pub filter: Option<TExpr>,
+    pub ty: Ty,
+}
+
+/// A piece of an evidence template.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece {
+    Text(String),
+    Value(TExpr),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Keep the household, marked 建议不纳入(需评议) with the reason.
+    Review,
+    /// Leave the household out of the list; counted in the manifest.
+    Exclude,
+}
+
+/// A trigger or an exclusion.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub label: String,
+    /// Triggers: the risk type.
+    pub risk: Option<String>,
+    /// Exclusions: what a hit does.
+    pub action: Option<Action>,
+    /// `Some(source)`: the condition is tested on each record of the source (record rule);
+    /// `None`: on the household (household rule).
+    pub source: Option<String>,
+    pub when: TExpr,
+    pub evidence: Vec<Piece>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Derived {
+    pub name: String,
+    pub expr: TExpr,
+}
+
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub name: String,
+    pub when: TExpr,
+}
+
+/// A parameter value in force on the determination date.
+#[derive(Debug, Clone)]
+pub struct Parameter {
+    pub name: String,
+    pub description: String,
+    pub value: Value,
+    pub from: NaiveDate,
+    pub reference: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub size: TExpr,
+    pub net_income: TExpr,
+    pub per_capita: TExpr,
+    pub line: TExpr,
+    pub no_trigger_risk: String,
+    pub include: String,
+    pub review: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub meta: Meta,
+    pub parameters: Vec<Parameter>,
+    pub roster: Roster,
+    pub sources: Vec<Source>,
+    pub derived: Vec<Derived>,
+    pub aggregates: Vec<Aggregate>,
+    pub triggers: Vec<Rule>,
+    pub exclusions: Vec<Rule>,
+    pub categories: Vec<Category>,
+    pub report: Report,
+}
+
+impl Plan {
+    pub fn source(&self, name: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.table.name == name)
+    }
+
+    /// Risk types in the order their first trigger appears in the rules file.
+    pub fn risk_types(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for t in &self.triggers {
+            if let Some(r) = &t.risk {
+                if !out.contains(r) {
+                    out.push(r.clone());
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The physical name of a household column inside a record frame.
+pub fn household_column_in_records(name: &str) -> String {
+    format!("户.{name}")
+}
+
+/// The physical name of the roster member's name inside a record frame.
+pub const MEMBER_NAME: &str = "成员姓名";
+/// Built-in date names available in every expression.
+pub const AS_OF: &str = "判定日期";
+pub const WINDOW_START: &str = "窗口开始";
+pub const WINDOW_END: &str = "窗口结束";

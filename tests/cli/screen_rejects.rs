@@ -1,0 +1,162 @@
+//! Unreadable rows go to rejects.csv (来源,文件,行号,列,值,原因; 行号: header = 1, first data row = 2),
+//! the run still exits 0 (asserted by the harness) and the other households are still screened.
+
+use crate::support::*;
+
+/// One-person household below the line: NI = 5000; n = 1; PCI = 5000.00 < 6320 → listed.
+fn poor(fx: &mut Fixture, hh_id: &str, kind: &str, name: &str) -> Person {
+    let p = fx.person(name);
+    fx.household(hh(hh_id, kind, &p).wage("5000"));
+    p
+}
+
+#[test]
+fn a_department_id_with_a_wrong_check_digit_is_rejected_and_not_joined() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "甲一");
+    let b = poor(&mut fx, "H2", "脱贫户", "甲二");
+    fx.medical(&a, "2021-01-01", "5000.00", "否"); // line 2: valid → H1 因病 (5000 ≥ 4000)
+    let bad = with_wrong_check(&b.id);
+    fx.record("medical", &[&bad, "甲二", "2021-01-01", "9000.00", "0", "5000.00", "肺炎", "否"]); // line 3
+    let out = fx.run();
+    assert_has_reject(
+        &out,
+        &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "3"), ("列", "证件号码"), ("值", bad.as_str())],
+    );
+    out.assert_row("H1", &[("风险类型", "因病")]);
+    // never joined by guess: H2 has no trigger
+    out.assert_row("H2", &[("风险类型", "待核实")]);
+    assert!(
+        out.unmatched().iter().all(|r| r.get("证件号码") != bad),
+        "an invalid ID is a reject, not an unmatched lead"
+    );
+}
+
+#[test]
+fn an_id_destroyed_by_excel_scientific_notation_is_rejected() {
+    let mut fx = Fixture::new();
+    let a = fx.person("乙一");
+    fx.household(hh("H1", "一般农户", &a).wage("5000")); // members.csv line 2: 乙一
+    fx.record("members", &["H1", "乙二", "5.22601E+17", "配偶", "女", "1980-01-01", "健康", "普通劳动力", "是"]); // line 3
+    // H2: NI = 5000; n = 1; PCI = 5000.00 → 边缘易致贫户; members.csv line 4
+    let b = poor(&mut fx, "H2", "一般农户", "乙三");
+    fx.medical(&b, "2021-01-01", "10000.00", "否"); // medical.csv line 2: 10000 ≥ 10000 → H2 因病
+    fx.record("medical", &["5.22601E+17", "乙二", "2021-01-01", "90000.00", "0", "30000.00", "肺炎", "是"]); // line 3
+    let out = fx.run();
+    assert_has_reject(
+        &out,
+        &[("来源", "members"), ("文件", "members.csv"), ("行号", "3"), ("列", "证件号码"), ("值", "5.22601E+17")],
+    );
+    assert_has_reject(
+        &out,
+        &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "3"), ("列", "证件号码"), ("值", "5.22601E+17")],
+    );
+    out.assert_row("H2", &[("家庭人口", "1"), ("人均纯收入", "5000.00"), ("类别", "边缘易致贫户"), ("风险类型", "因病")]);
+}
+
+#[test]
+fn a_bad_amount_is_rejected_with_its_column() {
+    let mut fx = Fixture::new();
+    let _a = poor(&mut fx, "H1", "脱贫户", "丙一"); // households.csv line 2
+    let b = fx.person("丙二");
+    fx.household(hh("H2", "脱贫户", &b).wage("3千")); // households.csv line 3: unreadable amount
+    let c = poor(&mut fx, "H3", "脱贫户", "丙三"); // households.csv line 4
+    fx.medical(&c, "2021-01-01", "4千", "否"); // medical.csv line 2: unreadable 个人自付
+    let out = fx.run();
+    assert_has_reject(
+        &out,
+        &[("来源", "households"), ("文件", "households.csv"), ("行号", "3"), ("列", "工资性收入"), ("值", "3千")],
+    );
+    assert_has_reject(
+        &out,
+        &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "2"), ("列", "个人自付"), ("值", "4千")],
+    );
+    out.assert_not_listed("H2", "its household row was rejected");
+    out.assert_row("H1", &[("人均纯收入", "5000.00"), ("类别", "脱贫不稳定户"), ("风险类型", "待核实")]);
+    // the rejected medical record does not fire
+    out.assert_row("H3", &[("人均纯收入", "5000.00"), ("类别", "脱贫不稳定户"), ("风险类型", "待核实")]);
+}
+
+#[test]
+fn a_bad_date_is_rejected_with_its_column() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "丁一");
+    let b = poor(&mut fx, "H2", "脱贫户", "丁二");
+    fx.medical(&a, "2021-02-30", "5000.00", "否"); // line 2: no such day
+    fx.medical(&a, "2021/03/01", "5000.00", "否"); // line 3: not YYYY-MM-DD
+    fx.medical(&b, "2021-03-01", "5000.00", "否"); // line 4: valid → H2 因病
+    let out = fx.run();
+    assert_has_reject(
+        &out,
+        &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "2"), ("列", "就诊日期"), ("值", "2021-02-30")],
+    );
+    assert_has_reject(
+        &out,
+        &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "3"), ("列", "就诊日期"), ("值", "2021/03/01")],
+    );
+    out.assert_row("H1", &[("风险类型", "待核实")]);
+    out.assert_row("H2", &[("风险类型", "因病")]);
+}
+
+#[test]
+fn a_person_listed_in_two_households_is_rejected() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "一般农户", "戊一"); // members.csv line 2
+    let _b = poor(&mut fx, "H2", "一般农户", "戊二"); // members.csv line 3
+    fx.member("H2", &a, "子女"); // members.csv line 4: 戊一 again, in another household
+    let _c = poor(&mut fx, "H3", "一般农户", "戊三"); // members.csv line 5
+    let out = fx.run();
+    assert_has_reject(
+        &out,
+        &[("来源", "members"), ("文件", "members.csv"), ("行号", "4"), ("列", "证件号码"), ("值", a.id.as_str())],
+    );
+    // H3 untouched: NI 5000; n 1; PCI 5000.00 → 边缘易致贫户
+    out.assert_row("H3", &[("家庭人口", "1"), ("人均纯收入", "5000.00"), ("类别", "边缘易致贫户")]);
+}
+
+#[test]
+fn a_duplicate_household_number_is_rejected() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "一般农户", "己一"); // households.csv line 2
+    // households.csv line 3: H1 again
+    fx.household_row(&[
+        "H1", "凯里市", "城关镇", "大坪村", "己一", &a.id, "一般农户", "", "9000", "0", "0", "0", "0", "0",
+    ]);
+    let _b = poor(&mut fx, "H2", "脱贫户", "己二"); // households.csv line 4
+    let out = fx.run();
+    assert_has_reject(&out, &[("来源", "households"), ("文件", "households.csv"), ("行号", "3"), ("列", "户编号"), ("值", "H1")]);
+    // H2: NI 5000; n 1; PCI 5000.00 → 脱贫不稳定户
+    out.assert_row("H2", &[("家庭人口", "1"), ("人均纯收入", "5000.00"), ("类别", "脱贫不稳定户")]);
+}
+
+#[test]
+fn a_household_with_no_co_resident_member_is_rejected() {
+    let mut fx = Fixture::new();
+    let _a = poor(&mut fx, "H1", "一般农户", "庚一"); // households.csv line 2
+    let b = fx.person("庚二");
+    fx.household(hh("H2", "一般农户", &b).wage("5000").head_not_coresident()); // households.csv line 3, n = 0
+    let out = fx.run();
+    // The spec names the row (households.csv line 3) but not the column; either the key or the
+    // co-residence column is a faithful pointer, nothing else is.
+    let rows = out.rejects();
+    let hit = rows.iter().any(|r| {
+        r.get("来源") == "households"
+            && r.get("文件") == "households.csv"
+            && r.get("行号") == "3"
+            && ["户编号", "是否共同生活"].contains(&r.get("列"))
+    });
+    assert!(hit, "no reject for households.csv line 3:\n{}", out.csv("rejects.csv").render());
+    out.assert_not_listed("H2", "n = 0, PCI undefined");
+    out.assert_row("H1", &[("家庭人口", "1"), ("人均纯收入", "5000.00"), ("类别", "边缘易致贫户")]);
+}
+
+#[test]
+fn the_manifest_counts_rejected_rows_and_is_valid_json() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "辛一");
+    fx.medical(&a, "2021-02-30", "5000.00", "否");
+    let out = fx.run();
+    let m = out.manifest();
+    assert!(m.is_object(), "manifest.json should be a JSON object: {m}");
+    assert_eq!(out.rejects().len(), 1, "{}", out.csv("rejects.csv").render());
+}
