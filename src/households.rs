@@ -43,7 +43,6 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let households_data = sources::load_table(&r.households, dir)?;
     let members_data = sources::load_table(&r.members, dir)?;
     let key = r.key.as_str();
-    let t0 = std::time::Instant::now();
     let mut rejects = vec![households_data.rejects.clone().lazy(), members_data.rejects.clone().lazy()];
 
     // A 户编号 listed twice cannot be told apart: every row with it is rejected.
@@ -100,7 +99,6 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     ));
     let members = members.lazy().filter(col("__known").is_not_null()).drop(cols(["__known"]));
 
-    eprintln!("TRACE roster checks {:?}", t0.elapsed());
     // Co-residence, decided by the rules' condition on each member with its household.
     let co = compile(&r.co_resident).fill_null(lit(false));
     let member_columns: Vec<Expr> =
@@ -129,7 +127,6 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let households = hh_marked.lazy().filter(col("__empty").is_null()).drop(cols(["__empty"])).collect()?;
     let members = members.lazy().filter(col("__n_co").gt(lit(0i64))).drop(cols(["__n_co"])).collect()?;
 
-    eprintln!("TRACE roster co {:?}", t0.elapsed());
     let rejects = concat(rejects, UnionArgs::default())?
         .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;

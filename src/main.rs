@@ -13,6 +13,8 @@ mod households;
 mod report;
 mod rules;
 mod sources;
+#[cfg(test)]
+mod test_support;
 
 use clap::Parser;
 use std::process::ExitCode;

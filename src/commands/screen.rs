@@ -133,7 +133,7 @@ fn manifest(
         parameters: plan
             .parameters
             .iter()
-            .map(|p| ParameterInfo { name: p.name.clone(), value: p.value.display(), effective_from: p.from.to_string(), reference: p.reference.clone() })
+            .map(|p| ParameterInfo { name: p.name.clone(), description: p.description.clone(), value: p.value.display(), effective_from: p.from.to_string(), reference: p.reference.clone() })
             .collect(),
         counts: Counts {
             households_screened: outcome.screened,

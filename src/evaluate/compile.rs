@@ -212,3 +212,87 @@ pub fn case(pairs: Vec<(Expr, Expr)>, otherwise: Expr) -> Expr {
     }
     chain.otherwise(otherwise)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::plan::MONEY_SCALE;
+
+    fn money(name: &str) -> TExpr {
+        TExpr::Col { column: name.into(), ty: Ty::Dec(MONEY_SCALE) }
+    }
+
+    /// Evaluates `e` over columns `a` (money, from text) and `n` (integer); returns text.
+    fn eval(e: &TExpr, a: &[&str], n: &[i64]) -> Vec<String> {
+        let df = df!("a" => a, "n" => n).unwrap();
+        let out = df
+            .lazy()
+            .with_column(col("a").cast(dec_dtype(MONEY_SCALE)))
+            .select([to_text(e).alias("v")])
+            .collect()
+            .unwrap();
+        crate::test_support::texts(&out, "v").into_iter().map(|v| v.unwrap_or("null".into())).collect()
+    }
+
+    fn round_div(places: u32) -> TExpr {
+        TExpr::Round { num: Box::new(money("a")), den: Some(Box::new(TExpr::Col { column: "n".into(), ty: Ty::Int })), places }
+    }
+
+    #[test]
+    fn per_capita_rounds_half_away_from_zero_not_to_even() {
+        // 12640.01 / 2 = 6320.005 → 6320.01 (banker's rounding would give 6320.00)
+        // 18959.99 / 3 = 6319.99666… → 6320.00;  18959.96 / 3 = 6319.98666… → 6319.99
+        // -0.01 / 2 = -0.005 → -0.01;  0.01 / 2 = 0.005 → 0.01;  12.50 / 2 = 6.25 exactly
+        let got = eval(
+            &round_div(2),
+            &["12640.01", "18959.99", "18959.96", "-0.01", "0.01", "12.50"],
+            &[2, 3, 3, 2, 2, 2],
+        );
+        assert_eq!(got, ["6320.01", "6320.00", "6319.99", "-0.01", "0.01", "6.25"]);
+    }
+
+    #[test]
+    fn rounding_to_whole_yuan_and_division_by_zero() {
+        // 5.00 / 2 = 2.5 → 3;  -5.00 / 2 = -2.5 → -3;  x / 0 → null (never a panic)
+        assert_eq!(eval(&round_div(0), &["5.00", "-5.00", "1.00"], &[2, 2, 0]), ["3", "-3", ""]);
+    }
+
+    #[test]
+    fn products_keep_every_decimal() {
+        // 100.03 × 0.5 = 50.015 exactly (scale 2 + 1 = 3); rounding half to even at two
+        // places would give 50.02 and change 50.02 <= x from false to true.
+        let half = TExpr::Lit(Value::Dec(Decimal::new(5, 1)));
+        let product = TExpr::Arith { op: BinOp::Mul, lhs: Box::new(money("a")), rhs: Box::new(half), ty: Ty::Dec(3) };
+        assert_eq!(eval(&product, &["100.03", "0.01"], &[0, 0]), ["50.015", "0.005"]);
+        let cmp = TExpr::Cmp {
+            op: BinOp::Le,
+            lhs: Box::new(TExpr::Lit(Value::Dec(Decimal::new(5002, 2)))),
+            rhs: Box::new(product),
+        };
+        assert_eq!(eval(&cmp, &["100.03", "100.04"], &[0, 0]), ["否", "是"]);
+    }
+
+    #[test]
+    fn comparisons_across_scales_and_integers_are_exact() {
+        // 4000.00 >= 4000 (integer literal) is true; 3999.99 >= 4000 is false.
+        let ge = TExpr::Cmp { op: BinOp::Ge, lhs: Box::new(money("a")), rhs: Box::new(TExpr::Lit(Value::Int(4000))) };
+        assert_eq!(eval(&ge, &["4000.00", "3999.99", "4000.01"], &[0, 0, 0]), ["是", "否", "是"]);
+        // 10000.00 > 10000 is false (超过 excludes the bound).
+        let gt = TExpr::Cmp { op: BinOp::Gt, lhs: Box::new(money("a")), rhs: Box::new(TExpr::Lit(Value::Int(10000))) };
+        assert_eq!(eval(&gt, &["10000.00", "10000.01"], &[0, 0]), ["否", "是"]);
+    }
+
+    #[test]
+    fn sums_and_differences_of_money() {
+        // a - n where n is an integer: 0.10 - 1 = -0.90
+        let diff = TExpr::Arith {
+            op: BinOp::Sub,
+            lhs: Box::new(money("a")),
+            rhs: Box::new(TExpr::Col { column: "n".into(), ty: Ty::Int }),
+            ty: Ty::Dec(2),
+        };
+        assert_eq!(eval(&diff, &["0.10"], &[1]), ["-0.90"]);
+        let neg = TExpr::Neg(Box::new(money("a")));
+        assert_eq!(eval(&neg, &["12.34"], &[0]), ["-12.34"]);
+    }
+}

@@ -98,7 +98,7 @@ fn dates_round_trip() {
 fn per_capita_rounds_half_up_like_rust_decimal() {
     for (net, n) in [(1895999i64, 3i64), (1895997, 3), (1263999, 2), (1263998, 2), (100, 3), (5, 2)] {
         let d = (Decimal::new(net, 2) / Decimal::from(n)).round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-        assert_eq!(income::per_capita(net, n), (d * Decimal::from(100)).try_into().unwrap(), "{net}/{n}");
+        assert_eq!(income::per_capita(net, n), i64::try_from(d * Decimal::from(100)).unwrap(), "{net}/{n}");
     }
 }
 

@@ -50,6 +50,7 @@ pub struct InputInfo {
 #[derive(Serialize)]
 pub struct ParameterInfo {
     pub name: String,
+    pub description: String,
     pub value: String,
     pub effective_from: String,
     pub reference: String,

@@ -12,12 +12,6 @@ use polars::prelude::DataFrame;
 use std::path::{Path, PathBuf};
 use summary::TextTable;
 
-/// The columns of flagged.csv, in order.
-pub const FLAGGED_COLUMNS: [&str; 17] = [
-    "乡镇", "村", "户编号", "户主姓名", "户主证件号码", "户类型", "监测状态", "家庭人口", "家庭纯收入", "人均纯收入", "监测线", "类别",
-    "风险类型", "建议", "排除提示", "触发规则", "证据",
-];
-
 /// One output table: a name (file stem / sheet title) and its data.
 pub enum TableData<'a> {
     Frame(&'a DataFrame),

@@ -38,6 +38,8 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 impl Diagnostics {
+    /// (line, column, message) of each error, for tests.
+    #[cfg(test)]
     pub fn positions(&self) -> Vec<(usize, usize, &str)> {
         self.items
             .iter()

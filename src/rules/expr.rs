@@ -65,9 +65,6 @@ impl BinOp {
             BinOp::Or => "or",
         }
     }
-    pub fn is_comparison(self) -> bool {
-        matches!(self, BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge)
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -10,10 +10,9 @@ use anyhow::Context;
 use diag::{Diagnostic, Diagnostics};
 use std::path::Path;
 
-/// A rules file loaded from disk: its plan, text and path (for the manifest).
+/// A rules file loaded from disk.
 pub struct Loaded {
     pub plan: plan::Plan,
-    pub text: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +28,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
         .with_context(|| format!("cannot read the rules file {}", path.display()))
         .map_err(LoadError::Io)?;
     let plan = parse(&text, &path.display().to_string()).map_err(LoadError::Invalid)?;
-    Ok(Loaded { plan, text })
+    Ok(Loaded { plan })
 }
 
 /// Parses and checks rules text; `file` is only used in messages.

@@ -108,13 +108,9 @@ mod tests {
             lf = lf.with_columns(stage);
         }
         let out = lf.select([c.id.alias("id"), c.reason.alias("reason")]).collect().unwrap();
-        let ids = out.column("id").unwrap().str().unwrap().clone();
-        let reasons = out.column("reason").unwrap().str().unwrap().clone();
-        let reasons: Vec<Option<String>> = reasons.into_iter().map(|r| r.map(str::to_string)).collect();
-        ids.into_iter()
-            .zip(reasons)
-            .map(|(i, r)| (if r.is_none() { i.map(str::to_string) } else { None }, r))
-            .collect()
+        let ids = crate::test_support::texts(&out, "id");
+        let reasons = crate::test_support::texts(&out, "reason");
+        ids.into_iter().zip(reasons).map(|(i, r)| (if r.is_none() { i } else { None }, r)).collect()
     }
 
     // Worked by hand: body 11010519491231002, weighted sum

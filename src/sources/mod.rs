@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 use polars::prelude::*;
 use read::LINE;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The rejects table's columns, in order.
 pub const REJECT_COLUMNS: [&str; 6] = ["来源", "文件", "行号", "列", "值", "原因"];
@@ -19,7 +19,6 @@ pub const REJECT_COLUMNS: [&str; 6] = ["来源", "文件", "行号", "列", "值
 pub struct TableData {
     pub name: String,
     pub file: String,
-    pub path: PathBuf,
     /// `None` when the file is absent: a source with no records.
     pub sha256: Option<String>,
     pub rows_read: usize,
@@ -76,7 +75,6 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
         return Ok(TableData {
             name: table.name.clone(),
             file: table.file.clone(),
-            path,
             sha256: None,
             rows_read: 0,
             valid: empty_typed(table)?,
@@ -112,9 +110,7 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
         let batch: Vec<Expr> = parsed.iter().filter_map(|(_, p)| p.stages.get(i)).flatten().cloned().collect();
         staged = staged.with_columns(batch);
     }
-    let t0 = std::time::Instant::now();
     let checked = staged.select(exprs).collect()?;
-    eprintln!("TRACE validate {} {:?}", table.name, t0.elapsed());
 
     let all_ok = parsed
         .iter()
@@ -147,7 +143,7 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
     } else {
         concat(reject_parts, UnionArgs::default())?.sort(["行号"], SortMultipleOptions::default().with_maintain_order(true)).collect()?
     };
-    Ok(TableData { name: table.name.clone(), file: table.file.clone(), path, sha256: Some(sha), rows_read, valid, rejects })
+    Ok(TableData { name: table.name.clone(), file: table.file.clone(), sha256: Some(sha), rows_read, valid, rejects })
 }
 
 /// Rejects for rows of `data` selected by a condition, all with one column and reason.

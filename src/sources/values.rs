@@ -75,3 +75,75 @@ fn finish(column: &Column, empty: Expr, garbled: Expr, value: Expr, bad: Option<
     let value = if is_text { value } else { when(empty).then(lit(NULL)).otherwise(value) };
     Parsed { stages: Vec::new(), value, reason }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn run(ty: ColType, optional: bool, cells: &[Option<&str>]) -> Vec<(String, Option<String>)> {
+        let column = Column { name: "v".into(), ty, optional };
+        let p = parse(&column);
+        let df = df!("v" => cells).unwrap();
+        let mut lf = df.lazy();
+        for s in p.stages {
+            lf = lf.with_columns(s);
+        }
+        let out = lf.select([p.value.cast(DataType::String).alias("value"), p.reason.alias("reason")]).collect().unwrap();
+        let v = crate::test_support::texts(&out, "value");
+        let r = crate::test_support::texts(&out, "reason");
+        v.into_iter().zip(r).map(|(v, r)| (v.unwrap_or("null".into()), r)).collect()
+    }
+
+    #[test]
+    fn money_accepts_decimal_yuan_with_at_most_two_places() {
+        let got = run(ColType::Money, false, &[Some("4000"), Some(" 4000.5 "), Some("-1.25"), Some("0.01")]);
+        let values: Vec<&str> = got.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(values, ["4000.00", "4000.50", "-1.25", "0.01"]);
+        assert!(got.iter().all(|(_, r)| r.is_none()));
+    }
+
+    #[test]
+    fn money_rejects_separators_extra_places_and_words() {
+        for bad in ["1,000", "4000.005", "12,3a", "四千", "1e3", "."] {
+            let got = run(ColType::Money, false, &[Some(bad)]);
+            assert!(got[0].1.as_deref().is_some_and(|r| r.contains("金额格式错误")), "{bad}: {:?}", got[0]);
+        }
+    }
+
+    #[test]
+    fn an_empty_required_cell_is_a_reject_and_an_optional_one_is_null() {
+        assert_eq!(run(ColType::Money, false, &[None])[0].1.as_deref(), Some("必填值为空"));
+        assert_eq!(run(ColType::Money, false, &[Some("  ")])[0].1.as_deref(), Some("必填值为空"));
+        assert_eq!(run(ColType::Date, true, &[None]), vec![("null".to_string(), None)]);
+        // text is never a reject: empty is ""
+        assert_eq!(run(ColType::Text, false, &[None]), vec![(String::new(), None)]);
+    }
+
+    #[test]
+    fn dates_must_be_real_iso_dates() {
+        let got = run(ColType::Date, false, &[Some("2020-02-29"), Some("2021-02-29"), Some("2021/3/2"), Some("2021-13-45")]);
+        assert_eq!(got[0], ("2020-02-29".to_string(), None));
+        for g in &got[1..] {
+            assert!(g.1.as_deref().is_some_and(|r| r.contains("日期无效")), "{g:?}");
+        }
+    }
+
+    #[test]
+    fn enums_accept_only_declared_values() {
+        let ty = ColType::Enum(Arc::new(vec!["是".to_string(), "否".to_string()]));
+        let got = run(ty, false, &[Some("是"), Some(" 否 "), Some("Y")]);
+        assert_eq!(got[0].1, None);
+        assert_eq!(got[1], ("否".to_string(), None));
+        assert!(got[2].1.as_deref().is_some_and(|r| r.contains("是、否")));
+    }
+
+    #[test]
+    fn integers_and_garbled_text() {
+        let got = run(ColType::Integer, false, &[Some("30"), Some("30.5"), Some("三十")]);
+        assert_eq!(got[0], ("30".to_string(), None));
+        assert!(got[1].1.is_some() && got[2].1.is_some());
+        let got = run(ColType::Text, false, &[Some("张\u{fffd}三")]);
+        assert!(got[0].1.as_deref().is_some_and(|r| r.contains("UTF-8")));
+    }
+}
