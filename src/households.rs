@@ -40,6 +40,13 @@ pub fn with_household_columns(records: LazyFrame, record_key: &str, households: 
 
 pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let r = &plan.roster;
+    for t in [&r.households, &r.members] {
+        // Department extracts may be absent; the roster may not (an empty list would look like
+        // a county with nobody to verify).
+        if !dir.join(&t.file).is_file() {
+            anyhow::bail!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display());
+        }
+    }
     let households_data = sources::load_table(&r.households, dir)?;
     let members_data = sources::load_table(&r.members, dir)?;
     let key = r.key.as_str();

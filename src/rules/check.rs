@@ -7,7 +7,7 @@ use super::plan::*;
 use super::raw::*;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 const AGGREGATES: &[&str] = &["count", "any", "all", "sum", "max", "min"];
@@ -35,6 +35,9 @@ pub struct Checker<'s> {
     members: Option<Table>,
     sources: BTreeMap<String, Source>,
     aggregates: Vec<Aggregate>,
+    /// Names that are declared but failed to check (an unresolved parameter, a derived field
+    /// with an error): uses of them are not reported again.
+    poisoned: BTreeSet<String>,
 }
 
 /// Builds the plan, or returns every error found.
@@ -48,6 +51,7 @@ pub fn build(raw: &RawRules, src: &str) -> Result<Plan, Vec<Diagnostic>> {
         members: None,
         sources: BTreeMap::new(),
         aggregates: Vec::new(),
+        poisoned: BTreeSet::new(),
     };
     c.meta(&raw.meta);
     c.parameters(&raw.parameters);
@@ -147,6 +151,8 @@ impl<'s> Checker<'s> {
     fn parameters(&mut self, params: &BTreeMap<String, S<RawParameter>>) {
         let Some(as_of) = self.meta.as_ref().map(|m| m.as_of) else { return };
         for (name, p) in params {
+            // Until it resolves, a parameter's uses are not separate errors.
+            self.poisoned.insert(name.clone());
             let ty = p.get_ref().ty.get_ref().as_str();
             if !matches!(ty, "money" | "integer" | "date" | "text") {
                 self.err_at(&p.get_ref().ty, format!("unknown parameter type '{ty}': expected money, integer, date or text"));
@@ -169,6 +175,7 @@ impl<'s> Checker<'s> {
             dated.sort_by_key(|(d, _, _)| *d);
             match dated.iter().rev().find(|(d, _, _)| *d <= as_of) {
                 Some((from, value, reference)) => {
+                    self.poisoned.remove(name);
                     self.params.insert(
                         name.clone(),
                         Parameter {
@@ -349,8 +356,11 @@ impl<'s> Checker<'s> {
                 continue;
             }
             let env = Env { scope: Scope::Household { derived: &out }, lets: &no_lets };
-            if let Some(expr) = self.expression(&d.expr, &env) {
-                out.push(Derived { name, expr });
+            match self.expression(&d.expr, &env) {
+                Some(expr) => out.push(Derived { name, expr }),
+                None => {
+                    self.poisoned.insert(name);
+                }
             }
         }
         out
@@ -397,15 +407,25 @@ impl<'s> Checker<'s> {
             };
             let no_lets = BTreeMap::new();
             let mut lets = BTreeMap::new();
+            let mut failed_lets = Vec::new();
             for (name, e) in &r.lets {
                 let env = Env { scope: reborrow(&scope), lets: &no_lets };
-                if let Some(t) = self.expression(e, &env) {
-                    lets.insert(name.clone(), t);
+                match self.expression(e, &env) {
+                    Some(t) => {
+                        lets.insert(name.clone(), t);
+                    }
+                    None => {
+                        self.poisoned.insert(name.clone());
+                        failed_lets.push(name.clone());
+                    }
                 }
             }
             let env = Env { scope, lets: &lets };
             let when = self.condition(&r.when, &env);
             let evidence = self.template(&r.evidence, &env);
+            for name in failed_lets {
+                self.poisoned.remove(&name);
+            }
             if let (Some(when), Some(evidence)) = (when, evidence) {
                 if triggers || action.is_some() {
                     out.push(Rule {
@@ -610,6 +630,9 @@ impl<'s> Checker<'s> {
     fn name(&mut self, name: &str, span: Span, env: &Env, base: usize) -> Option<TExpr> {
         if let Some(t) = env.lets.get(name) {
             return Some(t.clone());
+        }
+        if self.poisoned.contains(name) {
+            return None;
         }
         let households = self.households.clone();
         match &env.scope {
@@ -924,5 +947,117 @@ fn col_type_name(t: &ColType) -> &'static str {
         ColType::Integer => "integer",
         ColType::Date => "date",
         ColType::Enum(_) => "enum(…)",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::diag::line_col;
+
+    const SHIPPED: &str = include_str!("../../rules/guizhou-2021.toml");
+
+    /// Applies `from → to` to the shipped rules and returns (line, col, message) of each error.
+    fn errors(edits: &[(&str, &str)]) -> (String, Vec<(usize, usize, String)>) {
+        let mut text = SHIPPED.to_string();
+        for (from, to) in edits {
+            assert!(text.contains(from), "edit target not found: {from}");
+            text = text.replacen(from, to, 1);
+        }
+        match crate::rules::parse(&text, "t.toml") {
+            Ok(_) => (text, Vec::new()),
+            Err(d) => {
+                let p = d.positions().into_iter().map(|(l, c, m)| (l, c, m.to_string())).collect();
+                (text, p)
+            }
+        }
+    }
+
+    /// Line and column of the first occurrence of `needle` in `text`, plus `skip` characters.
+    fn at(text: &str, needle: &str, skip: usize) -> (usize, usize) {
+        let i = text.find(needle).expect("needle present");
+        let (l, c) = line_col(text, i);
+        (l, c + skip)
+    }
+
+    #[test]
+    fn the_shipped_policy_checks_clean() {
+        let plan = crate::rules::parse(SHIPPED, "guizhou-2021.toml").unwrap();
+        assert_eq!(plan.triggers.len(), 9);
+        assert_eq!(plan.exclusions.len(), 5);
+        let line = plan.parameters.iter().find(|p| p.name == "监测线").unwrap();
+        assert_eq!(line.value.display(), "6320.00");
+        assert_eq!(line.from.to_string(), "2021-01-01");
+    }
+
+    #[test]
+    fn the_line_in_force_follows_the_determination_date() {
+        let text = SHIPPED.replacen("determination_date = 2021-05-31", "determination_date = 2020-12-31", 1);
+        let plan = crate::rules::parse(&text, "t.toml").unwrap();
+        let line = plan.parameters.iter().find(|p| p.name == "监测线").unwrap();
+        assert_eq!(line.value.display(), "5000.00");
+    }
+
+    #[test]
+    fn an_unknown_field_is_reported_where_it_stands() {
+        let (text, e) = errors(&[("label = \"医保\"\n", "label = \"医保\"\nlable = \"x\"\n")]);
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].0, e[0].1), at(&text, "lable = ", 0));
+        assert!(e[0].2.contains("unknown field `lable`"), "{}", e[0].2);
+    }
+
+    #[test]
+    fn money_compared_with_text_is_a_type_error_at_the_expression() {
+        let (text, e) = errors(&[("when = \"自付费用 > 教育自付线\"", "when = \"自付费用 > 学段\"")]);
+        assert_eq!(e.len(), 1);
+        // the error starts at the first character inside the quotes
+        assert_eq!((e[0].0, e[0].1), at(&text, "自付费用 > 学段", 0));
+        assert!(e[0].2.contains("cannot compare a decimal amount with text"));
+    }
+
+    #[test]
+    fn an_unknown_enum_value_points_at_the_value() {
+        let (text, e) = errors(&[("'严重损坏', '死亡'", "'严重损害', '死亡'")]);
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].0, e[0].1), at(&text, "'严重损害'", 0));
+        assert!(e[0].2.contains("not one of the declared values"));
+    }
+
+    #[test]
+    fn a_parameter_without_a_value_for_the_year_is_one_error_not_a_cascade() {
+        let (text, e) = errors(&[
+            ("{ from = 2020-01-01, value = \"5000\"", "{ from = 2022-01-01, value = \"5000\""),
+            ("{ from = 2021-01-01, value = \"6320\"", "{ from = 2022-06-01, value = \"6320\""),
+        ]);
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!((e[0].0, e[0].1), at(&text, "[parameters.\"监测线\"]", 0));
+        assert!(e[0].2.contains("no value in force on the determination date 2021-05-31"));
+    }
+
+    #[test]
+    fn unknown_names_suggest_the_closest_and_division_must_be_rounded() {
+        let (text, e) = errors(&[
+            ("when = \"个人自付 >= 自付预警线", "when = \"个人自负 >= 自付预警线"),
+            ("expr = \"round(家庭纯收入 / 家庭人口, 2)\"", "expr = \"家庭纯收入 / 家庭人口\""),
+        ]);
+        assert_eq!(e.len(), 2, "{e:?}");
+        let unrounded = e.iter().find(|x| x.2.contains("round(a / b, 2)")).unwrap();
+        assert_eq!((unrounded.0, unrounded.1), at(&text, "家庭纯收入 / 家庭人口\"", 0));
+        let unknown = e.iter().find(|x| x.2.contains("个人自负")).unwrap();
+        assert!(unknown.2.contains("did you mean '个人自付'"));
+        assert_eq!((unknown.0, unknown.1), at(&text, "个人自负", 0));
+    }
+
+    #[test]
+    fn a_bad_column_type_and_a_missing_risk_are_reported() {
+        let (_, e) = errors(&[("\"返乡未就业天数\" = \"integer\"", "\"返乡未就业天数\" = \"number\""), ("risk = \"因学\"\n", "")]);
+        assert!(e.iter().any(|x| x.2.contains("unknown column type 'number'")), "{e:?}");
+        assert!(e.iter().any(|x| x.2.contains("needs a risk type")), "{e:?}");
+    }
+
+    #[test]
+    fn aggregates_are_rejected_inside_record_conditions() {
+        let (_, e) = errors(&[("when = \"自付费用 > 教育自付线\"", "when = \"count(medical) > 1\"")]);
+        assert_eq!(e.len(), 1);
+        assert!(e[0].2.contains("cannot be used inside a record condition"));
     }
 }
