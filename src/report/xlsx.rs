@@ -25,6 +25,11 @@ fn new_sheet(name: &str, head: &[String]) -> Result<Worksheet> {
     Ok(sheet)
 }
 
+/// Columns holding whole counts (persons, households, line numbers).
+fn is_count(header: &str) -> bool {
+    header == "家庭人口" || header == "行号" || header.ends_with("户数") || header.ends_with("人数")
+}
+
 impl Renderer for XlsxRenderer {
     fn render(&self, tables: &[Table], dir: &Path) -> Result<Vec<PathBuf>> {
         let mut wb = Workbook::new();
@@ -32,6 +37,7 @@ impl Renderer for XlsxRenderer {
         wb.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?));
         for t in tables {
             let head = headers(&t.data)?;
+            let counts: Vec<bool> = head.iter().map(|h| is_count(h)).collect();
             let mut done: Vec<Worksheet> = Vec::new();
             let mut sheet = new_sheet(t.sheet, &head)?;
             let mut row: u32 = 0;
@@ -42,9 +48,15 @@ impl Renderer for XlsxRenderer {
                     row = 0;
                 }
                 row += 1;
-                // Written as text: IDs must not turn into numbers, and amounts stay exactly
-                // as computed (no binary floating point).
-                sheet.write_row(row, 0, cells.iter().copied())?;
+                // Counts are numbers, so that Excel can sum them. Everything else is text: IDs
+                // must not turn into numbers, and amounts stay exactly as computed (no binary
+                // floating point).
+                for (c, cell) in cells.iter().enumerate() {
+                    match counts[c].then(|| cell.parse::<u32>().ok()).flatten() {
+                        Some(n) => sheet.write_number(row, c as u16, n)?,
+                        None => sheet.write_string(row, c as u16, *cell)?,
+                    };
+                }
                 Ok(())
             })?;
             done.push(sheet);
