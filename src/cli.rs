@@ -21,6 +21,8 @@ pub enum Command {
     Screen(ScreenArgs),
     /// Validate a rules file (and, with --data, the headers of the files it declares)
     Check(CheckArgs),
+    /// Show how each file of a source is read (format, encoding, header, column mapping, samples, problems)
+    Inspect(InspectArgs),
     /// Write a synthetic county data set in the canonical layout (deterministic per seed)
     Generate(GenerateArgs),
 }
@@ -52,6 +54,22 @@ pub struct CheckArgs {
 }
 
 #[derive(Args)]
+pub struct InspectArgs {
+    /// The rules file declaring the sources
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// The data directory (its sources.toml, if any, is applied)
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub data: PathBuf,
+    /// Only this table (households, members or a source name)
+    #[arg(long, value_name = "NAME")]
+    pub source: Option<String>,
+    /// Inspect this one file against the table(s) instead of the declared files
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Args)]
 pub struct GenerateArgs {
     /// Number of households
     #[arg(long, default_value_t = 3000)]
@@ -62,7 +80,18 @@ pub struct GenerateArgs {
     /// Also plant unreadable rows (bad IDs, amounts, dates, roster conflicts) to exercise rejects
     #[arg(long)]
     pub messy: bool,
+    /// `extracts`: reshape the department files the way departments send them (workbooks with
+    /// title rows and 合计 lines, GB18030 text, other header names) and write the sources.toml
+    /// that maps them
+    #[arg(long, value_enum, default_value = "canonical")]
+    pub layout: Layout,
     /// Output directory
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Layout {
+    Canonical,
+    Extracts,
 }

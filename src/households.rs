@@ -4,7 +4,7 @@
 
 use crate::evaluate::compile::compile;
 use crate::rules::plan::{household_column_in_records, Plan};
-use crate::sources::{self, read::LINE, TableData};
+use crate::sources::{self, read::FILE, read::LINE, TableData};
 use anyhow::Result;
 use polars::prelude::*;
 use std::path::Path;
@@ -43,7 +43,7 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     for t in [&r.households, &r.members] {
         // Department extracts may be absent; the roster may not (an empty list would look like
         // a county with nobody to verify).
-        if !dir.join(&t.file).is_file() {
+        if sources::read::resolve(dir, &t.read.pattern)?.is_empty() {
             anyhow::bail!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display());
         }
     }
@@ -109,7 +109,7 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     // Co-residence, decided by the rules' condition on each member with its household.
     let co = compile(&r.co_resident).fill_null(lit(false));
     let member_columns: Vec<Expr> =
-        r.members.columns.iter().map(|c| col(c.name.as_str())).chain([col(LINE), col(CO_RESIDENT)]).collect();
+        r.members.columns.iter().map(|c| col(c.name.as_str())).chain([col(LINE), col(FILE), col(CO_RESIDENT)]).collect();
     let members = with_household_columns(members, mh, &households, plan)
         .with_column(co.alias(CO_RESIDENT))
         .select(member_columns)

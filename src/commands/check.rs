@@ -7,7 +7,7 @@ use crate::sources::read;
 use anyhow::{bail, Result};
 
 pub fn run(args: &CheckArgs) -> Result<()> {
-    let loaded = rules::load(&args.rules)?;
+    let loaded = rules::load(&args.rules, args.data.as_deref())?;
     let plan = &loaded.plan;
     if let Some(dir) = &args.data {
         let tables = std::iter::once(&plan.roster.households)
@@ -15,17 +15,10 @@ pub fn run(args: &CheckArgs) -> Result<()> {
             .chain(plan.sources.iter().map(|s| &s.table));
         let mut problems = Vec::new();
         for t in tables {
-            let path = dir.join(&t.file);
-            if !path.exists() {
-                println!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file);
-                continue;
-            }
-            let header = read::header(&path)?;
-            let missing: Vec<&str> = t.columns.iter().map(|c| c.name.as_str()).filter(|c| !header.iter().any(|h| h == c)).collect();
-            if missing.is_empty() {
-                println!("  {:<18} {:<22} ok", t.name, t.file);
-            } else {
-                problems.push(format!("{}: missing {} (header: {})", path.display(), missing.join(", "), header.join(", ")));
+            match read::read_table(t, dir) {
+                Ok(None) => println!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file),
+                Ok(Some(raw)) => println!("  {:<18} {:<22} ok ({} file{}, {} records)", t.name, t.file, raw.files.len(), if raw.files.len() == 1 { "" } else { "s" }, raw.df.height()),
+                Err(e) => problems.push(format!("{e:#}")),
             }
         }
         if !problems.is_empty() {

@@ -2,6 +2,7 @@
 
 mod check;
 mod generate;
+mod inspect;
 mod screen;
 
 use crate::cli::{Cli, Command};
@@ -15,6 +16,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Screen(a) => screen::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Generate(a) => generate::run(&a),
+        Command::Inspect(a) => inspect::run(&a),
     }
 }
 

@@ -24,7 +24,7 @@ fn spinner(quiet: bool) -> ProgressBar {
 
 pub fn run(args: &ScreenArgs) -> Result<()> {
     let started = Instant::now();
-    let loaded = rules::load(&args.rules)?;
+    let loaded = rules::load(&args.rules, Some(&args.data))?;
     let plan = &loaded.plan;
     if !args.data.is_dir() {
         bail!("the data directory {} does not exist", args.data.display());
@@ -84,9 +84,9 @@ fn manifest(
         inputs.push(InputInfo {
             source: d.name.clone(),
             label: if d.name == "households" { "户表".into() } else { "人表".into() },
-            file: d.file.clone(),
+            pattern: d.pattern.clone(),
             present: d.present(),
-            sha256: d.sha256.clone(),
+            files: d.files.iter().map(FileManifest::from).collect(),
             rows_read: d.rows_read,
             rows_rejected: rejected_rows(d, &roster.rejects)?,
             rows_in_window: None,
@@ -98,9 +98,9 @@ fn manifest(
         inputs.push(InputInfo {
             source: s.data.name.clone(),
             label: plan.source(&s.data.name).map(|x| x.table.label.clone()).unwrap_or_default(),
-            file: s.data.file.clone(),
+            pattern: s.data.pattern.clone(),
             present: s.data.present(),
-            sha256: s.data.sha256.clone(),
+            files: s.data.files.iter().map(FileManifest::from).collect(),
             rows_read: s.data.rows_read,
             rows_rejected: rejected_rows(&s.data, &s.data.rejects)?,
             rows_in_window: Some(s.in_window),
@@ -129,6 +129,10 @@ fn manifest(
             window_end: plan.meta.window_end.to_string(),
         },
         data_dir: args.data.display().to_string(),
+        sources_file: match &loaded.sources_file {
+            Some(p) => Some(OutputInfo { file: p.display().to_string(), sha256: sha256_file(p)? }),
+            None => None,
+        },
         inputs,
         parameters: plan
             .parameters

@@ -5,7 +5,7 @@ pub mod compile;
 
 use crate::households::{with_household_columns, Roster, CO_RESIDENT};
 use crate::rules::plan::{Action, AggKind, Plan, Rule, Ty, MEMBER_NAME};
-use crate::sources::{self, read::LINE, TableData};
+use crate::sources::{self, read::FILE, read::LINE, TableData};
 use anyhow::Result;
 use compile::{agg_column, case, compile, dec_dtype, template};
 use polars::prelude::*;
@@ -95,7 +95,7 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
         .filter(col(HH).is_null())
         .select([
             lit(source.table.name.as_str()).alias("来源"),
-            lit(source.table.file.as_str()).alias("文件"),
+            col(FILE).alias("文件"),
             col(LINE).alias("行号"),
             col(source.id.as_str()).alias("证件号码"),
             name_expr.alias("姓名"),
@@ -167,7 +167,8 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame) -> Option<LazyFrame> {
     if aggs.is_empty() {
         return None;
     }
-    let sorted = records.sort([HH, MEMBER_ID, LINE], SortMultipleOptions::default().with_maintain_order(true));
+    // Records in a fixed order (a source may span several files): evidence is deterministic.
+    let sorted = records.sort([HH, MEMBER_ID, FILE, LINE], SortMultipleOptions::default().with_maintain_order(true));
     Some(sorted.group_by([col(HH)]).agg(aggs))
 }
 

@@ -100,6 +100,7 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 mod dates;
+pub mod extracts;
 mod depts;
 mod files;
 mod ids;

@@ -7,6 +7,8 @@ pub struct Manifest {
     pub tool: String,
     pub version: String,
     pub rules: RulesInfo,
+    /// The data directory's sources.toml, when one was applied.
+    pub sources_file: Option<OutputInfo>,
     pub data_dir: String,
     pub inputs: Vec<InputInfo>,
     pub parameters: Vec<ParameterInfo>,
@@ -32,10 +34,11 @@ pub struct RulesInfo {
 pub struct InputInfo {
     pub source: String,
     pub label: String,
-    pub file: String,
-    /// false: the file is absent, a source with no records.
+    /// The declared file name or glob.
+    pub pattern: String,
+    /// false: no file matched, a source with no records.
     pub present: bool,
-    pub sha256: Option<String>,
+    pub files: Vec<FileManifest>,
     pub rows_read: usize,
     /// Rows with at least one unreadable cell (or failing a roster check).
     pub rows_rejected: usize,
@@ -45,6 +48,40 @@ pub struct InputInfo {
     /// Department sources: records of a co-resident member, the ones the rules saw.
     pub rows_used: Option<usize>,
     pub rows_unmatched: Option<usize>,
+}
+
+#[derive(Serialize)]
+pub struct FileManifest {
+    pub file: String,
+    pub sha256: String,
+    pub format: String,
+    pub encoding: Option<String>,
+    pub delimiter: Option<String>,
+    pub sheet: Option<String>,
+    pub header_line: usize,
+    /// Declared column → header found in the file.
+    pub columns: Vec<(String, String)>,
+    pub records: usize,
+    pub skipped_blank_rows: usize,
+    pub skipped_total_rows: usize,
+}
+
+impl FileManifest {
+    pub fn from(f: &crate::sources::read::FileInfo) -> Self {
+        FileManifest {
+            file: f.file.clone(),
+            sha256: f.sha256.clone(),
+            format: f.format.to_string(),
+            encoding: f.encoding.map(str::to_string),
+            delimiter: f.delimiter.map(|d| if d == '\t' { "\\t".to_string() } else { d.to_string() }),
+            sheet: f.sheet.clone(),
+            header_line: f.header_line,
+            columns: f.mapping.clone(),
+            records: f.records,
+            skipped_blank_rows: f.skipped_blank,
+            skipped_total_rows: f.skipped_total,
+        }
+    }
 }
 
 #[derive(Serialize)]

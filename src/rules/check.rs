@@ -38,6 +38,8 @@ pub struct Checker<'s> {
     /// Names that are declared but failed to check (an unresolved parameter, a derived field
     /// with an error): uses of them are not reported again.
     poisoned: BTreeSet<String>,
+    default_aliases: BTreeMap<String, Vec<String>>,
+    default_synonyms: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 /// Builds the plan, or returns every error found.
@@ -52,6 +54,8 @@ pub fn build(raw: &RawRules, src: &str) -> Result<Plan, Vec<Diagnostic>> {
         sources: BTreeMap::new(),
         aggregates: Vec::new(),
         poisoned: BTreeSet::new(),
+        default_aliases: raw.defaults.aliases.clone(),
+        default_synonyms: raw.defaults.synonyms.clone(),
     };
     c.meta(&raw.meta);
     c.parameters(&raw.parameters);
@@ -257,14 +261,48 @@ impl<'s> Checker<'s> {
         Some((ty, optional))
     }
 
-    fn table(&mut self, name: &str, label: &str, file: &str, columns: &BTreeMap<String, S<String>>) -> Table {
+    fn table(&mut self, name: &str, label: &str, file: &str, columns: &BTreeMap<String, S<String>>, read: &RawReading, at: usize) -> Table {
         let mut cols = Vec::new();
         for (col, decl) in columns {
             if let Some((ty, optional)) = self.column_type(decl) {
-                cols.push(Column { name: col.clone(), ty, optional });
+                let mut aliases = self.default_aliases.get(col).cloned().unwrap_or_default();
+                aliases.extend(read.aliases.get(col).cloned().unwrap_or_default());
+                let mut synonyms = Vec::new();
+                if let ColType::Enum(values) = &ty {
+                    let defaults = self.default_synonyms.get(col).cloned();
+                    for map in [defaults.as_ref(), read.synonyms.get(col)].into_iter().flatten() {
+                        for (canonical, variants) in map {
+                            if values.contains(canonical) {
+                                synonyms.push((canonical.clone(), variants.clone()));
+                            } else if read.synonyms.get(col) == Some(map) {
+                                self.err(at, 1, format!("{name}: synonyms of '{col}' name '{canonical}', which is not one of its values [{}]", values.join(", ")));
+                            }
+                        }
+                    }
+                }
+                cols.push(Column { name: col.clone(), ty, optional, aliases, synonyms });
             }
         }
-        Table { name: name.to_string(), label: label.to_string(), file: file.to_string(), columns: cols }
+        for col in read.aliases.keys().chain(read.synonyms.keys()) {
+            if !columns.contains_key(col) {
+                self.err(at, 1, format!("{name}: aliases/synonyms are given for '{col}', which is not a declared column"));
+            }
+        }
+        for col in read.synonyms.keys() {
+            if cols.iter().any(|c| &c.name == col && !matches!(c.ty, ColType::Enum(_))) {
+                self.err(at, 1, format!("{name}: synonyms are for enum columns, and '{col}' is not one"));
+            }
+        }
+        let spec = self.read_spec(file, read);
+        Table { name: name.to_string(), label: label.to_string(), file: file.to_string(), read: spec, columns: cols }
+    }
+
+    fn read_spec(&mut self, file: &str, read: &RawReading) -> ReadSpec {
+        let (spec, errors) = read_spec(file, read);
+        for (r, m) in errors {
+            self.err(r.start, (r.end - r.start).max(1), m);
+        }
+        spec
     }
 
     fn require_column(&mut self, table: &Table, col: &S<String>, want: Option<&ColType>, what: &str) {
@@ -289,7 +327,7 @@ impl<'s> Checker<'s> {
 
     fn roster(&mut self, r: &RawRoster) -> Option<Roster> {
         let h = r.households.get_ref();
-        let households = self.table("households", "户表", &h.file, &h.columns);
+        let households = self.table("households", "户表", &h.file, &h.columns, &h.read, r.households.span().start);
         self.require_column(&households, &h.key, Some(&ColType::Text), "the household key");
         for needed in ["乡镇", "村", "户主姓名", "户主证件号码", "户类型", "监测状态"] {
             if households.column(needed).is_none() {
@@ -298,7 +336,7 @@ impl<'s> Checker<'s> {
             }
         }
         let m = r.members.get_ref();
-        let members = self.table(MEMBERS, "人表", &m.file, &m.columns);
+        let members = self.table(MEMBERS, "人表", &m.file, &m.columns, &m.read, r.members.span().start);
         self.require_column(&members, &m.household, Some(&ColType::Text), "the household column");
         self.require_column(&members, &m.id, Some(&ColType::Id), "the ID column");
         self.require_column(&members, &m.name, None, "the name column");
@@ -324,7 +362,7 @@ impl<'s> Checker<'s> {
             self.err_at(s, format!("'{name}' is the roster: name the source differently"));
             return;
         }
-        let table = self.table(name, &raw.label, &raw.file, &raw.columns);
+        let table = self.table(name, &raw.label, &raw.file, &raw.columns, &raw.read, s.span().start);
         self.require_column(&table, &raw.id, Some(&ColType::Id), "the ID column");
         if let Some(n) = &raw.name {
             self.require_column(&table, n, None, "the name column");
@@ -914,6 +952,42 @@ impl<'s> Checker<'s> {
         };
         Some(TExpr::Agg { index, ty })
     }
+}
+
+/// How a table's files are read, and the errors in its reading options (with their spans).
+pub fn read_spec(file: &str, read: &RawReading) -> (ReadSpec, Vec<(std::ops::Range<usize>, String)>) {
+    let mut errors = Vec::new();
+    let sheet = match read.sheet.as_ref().map(|s| (s, s.get_ref())) {
+        None => None,
+        Some((_, toml::Value::String(n))) => Some(SheetRef::Name(n.clone())),
+        Some((_, toml::Value::Integer(i))) if *i >= 0 => Some(SheetRef::Index(*i as usize)),
+        Some((s, _)) => {
+            errors.push((s.span(), "sheet is a sheet name or a 0-based index".to_string()));
+            None
+        }
+    };
+    let encoding = match read.encoding.as_ref().map(|e| (e, e.get_ref().to_ascii_lowercase())) {
+        None => Encoding::Auto,
+        Some((_, e)) if e == "auto" => Encoding::Auto,
+        Some((_, e)) if e == "utf-8" || e == "utf8" => Encoding::Utf8,
+        Some((_, e)) if e == "gb18030" || e == "gbk" || e == "gb2312" => Encoding::Gb18030,
+        Some((s, e)) => {
+            errors.push((s.span(), format!("unknown encoding '{e}': expected auto, utf-8 or gb18030 (gbk)")));
+            Encoding::Auto
+        }
+    };
+    let delimiter = match read.delimiter.as_ref().map(|d| (d, d.get_ref().as_str())) {
+        None | Some((_, "auto")) => None,
+        Some((_, ",")) => Some(b','),
+        Some((_, "\t")) | Some((_, "\\t")) => Some(b'\t'),
+        Some((_, "|")) => Some(b'|'),
+        Some((_, ";")) => Some(b';'),
+        Some((s, other)) => {
+            errors.push((s.span(), format!("unknown delimiter '{other}': expected auto, \",\", \"\\t\", \"|\" or \";\"")));
+            None
+        }
+    };
+    (ReadSpec { pattern: file.to_string(), sheet, encoding, delimiter }, errors)
 }
 
 fn reborrow<'a>(s: &Scope<'a>) -> Scope<'a> {

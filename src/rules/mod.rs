@@ -3,6 +3,7 @@
 pub mod check;
 pub mod diag;
 pub mod expr;
+pub mod overlay;
 pub mod plan;
 pub mod raw;
 
@@ -13,6 +14,8 @@ use std::path::Path;
 /// A rules file loaded from disk.
 pub struct Loaded {
     pub plan: plan::Plan,
+    /// The data directory's `sources.toml`, when one was applied.
+    pub sources_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -23,20 +26,42 @@ pub enum LoadError {
     Invalid(Diagnostics),
 }
 
-pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+/// The name of the optional file in a data directory that says how its files look.
+pub const SOURCES_FILE: &str = "sources.toml";
+
+/// Loads a rules file; with a data directory holding a `sources.toml`, its reading options
+/// (files, sheets, encodings, header aliases, value synonyms) are applied first.
+pub fn load(path: &Path, data_dir: Option<&Path>) -> Result<Loaded, LoadError> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the rules file {}", path.display()))
         .map_err(LoadError::Io)?;
-    let plan = parse(&text, &path.display().to_string()).map_err(LoadError::Invalid)?;
-    Ok(Loaded { plan })
+    let file = path.display().to_string();
+    let mut raw = parse_raw(&text, &file).map_err(LoadError::Invalid)?;
+    let mut sources_file = None;
+    if let Some(dir) = data_dir {
+        let sp = dir.join(SOURCES_FILE);
+        if sp.is_file() {
+            let overlay = std::fs::read_to_string(&sp).with_context(|| format!("cannot read {}", sp.display())).map_err(LoadError::Io)?;
+            overlay::apply(&mut raw, &overlay, &sp.display().to_string()).map_err(LoadError::Invalid)?;
+            sources_file = Some(sp);
+        }
+    }
+    let plan = check::build(&raw, &text).map_err(|items| LoadError::Invalid(Diagnostics { file, source: text.clone(), items }))?;
+    Ok(Loaded { plan, sources_file })
+}
+
+fn toml_error(e: toml::de::Error, text: &str, file: &str) -> Diagnostics {
+    let (offset, len) = e.span().map_or((0, 1), |r| (r.start, r.end - r.start));
+    Diagnostics { file: file.to_string(), source: text.to_string(), items: vec![Diagnostic { offset, len, message: e.message().trim().to_string() }] }
+}
+
+fn parse_raw(text: &str, file: &str) -> Result<raw::RawRules, Diagnostics> {
+    toml::from_str(text).map_err(|e| toml_error(e, text, file))
 }
 
 /// Parses and checks rules text; `file` is only used in messages.
+#[cfg(test)]
 pub fn parse(text: &str, file: &str) -> Result<plan::Plan, Diagnostics> {
-    let fail = |items| Diagnostics { file: file.to_string(), source: text.to_string(), items };
-    let raw: raw::RawRules = toml::from_str(text).map_err(|e| {
-        let (offset, len) = e.span().map_or((0, 1), |r| (r.start, r.end - r.start));
-        fail(vec![Diagnostic { offset, len, message: e.message().trim().to_string() }])
-    })?;
-    check::build(&raw, text).map_err(fail)
+    let raw = parse_raw(text, file)?;
+    check::build(&raw, text).map_err(|items| Diagnostics { file: file.to_string(), source: text.to_string(), items })
 }

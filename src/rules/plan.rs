@@ -54,6 +54,35 @@ pub struct Column {
     pub ty: ColType,
     /// An empty value is allowed (read as null) instead of being a reject.
     pub optional: bool,
+    /// Header names accepted for this column besides its own.
+    pub aliases: Vec<String>,
+    /// Enum columns: (declared value, other spellings read as it).
+    pub synonyms: Vec<(String, Vec<String>)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Encoding {
+    /// BOM → UTF-8; valid UTF-8 → UTF-8; otherwise GB18030.
+    Auto,
+    Utf8,
+    Gb18030,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum SheetRef {
+    Name(String),
+    Index(usize),
+}
+
+/// How a table's files are found and read.
+#[derive(Debug, Clone)]
+pub struct ReadSpec {
+    /// A file name or glob, relative to the data directory.
+    pub pattern: String,
+    pub sheet: Option<SheetRef>,
+    pub encoding: Encoding,
+    /// `None`: detected (`,` for .csv; the most consistent of tab, `|`, `,`, `;` otherwise).
+    pub delimiter: Option<u8>,
 }
 
 /// One input file and the columns the rules use from it.
@@ -63,6 +92,7 @@ pub struct Table {
     pub name: String,
     pub label: String,
     pub file: String,
+    pub read: ReadSpec,
     pub columns: Vec<Column>,
 }
 

@@ -26,6 +26,59 @@ pub struct RawRules {
     pub exclusions: Vec<RawRule>,
     pub categories: Vec<RawCategory>,
     pub report: RawReport,
+    /// Header aliases and value synonyms that apply to every table.
+    #[serde(default)]
+    pub defaults: RawDefaults,
+}
+
+/// A data directory's `sources.toml`: how this directory's files look. Same layout as the
+/// rules file: `[roster.households]`, `[roster.members]`, `[sources.<name>]`, `[defaults]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSourcesFile {
+    #[serde(default)]
+    pub defaults: RawDefaults,
+    #[serde(default)]
+    pub roster: BTreeMap<String, S<RawTableOverride>>,
+    #[serde(default)]
+    pub sources: BTreeMap<String, S<RawTableOverride>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTableOverride {
+    /// Replaces the rules' file name (a glob reads several files as one table).
+    pub file: Option<String>,
+    #[serde(default)]
+    pub read: RawReading,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub synonyms: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+/// How a table's files are read (the same keys for the roster and every source).
+/// `file` may be a glob (`medical/2021-*.xlsx`): the files are read as one table.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReading {
+    /// Sheet of a workbook: a name, or a 0-based index. Default: the first sheet.
+    pub sheet: Option<S<toml::Value>>,
+    /// `auto` (BOM → UTF-8; valid UTF-8 → UTF-8; otherwise GB18030), `utf-8` or `gb18030`.
+    pub encoding: Option<S<String>>,
+    /// `auto`, `,`, `\t`, `|` or `;` (delimited text only).
+    pub delimiter: Option<S<String>>,
+    /// Other header names of a column: `"证件号码" = ["公民身份号码", "身份证号"]`.
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
+    /// Other spellings of enum values: `"是否大病" = { "是" = ["Y", "1"], "否" = ["N", "0"] }`.
+    #[serde(default)]
+    pub synonyms: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -74,6 +127,8 @@ pub struct RawRoster {
 #[serde(deny_unknown_fields)]
 pub struct RawHouseholds {
     pub file: String,
+    #[serde(default)]
+    pub read: RawReading,
     pub key: S<String>,
     pub columns: BTreeMap<String, S<String>>,
 }
@@ -82,6 +137,8 @@ pub struct RawHouseholds {
 #[serde(deny_unknown_fields)]
 pub struct RawMembers {
     pub file: String,
+    #[serde(default)]
+    pub read: RawReading,
     pub household: S<String>,
     pub id: S<String>,
     pub name: S<String>,
@@ -94,6 +151,8 @@ pub struct RawMembers {
 pub struct RawSource {
     pub label: String,
     pub file: String,
+    #[serde(default)]
+    pub read: RawReading,
     /// The column holding the citizen ID of the member a record belongs to.
     pub id: S<String>,
     /// The column holding the person's name in the extract (shown for unmatched records).

@@ -1,14 +1,17 @@
 //! Sources: read each input file, validate every cell by its declared type, normalize IDs,
 //! and split the rows into valid typed records and rejects (file, line, column, value, reason).
 
+pub mod decode;
+pub mod grid;
+pub mod header;
 pub mod id;
 pub mod read;
 pub mod values;
 
-use crate::rules::plan::Table;
-use anyhow::{bail, Result};
+use crate::rules::plan::{ColType, Table};
+use anyhow::Result;
 use polars::prelude::*;
-use read::LINE;
+use read::{FileInfo, FILE, LINE};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
@@ -18,11 +21,12 @@ pub const REJECT_COLUMNS: [&str; 6] = ["来源", "文件", "行号", "列", "值
 /// One table after reading and validation.
 pub struct TableData {
     pub name: String,
-    pub file: String,
-    /// `None` when the file is absent: a source with no records.
-    pub sha256: Option<String>,
+    /// The declared file name or pattern.
+    pub pattern: String,
+    /// The files read; empty when none matched (a source with no records).
+    pub files: Vec<FileInfo>,
     pub rows_read: usize,
-    /// Valid rows: the declared columns, typed, plus `__line`.
+    /// Valid rows: the declared columns, typed, plus `__line` and `__file`.
     pub valid: DataFrame,
     /// One row per unreadable cell (`REJECT_COLUMNS`).
     pub rejects: DataFrame,
@@ -30,7 +34,7 @@ pub struct TableData {
 
 impl TableData {
     pub fn present(&self) -> bool {
-        self.sha256.is_some()
+        !self.files.is_empty()
     }
 }
 
@@ -48,15 +52,16 @@ fn empty_typed(table: &Table) -> Result<DataFrame> {
         .iter()
         .map(|c| {
             let dt = match &c.ty {
-                crate::rules::plan::ColType::Money => values::money_dtype(),
-                crate::rules::plan::ColType::Integer => DataType::Int64,
-                crate::rules::plan::ColType::Date => DataType::Date,
+                ColType::Money => values::money_dtype(),
+                ColType::Integer => DataType::Int64,
+                ColType::Date => DataType::Date,
                 _ => DataType::String,
             };
             Column::full_null(c.name.as_str().into(), 0, &dt)
         })
         .collect();
     cols.push(Column::full_null(LINE.into(), 0, &DataType::Int64));
+    cols.push(Column::full_null(FILE.into(), 0, &DataType::String));
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
@@ -68,43 +73,28 @@ pub fn empty_rejects() -> DataFrame {
     DataFrame::new_infer_height(cols).expect("static schema")
 }
 
-/// Reads and validates `table.file` inside `dir`.
+/// Reads and validates every file of `table` inside `dir`.
 pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
-    let path = dir.join(&table.file);
-    if !path.exists() {
+    let Some(raw) = read::read_table(table, dir)? else {
         return Ok(TableData {
             name: table.name.clone(),
-            file: table.file.clone(),
-            sha256: None,
+            pattern: table.file.clone(),
+            files: Vec::new(),
             rows_read: 0,
             valid: empty_typed(table)?,
             rejects: empty_rejects(),
         });
-    }
-    let sha = sha256_file(&path)?;
-    let raw = read::read_text_csv(&path)?;
-    let header: Vec<String> = raw.get_column_names().iter().map(|s| s.to_string()).filter(|s| s != LINE).collect();
-    let missing: Vec<&str> = table.columns.iter().map(|c| c.name.as_str()).filter(|c| !header.iter().any(|h| h == c)).collect();
-    if !missing.is_empty() {
-        bail!(
-            "{} ({}): missing column{} {}; the header has: {}",
-            path.display(),
-            table.name,
-            if missing.len() > 1 { "s" } else { "" },
-            missing.join(", "),
-            header.join(", ")
-        );
-    }
-    let rows_read = raw.height();
+    };
+    let rows_read = raw.df.height();
     let parsed: Vec<(String, values::Parsed)> = table.columns.iter().map(|c| (c.name.clone(), values::parse(c))).collect();
     let reason_name = |c: &str| format!("__reason.{c}");
-    let mut exprs: Vec<Expr> = vec![col(LINE)];
+    let mut exprs: Vec<Expr> = vec![col(LINE), col(FILE)];
     for (name, p) in &parsed {
         exprs.push(p.value.clone().alias(name.as_str()));
         exprs.push(p.reason.clone().alias(reason_name(name).as_str()));
         exprs.push(col(name.as_str()).alias(format!("__raw.{name}").as_str()));
     }
-    let mut staged = raw.lazy();
+    let mut staged = raw.df.lazy();
     let depth = parsed.iter().map(|(_, p)| p.stages.len()).max().unwrap_or(0);
     for i in 0..depth {
         let batch: Vec<Expr> = parsed.iter().filter_map(|(_, p)| p.stages.get(i)).flatten().cloned().collect();
@@ -118,7 +108,7 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(true));
     let mut keep: Vec<Expr> = parsed.iter().map(|(n, _)| col(n.as_str())).collect();
-    keep.push(col(LINE));
+    keep.extend([col(LINE), col(FILE)]);
     let valid = checked.clone().lazy().filter(all_ok).select(keep).collect()?;
 
     let mut reject_parts = Vec::new();
@@ -130,7 +120,7 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
                 .filter(col(reason_name(name).as_str()).is_not_null())
                 .select([
                     lit(table.name.as_str()).alias("来源"),
-                    lit(table.file.as_str()).alias("文件"),
+                    col(FILE).alias("文件"),
                     col(LINE).alias("行号"),
                     lit(name.as_str()).alias("列"),
                     col(format!("__raw.{name}").as_str()).fill_null(lit("")).alias("值"),
@@ -141,16 +131,18 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
     let rejects = if reject_parts.is_empty() {
         empty_rejects()
     } else {
-        concat(reject_parts, UnionArgs::default())?.sort(["行号"], SortMultipleOptions::default().with_maintain_order(true)).collect()?
+        concat(reject_parts, UnionArgs::default())?
+            .sort(["文件", "行号"], SortMultipleOptions::default().with_maintain_order(true))
+            .collect()?
     };
-    Ok(TableData { name: table.name.clone(), file: table.file.clone(), sha256: Some(sha), rows_read, valid, rejects })
+    Ok(TableData { name: table.name.clone(), pattern: table.file.clone(), files: raw.files, rows_read, valid, rejects })
 }
 
 /// Rejects for rows of `data` selected by a condition, all with one column and reason.
 pub fn reject_rows(data: &TableData, rows: LazyFrame, column: &str, reason: Expr) -> LazyFrame {
     rows.select([
         lit(data.name.as_str()).alias("来源"),
-        lit(data.file.as_str()).alias("文件"),
+        col(FILE).alias("文件"),
         col(LINE).alias("行号"),
         lit(column).alias("列"),
         col(column).cast(DataType::String).fill_null(lit("")).alias("值"),

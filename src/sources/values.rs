@@ -19,8 +19,41 @@ pub struct Parsed {
     pub reason: Expr,
 }
 
-fn date_of(s: Expr) -> Expr {
+fn iso_date(s: Expr) -> Expr {
     s.str().to_date(StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: false, exact: true, cache: true })
+}
+
+/// Full-width digits, signs and points as ASCII (hand-typed extracts carry them).
+fn half_width(s: Expr) -> Expr {
+    let full = Series::new("f".into(), ["０", "１", "２", "３", "４", "５", "６", "７", "８", "９", "．", "－", "＋", "，", "／"]);
+    let half = Series::new("h".into(), ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", ".", "-", "+", ",", "/"]);
+    s.str().replace_many(lit(full).implode(false), lit(half).implode(false), false, true)
+}
+
+/// An amount as written in extracts: `12,345.60`, `1234元`, full-width digits → `12345.60`.
+/// Commas are removed only where they group thousands (`1,00` stays unreadable).
+fn amount_text(s: Expr) -> Expr {
+    let t = half_width(s).str().strip_chars(lit(NULL)).str().strip_suffix(lit("元")).str().strip_chars(lit(NULL));
+    let grouped = t.clone().str().contains(lit(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"), true);
+    when(grouped).then(t.clone().str().replace_all(lit(","), lit(""), true)).otherwise(t)
+}
+
+/// Dates as written in extracts: 2021-03-02, 2021/3/2, 2021.03.02, 2021年3月2日, 20210302,
+/// an Excel serial number (44257), or a workbook date cell with a time of day.
+fn date_of(s: Expr) -> Expr {
+    let t = half_width(s).str().strip_chars(lit(NULL));
+    const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(\s+\d{1,2}:\d{2}(:\d{2})?)?$";
+    let part = |i: usize| t.clone().str().extract(lit(YMD), i);
+    let two = |e: Expr| when(e.clone().str().len_chars().eq(lit(1u32))).then(concat_str([lit("0"), e.clone()], "", false)).otherwise(e);
+    let padded = concat_str([part(1), lit("-"), two(part(2)), lit("-"), two(part(3))], "", false);
+    let compact = when(t.clone().str().contains(lit(r"^\d{8}$"), true))
+        .then(concat_str([t.clone().str().slice(lit(0i64), lit(4u64)), lit("-"), t.clone().str().slice(lit(4i64), lit(2u64)), lit("-"), t.clone().str().slice(lit(6i64), lit(2u64))], "", false))
+        .otherwise(lit(NULL).cast(DataType::String));
+    // Excel serial numbers: day 25569 is 1970-01-01 (serials 20000–80000: years 1954–2119).
+    let n = t.clone().cast(DataType::Int64);
+    let is_serial = t.clone().str().contains(lit(r"^\d{5}$"), true).and(n.clone().gt_eq(lit(20000i64))).and(n.clone().lt_eq(lit(80000i64)));
+    let serial = when(is_serial).then((n - lit(25569i64)).cast(DataType::Int32).cast(DataType::Date)).otherwise(lit(NULL).cast(DataType::Date));
+    coalesce(&[iso_date(padded), iso_date(compact), serial])
 }
 
 /// Validation of one column. Text cells are trimmed; an empty cell is null and a reject
@@ -39,6 +72,7 @@ pub fn parse(column: &Column) -> Parsed {
             return p;
         }
         ColType::Money => {
+            let s = amount_text(s.clone());
             let ok = s.clone().str().contains(lit(r"^[+-]?\d+(\.\d{1,2})?$"), true);
             (
                 s.clone().cast(money_dtype()),
@@ -46,15 +80,25 @@ pub fn parse(column: &Column) -> Parsed {
             )
         }
         ColType::Integer => {
+            let s = half_width(s.clone()).str().strip_chars(lit(NULL));
             let ok = s.clone().str().contains(lit(r"^[+-]?\d{1,15}$"), true);
             (s.clone().cast(DataType::Int64), Some(when(ok).then(lit(NULL)).otherwise(lit("整数格式错误"))))
         }
         ColType::Date => {
             let d = date_of(s.clone());
-            let ok = s.clone().str().contains(lit(r"^\d{4}-\d{2}-\d{2}$"), true).and(d.clone().is_not_null());
-            (d, Some(when(ok).then(lit(NULL)).otherwise(lit("日期无效:应为YYYY-MM-DD格式的真实日期"))))
+            (d.clone(), Some(when(d.is_not_null()).then(lit(NULL)).otherwise(lit("日期无效:应为真实日期(如2021-03-02、2021/3/2、2021年3月2日、20210302)"))))
         }
         ColType::Enum(values) => {
+            // Declared spellings first: `1级` read as `一级` when the rules say so.
+            let pairs = column
+                .synonyms
+                .iter()
+                .map(|(canonical, variants)| {
+                    let v = Series::new("v".into(), variants.as_slice());
+                    (s.clone().is_in(lit(v).implode(false), false), lit(canonical.as_str()))
+                })
+                .collect();
+            let s = case(pairs, s.clone());
             let allowed = Series::new("allowed".into(), values.as_slice());
             let ok = s.clone().is_in(lit(allowed).implode(false), false);
             let msg = format!("取值不在允许范围内({})", values.join("、"));
@@ -82,7 +126,7 @@ mod tests {
     use std::sync::Arc;
 
     fn run(ty: ColType, optional: bool, cells: &[Option<&str>]) -> Vec<(String, Option<String>)> {
-        let column = Column { name: "v".into(), ty, optional };
+        let column = Column { name: "v".into(), ty, optional, aliases: Vec::new(), synonyms: Vec::new() };
         let p = parse(&column);
         let df = df!("v" => cells).unwrap();
         let mut lf = df.lazy();
@@ -105,10 +149,50 @@ mod tests {
 
     #[test]
     fn money_rejects_separators_extra_places_and_words() {
-        for bad in ["1,000", "4000.005", "12,3a", "四千", "1e3", "."] {
+        for bad in ["1,00", "4000.005", "12,3a", "四千", "1e3", ".", "1,0000.00"] {
             let got = run(ColType::Money, false, &[Some(bad)]);
             assert!(got[0].1.as_deref().is_some_and(|r| r.contains("金额格式错误")), "{bad}: {:?}", got[0]);
         }
+    }
+
+    #[test]
+    fn amounts_as_written_in_extracts_are_read() {
+        // "12,345.60元" → 12345.60; full-width "１０,０００.０１" → 10000.01; "-1,000" → -1000.00
+        let got = run(ColType::Money, false, &[Some("12,345.60元"), Some("１０,０００.０１"), Some(" -1,000 "), Some("3,999.99 元")]);
+        let values: Vec<&str> = got.iter().map(|(v, _)| v.as_str()).collect();
+        assert_eq!(values, ["12345.60", "10000.01", "-1000.00", "3999.99"]);
+        assert!(got.iter().all(|(_, r)| r.is_none()), "{got:?}");
+    }
+
+    #[test]
+    fn dates_as_written_in_extracts_are_read() {
+        // All 2021-03-02; 44257 is Excel's serial for 2021-03-02 (25569 = 1970-01-01, +18688 days).
+        let forms = ["2021-03-02", "2021/3/2", "2021.03.02", "2021年3月2日", "20210302", "44257", "2021-03-02 10:30:00", "２０２１/３/２"];
+        let got = run(ColType::Date, false, &forms.map(Some));
+        for (f, (v, r)) in forms.iter().zip(&got) {
+            assert_eq!((v.as_str(), r), ("2021-03-02", &None), "{f}");
+        }
+        let bad = run(ColType::Date, false, &[Some("2021-02-30"), Some("3/2/2021"), Some("2021年13月1日"), Some("99999")]);
+        assert!(bad.iter().all(|(_, r)| r.is_some()), "{bad:?}");
+    }
+
+    #[test]
+    fn enum_synonyms_are_read_as_the_declared_value() {
+        let column = Column {
+            name: "v".into(),
+            ty: ColType::Enum(Arc::new(vec!["一级".to_string(), "二级".to_string()])),
+            optional: false,
+            aliases: Vec::new(),
+            synonyms: vec![("一级".to_string(), vec!["1级".to_string(), "Ⅰ级".to_string()])],
+        };
+        let p = parse(&column);
+        let df = df!("v" => [Some("1级"), Some("Ⅰ级"), Some("二级"), Some("2级")]).unwrap();
+        let out = df.lazy().select([p.value.alias("value"), p.reason.alias("reason")]).collect().unwrap();
+        let v = crate::test_support::texts(&out, "value");
+        let r = crate::test_support::texts(&out, "reason");
+        assert_eq!(v[..3], [Some("一级".to_string()), Some("一级".to_string()), Some("二级".to_string())]);
+        assert_eq!(r[..3], [None, None, None]);
+        assert!(r[3].is_some(), "2级 is not declared");
     }
 
     #[test]
@@ -122,7 +206,7 @@ mod tests {
 
     #[test]
     fn dates_must_be_real_iso_dates() {
-        let got = run(ColType::Date, false, &[Some("2020-02-29"), Some("2021-02-29"), Some("2021/3/2"), Some("2021-13-45")]);
+        let got = run(ColType::Date, false, &[Some("2020-02-29"), Some("2021-02-29"), Some("2021/2/30"), Some("2021-13-45")]);
         assert_eq!(got[0], ("2020-02-29".to_string(), None));
         for g in &got[1..] {
             assert!(g.1.as_deref().is_some_and(|r| r.contains("日期无效")), "{g:?}");

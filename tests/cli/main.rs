@@ -7,6 +7,7 @@
 mod support;
 
 mod screen_exclusions;
+mod screen_extracts;
 mod screen_income;
 mod screen_inputs;
 mod screen_outputs;

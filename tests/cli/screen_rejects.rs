@@ -83,7 +83,8 @@ fn a_bad_date_is_rejected_with_its_column() {
     let a = poor(&mut fx, "H1", "脱贫户", "丁一");
     let b = poor(&mut fx, "H2", "脱贫户", "丁二");
     fx.medical(&a, "2021-02-30", "5000.00", "否"); // line 2: no such day
-    fx.medical(&a, "2021/03/01", "5000.00", "否"); // line 3: not YYYY-MM-DD
+    // line 3: 2021/3/1 would be read (issue 3: dates as written in extracts); month 13 is not a date
+    fx.medical(&a, "2021/13/01", "5000.00", "否");
     fx.medical(&b, "2021-03-01", "5000.00", "否"); // line 4: valid → H2 因病
     let out = fx.run();
     assert_has_reject(
@@ -92,7 +93,7 @@ fn a_bad_date_is_rejected_with_its_column() {
     );
     assert_has_reject(
         &out,
-        &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "3"), ("列", "就诊日期"), ("值", "2021/03/01")],
+        &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "3"), ("列", "就诊日期"), ("值", "2021/13/01")],
     );
     out.assert_row("H1", &[("风险类型", "待核实")]);
     out.assert_row("H2", &[("风险类型", "因病")]);

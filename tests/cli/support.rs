@@ -368,8 +368,20 @@ impl Fixture {
     pub fn run(&self) -> Outcome {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
-        let out = tmp.path().join("out");
         self.write_data(&data);
+        screen(tmp, data)
+    }
+
+    /// The rows of one source as the canonical CSV would hold them.
+    pub fn rows_of(&self, source: &str) -> Vec<Vec<String>> {
+        self.rows.get(source).cloned().unwrap_or_default()
+    }
+}
+
+/// Runs `fanpin screen` on a data directory inside `tmp`, asserting exit status 0.
+pub fn screen(tmp: tempfile::TempDir, data: PathBuf) -> Outcome {
+    {
+        let out = tmp.path().join("out");
         let output = Command::new(BIN)
             .arg("screen")
             .arg("--rules")

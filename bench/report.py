@@ -1,0 +1,97 @@
+"""Summarize the benchmark's measurements into a table (stdout) and bench/RESULTS.md.
+
+    python bench/report.py MEASUREMENTS.tsv VERDICTS.tsv MACHINE.txt RESULTS.md
+
+MEASUREMENTS.tsv: size, run, tool, wall seconds, peak RSS in KiB (one line per measurement).
+VERDICTS.tsv: size, "identical" or "DIFFER", detail (one line per size).
+"""
+
+import statistics
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+TOOLS = [
+    ("fanpin", "fanpin screen"),
+    ("duckdb", "DuckDB peer"),
+    ("polars", "floor: polars read"),
+    ("cat", "floor: cat"),
+]
+
+
+def fmt_s(x: float) -> str:
+    return f"{x:.2f} s"
+
+
+def fmt_mb(kib: float) -> str:
+    return f"{kib / 1024:.0f} MB"
+
+
+def main(meas: str, verdicts: str, machine: str, out: str) -> int:
+    walls = defaultdict(list)
+    rss = defaultdict(list)
+    for line in Path(meas).read_text().splitlines():
+        size, _run, tool, wall, kib = line.split("\t")
+        walls[(int(size), tool)].append(float(wall))
+        rss[(int(size), tool)].append(float(kib))
+    verdict = {}
+    for line in Path(verdicts).read_text().splitlines():
+        size, v, detail = line.split("\t", 2)
+        verdict[int(size)] = (v, detail)
+    sizes = sorted({s for s, _ in walls})
+    runs = max(len(v) for v in walls.values())
+
+    med = {k: statistics.median(v) for k, v in walls.items()}
+    peak = {k: max(v) for k, v in rss.items()}
+
+    head = ["households"] + [f"{label} wall (median)" for _, label in TOOLS] + [
+        "fanpin peak RSS", "DuckDB peak RSS", "polars peak RSS",
+        "fanpin / DuckDB", "fanpin / polars read", "fanpin / cat", "flagged lists",
+    ]
+    rows = []
+    for s in sizes:
+        v, detail = verdict.get(s, ("missing", "not compared"))
+        f = med.get((s, "fanpin"))
+        ratio = lambda t: f"{f / med[(s, t)]:.2f}" if f and med.get((s, t)) else "–"
+        row = [f"{s:,}"]
+        row += [fmt_s(med[(s, t)]) if (s, t) in med else "–" for t, _ in TOOLS]
+        row += [fmt_mb(peak[(s, t)]) if (s, t) in peak else "–" for t in ("fanpin", "duckdb", "polars")]
+        # A peer that gives a different answer does not count: no ratio against it.
+        row.append(ratio("duckdb") if v == "identical" else "not reported (lists differ)")
+        row += [ratio("polars"), ratio("cat")]
+        row.append(f"{v}: {detail}")
+        rows.append(row)
+
+    def table(rows):
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+
+    raw = ["| households | tool | run | wall | peak RSS |", "|---|---|---|---|---|"]
+    for line in Path(meas).read_text().splitlines():
+        size, run, tool, wall, kib = line.split("\t")
+        raw.append(f"| {int(size):,} | {tool} | {run} | {float(wall):.2f} s | {fmt_mb(float(kib))} |")
+
+    text = f"""# fanpin benchmark results
+
+Written by `bash bench/run.sh` (see bench/README.md); do not edit by hand.
+
+{Path(machine).read_text().strip()}
+
+Medians over {runs} interleaved runs (wall clock and peak RSS from `/usr/bin/time -v`; the
+input files are in the page cache, read once before the first run). Ratios are of median wall
+times: below 1 means fanpin is faster.
+
+{table(rows)}
+
+## Every measurement
+
+{chr(10).join(raw)}
+"""
+    Path(out).write_text(text, encoding="utf-8")
+    print(table(rows))
+    return 0 if all(verdict.get(s, ("missing",))[0] == "identical" for s in sizes) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:]))

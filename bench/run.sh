@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The fanpin benchmark: fanpin screen vs a DuckDB SQL peer vs the floor (reading the inputs).
+#
+#   bash bench/run.sh [SIZES...]        # default sizes: 100000 1000000 (households)
+#   BENCH_RUNS=5 bash bench/run.sh 100000
+#
+# Builds fanpin (release), makes bench/.venv with duckdb and polars from PyPI, generates the data
+# sets (bench/data/hN, kept between runs), then for each size and each of BENCH_RUNS (default 3)
+# interleaved runs times, with /usr/bin/time -v (wall clock, peak RSS):
+#   1. fanpin screen --rules rules/guizhou-2021.toml (all outputs, -q);
+#   2. the DuckDB peer (bench/peer.sql via bench/peer.py), writing its flagged list as CSV;
+#   3. the floor: polars reading every CSV (all columns as text), and cat of every CSV.
+# It checks that the peer's flagged list equals fanpin's (户编号, 家庭人口, 家庭纯收入, 人均纯收入,
+# 类别, 风险类型, 建议) and reports no fanpin/DuckDB ratio when they differ. Medians and ratios
+# go to stdout and bench/RESULTS.md. Exit status 1 when a flagged list differs.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH=$ROOT/bench
+RUNS=${BENCH_RUNS:-3}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(100000 1000000)
+DUCKDB_VERSION=2.0.1
+POLARS_VERSION=2.1.0
+# Both fanpin (polars) and DuckDB use every core by default; nothing is pinned here.
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+if [ ! -x /usr/bin/time ]; then
+    say "installing GNU time (for wall clock and peak RSS)"
+    apt-get update -qq && apt-get install -y -qq time >/dev/null
+fi
+
+say "building fanpin (release)"
+cargo build --release
+FANPIN=$ROOT/target/release/fanpin
+
+if [ ! -x "$BENCH/.venv/bin/python" ] || ! "$BENCH/.venv/bin/python" -c "import duckdb, polars" 2>/dev/null; then
+    say "creating bench/.venv with duckdb $DUCKDB_VERSION and polars $POLARS_VERSION"
+    python3 -m venv "$BENCH/.venv"
+    "$BENCH/.venv/bin/pip" install -q "duckdb==$DUCKDB_VERSION" "polars==$POLARS_VERSION"
+fi
+PY=$BENCH/.venv/bin/python
+
+for n in "${SIZES[@]}"; do
+    d=$BENCH/data/h$n
+    if [ ! -f "$d/.complete" ]; then
+        say "generating $n households into bench/data/h$n"
+        rm -rf "$d"
+        "$FANPIN" generate --households "$n" --seed 1 --out "$d" >/dev/null
+        touch "$d/.complete"
+    fi
+    cat "$d"/*.csv >/dev/null # into the page cache: every run below reads warm files
+done
+
+WORK=$BENCH/out
+mkdir -p "$WORK"
+MEAS=$WORK/measurements.tsv
+VERDICTS=$WORK/verdicts.tsv
+: >"$MEAS"
+: >"$VERDICTS"
+
+# measure SIZE RUN TOOL CMD...: runs CMD under /usr/bin/time -v, appends wall seconds and RSS.
+measure() {
+    local size=$1 run=$2 tool=$3
+    shift 3
+    local tv=$WORK/time.txt
+    if ! /usr/bin/time -v -o "$tv" "$@" >"$WORK/$tool.log" 2>&1; then
+        echo "FAILED: $tool on $size households (see bench/out/$tool.log)" >&2
+        cat "$WORK/$tool.log" >&2
+        exit 1
+    fi
+    local wall rss
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tv")
+    rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")
+    printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$run" "$tool" "$wall" "$rss" >>"$MEAS"
+    printf '  %-7s %8.2f s %8d MB\n' "$tool" "$wall" "$((rss / 1024))" >&2
+}
+
+for run in $(seq 1 "$RUNS"); do
+    for n in "${SIZES[@]}"; do
+        d=$BENCH/data/h$n
+        o=$WORK/h$n
+        mkdir -p "$o"
+        say "run $run/$RUNS, $n households"
+        measure "$n" "$run" fanpin "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$d" --out "$o/fanpin" -q
+        measure "$n" "$run" duckdb "$PY" "$BENCH/peer.py" screen "$d" "$o/duckdb-flagged.csv"
+        measure "$n" "$run" polars "$PY" "$BENCH/peer.py" floor "$d"
+        measure "$n" "$run" cat sh -c "cat '$d'/*.csv >/dev/null"
+        if [ "$run" = 1 ]; then
+            # The same inputs give the same outputs on every run: compare once per size.
+            if "$PY" "$BENCH/peer.py" compare "$o/fanpin/flagged.csv" "$o/duckdb-flagged.csv" >"$o/compare.txt"; then
+                printf '%s\tidentical\t%s rows\n' "$n" "$(($(wc -l <"$o/duckdb-flagged.csv") - 1))" >>"$VERDICTS"
+            else
+                printf '%s\tDIFFER\tsee bench/out/h%s/compare.txt\n' "$n" "$n" >>"$VERDICTS"
+            fi
+            cat "$o/compare.txt" >&2
+        fi
+    done
+done
+
+MACHINE=$WORK/machine.txt
+{
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo "- machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) memory, CPU $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)"
+    echo "- fanpin: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock rules || echo ' (with uncommitted changes in src/)'), \`cargo build --release\`"
+    echo "- peer: DuckDB $("$PY" -c 'import duckdb; print(duckdb.__version__)'), polars $("$PY" -c 'import polars; print(polars.__version__)') (Python $("$PY" -c 'import platform; print(platform.python_version())'))"
+    for n in "${SIZES[@]}"; do
+        d=$BENCH/data/h$n
+        echo "- data h$n: \`fanpin generate --households $n --seed 1\`: $(($(wc -l <"$d/households.csv") - 1)) households, $(($(wc -l <"$d/members.csv") - 1)) members, $(cat "$d"/*.csv | wc -l) lines in 15 files, $(du -cm "$d"/*.csv | awk 'END { print $1 }') MB"
+    done
+    imp=$( { /usr/bin/time -f '%e' "$PY" -c 'import duckdb' ; } 2>&1 )
+    echo "- the DuckDB and polars timings include starting Python and importing the module (\`import duckdb\` alone: ${imp} s)"
+} >"$MACHINE"
+
+say "results"
+status=0
+"$PY" "$BENCH/report.py" "$MEAS" "$VERDICTS" "$MACHINE" "$BENCH/RESULTS.md" || status=$?
+if [ "$status" != 0 ]; then
+    echo "The DuckDB peer's flagged list differs from fanpin's: no fanpin/DuckDB ratio reported for that size." >&2
+fi
+echo "written: bench/RESULTS.md" >&2
+exit "$status"

@@ -1,0 +1,131 @@
+//! A grid of text cells with their line (text) or row (workbook) numbers: what every input
+//! format is turned into before the header is found.
+
+use crate::rules::plan::SheetRef;
+use anyhow::{anyhow, bail, Context, Result};
+use calamine::{open_workbook_auto, Data, Reader};
+use std::path::Path;
+
+pub struct Grid {
+    /// (1-based line or row number, cells).
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Parses delimited text (RFC 4180 quoting, ragged rows allowed).
+pub fn from_text(text: &str, delimiter: u8) -> Result<Grid> {
+    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut rec = csv::StringRecord::new();
+    loop {
+        match r.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = rec.position().map_or(0, |p| p.line() as usize);
+                rows.push((line, rec.iter().map(str::to_string).collect()));
+            }
+            Err(e) => bail!("unreadable delimited text: {e}"),
+        }
+    }
+    Ok(Grid { rows })
+}
+
+/// Chooses the delimiter of a text file: `,` for .csv, otherwise the candidate found the same
+/// (non-zero) number of times on the most of the first lines.
+pub fn sniff_delimiter(sample: &str, extension: &str) -> u8 {
+    if extension == "csv" {
+        return b',';
+    }
+    let lines: Vec<&str> = sample.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let mut best = (b',', 0usize);
+    for d in [b'\t', b'|', b',', b';'] {
+        let counts: Vec<usize> = lines.iter().map(|l| l.bytes().filter(|b| *b == d).count()).collect();
+        let Some(&mode) = counts.iter().filter(|c| **c > 0).max() else { continue };
+        let consistent = counts.iter().filter(|c| **c == mode).count();
+        if consistent > best.1 {
+            best = (d, consistent);
+        }
+    }
+    best.0
+}
+
+/// Integers up to 2^53 are exact in a spreadsheet's binary floating point; beyond that, digits
+/// are lost (an 18-digit ID stored as a number cannot be recovered).
+const EXACT_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// The text of a workbook cell. Numbers that lost precision come out in scientific notation,
+/// so that an ID stored as a number is rejected, never repaired.
+pub fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < EXACT_LIMIT => format!("{}", *f as i64),
+        Data::Float(f) if f.fract() == 0.0 => format!("{f:E}"),
+        // Shortest text that reads back as the same number: 1234.5 → "1234.5".
+        Data::Float(f) => format!("{f}"),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        // A date cell holds the days since 1899-12-30 (the 1900 date system; workbooks in the
+        // old 1904 system are not distinguished). The time of day is dropped: records are dated.
+        Data::DateTime(dt) => {
+            let days = dt.as_f64().floor() as i64;
+            chrono::NaiveDate::from_ymd_opt(1899, 12, 30)
+                .and_then(|epoch| epoch.checked_add_signed(chrono::Duration::days(days)))
+                .map_or_else(|| dt.as_f64().to_string(), |d| d.format("%Y-%m-%d").to_string())
+        }
+        Data::DateTimeIso(s) => s.split('T').next().unwrap_or(s).to_string(),
+        Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// Reads one sheet (by name or 0-based index; the first by default). Returns the grid and the
+/// sheet's name.
+pub fn from_workbook(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, String)> {
+    let mut wb = open_workbook_auto(path).map_err(|e| anyhow!("{e}")).with_context(|| format!("cannot open the workbook {}", path.display()))?;
+    let names = wb.sheet_names();
+    let name = match sheet {
+        None => names.first().cloned(),
+        Some(SheetRef::Index(i)) => names.get(*i).cloned(),
+        Some(SheetRef::Name(n)) => names.iter().find(|x| *x == n).cloned(),
+    }
+    .ok_or_else(|| anyhow!("{}: no sheet {:?}; the workbook has: {}", path.display(), sheet, names.join(", ")))?;
+    let range = wb.worksheet_range(&name).map_err(|e| anyhow!("{}: cannot read sheet {name}: {e}", path.display()))?;
+    let (row0, col0) = range.start().unwrap_or((0, 0));
+    let mut rows = Vec::with_capacity(range.height());
+    for (i, r) in range.rows().enumerate() {
+        // Cells left of the used range are empty; keep columns aligned with the sheet.
+        let mut cells: Vec<String> = vec![String::new(); col0 as usize];
+        cells.extend(r.iter().map(cell_text));
+        rows.push((row0 as usize + i + 1, cells));
+    }
+    Ok((Grid { rows }, name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_that_lost_digits_become_scientific_text() {
+        // 522601198001010016 is beyond 2^53: as a float it cannot be exact.
+        assert!(cell_text(&Data::Float(522601198001010016.0)).contains('E'));
+        // A 15-digit legacy ID is exact.
+        assert_eq!(cell_text(&Data::Float(110105491231002.0)), "110105491231002");
+        assert_eq!(cell_text(&Data::Float(1234.5)), "1234.5");
+        assert_eq!(cell_text(&Data::Int(30)), "30");
+    }
+
+    #[test]
+    fn delimiters_are_sniffed_from_consistent_counts() {
+        assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n", "txt"), b'\t');
+        assert_eq!(sniff_delimiter("a|b|c\n1|2,5|3\n", "txt"), b'|');
+        assert_eq!(sniff_delimiter("a\tb\n", "csv"), b',');
+    }
+
+    #[test]
+    fn quoted_fields_and_line_numbers_survive() {
+        let g = from_text("a,b\n\"x, y\",\"multi\nline\"\n3,4\n", b',').unwrap();
+        assert_eq!(g.rows[1].1, vec!["x, y".to_string(), "multi\nline".to_string()]);
+        assert_eq!(g.rows[2].0, 4);
+    }
+}
