@@ -133,7 +133,10 @@ fn member_records(plan: &Plan, roster: &Roster) -> LazyFrame {
 }
 
 /// One grouped pass over a record frame: every aggregate and record rule on this source.
-fn grouped(plan: &Plan, source: &str, records: LazyFrame) -> Option<LazyFrame> {
+/// `order`: the record columns that order a household's records (and so its evidence): the
+/// record date first, then the content, so the order does not depend on how a department split
+/// its files; file and line break the remaining ties.
+fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: &[String]) -> Option<LazyFrame> {
     let mut aggs: Vec<Expr> = Vec::new();
     for (i, a) in plan.aggregates.iter().enumerate().filter(|(_, a)| a.source == source) {
         let filter = a.filter.as_ref().map(|f| compile(f).fill_null(lit(false)));
@@ -167,8 +170,10 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame) -> Option<LazyFrame> {
     if aggs.is_empty() {
         return None;
     }
-    // Records in a fixed order (a source may span several files): evidence is deterministic.
-    let sorted = records.sort([HH, MEMBER_ID, FILE, LINE], SortMultipleOptions::default().with_maintain_order(true));
+    let mut keys: Vec<String> = vec![HH.into(), MEMBER_ID.into()];
+    keys.extend(order.iter().cloned());
+    keys.extend([FILE.to_string(), LINE.to_string()]);
+    let sorted = records.sort(keys, SortMultipleOptions::default().with_maintain_order(true));
     Some(sorted.group_by([col(HH)]).agg(aggs))
 }
 
@@ -179,14 +184,21 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
     let mut unmatched = Vec::new();
 
     let mut groups: Vec<LazyFrame> = Vec::new();
-    if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster)) {
+    let member_order: Vec<String> = plan.roster.members.columns.iter().map(|c| c.name.clone()).collect();
+    if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster), &member_order) {
         groups.push(g);
     }
     for source in &plan.sources {
         progress(&source.table.label);
         let (s, records, u) = source_records(plan, roster, source, dir)?;
         // Materialized once: the grouped pass reads it, nothing else does.
-        if let Some(g) = grouped(plan, &source.table.name, records) {
+        let order: Vec<String> = source
+            .window
+            .iter()
+            .cloned()
+            .chain(source.table.columns.iter().map(|c| c.name.clone()).filter(|c| Some(c) != source.window.as_ref() && *c != source.id))
+            .collect();
+        if let Some(g) = grouped(plan, &source.table.name, records, &order) {
             groups.push(g.collect()?.lazy());
         }
         stats.push(s);

@@ -1,6 +1,6 @@
 //! Reshapes a canonical data directory into what departments actually send, plus the
 //! `sources.toml` that maps it back — the sample of "real extracts" (issue 3):
-//! - medical: one workbook per quarter (`medical/2021-Q1.xlsx` …), sheet 明细, a title row and a
+//! - medical: one workbook per quarter of the visit date (`medical/2021-Q1.xlsx` …), sheet 明细, a title row and a
 //!   blank row above the header, a 序号 column, other header names, amounts as number cells
 //!   (every other row as text with thousands separators and 元), dates as date cells, 是否大病 as
 //!   Y/N, and a 合计 line at the bottom;
@@ -24,7 +24,7 @@ pub const SOURCES_TOML: &str = r#"# How the files of this directory look (fanpin
 "姓名" = ["患者姓名", "学生姓名"]
 
 [sources.medical]
-file = "medical/2021-*.xlsx"
+file = "medical/*.xlsx"
 read = { sheet = "明细", aliases = { "就诊日期" = ["入院日期"], "个人自付" = ["个人自付(元)"], "医疗总费用" = ["总费用(元)"], "报销金额" = ["报销金额(元)"] }, synonyms = { "是否大病" = { "是" = ["Y"], "否" = ["N"] } } }
 
 [sources.education]

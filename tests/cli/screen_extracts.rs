@@ -247,3 +247,28 @@ fn inspect_shows_the_mapping_and_masks_id_numbers() {
     }
     assert!(text.contains("********"), "{text}");
 }
+
+#[test]
+fn the_sample_county_as_department_extracts_screens_exactly_like_the_canonical_sample() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |data: &Path, out: &Path| {
+        let o = Command::new(BIN).args(["screen", "--rules", RULES, "-q", "--data"]).arg(data).arg("--out").arg(out).output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let (a, b) = (tmp.path().join("canonical"), tmp.path().join("extracts"));
+    run(&root.join("county-2021"), &a);
+    run(&root.join("county-2021-extracts"), &b);
+    for f in ["flagged.csv", "summary_by_township.csv", "summary_by_risk.csv"] {
+        let (x, y) = (std::fs::read_to_string(a.join(f)).unwrap(), std::fs::read_to_string(b.join(f)).unwrap());
+        assert_text(&x, &y, f);
+    }
+    // The same unreadable values are rejected, each at its place in the reshaped files.
+    let reasons = |d: &Path| {
+        let text = std::fs::read_to_string(d.join("rejects.csv")).unwrap();
+        let mut r: Vec<String> = text.lines().skip(1).map(|l| l.split(',').skip(3).collect::<Vec<_>>().join(",")).collect();
+        r.sort();
+        r
+    };
+    assert_eq!(reasons(&a), reasons(&b));
+}
