@@ -22,8 +22,27 @@ fn spinner(quiet: bool) -> ProgressBar {
     pb
 }
 
+/// Wall time of each stage, for the manifest (where the time goes).
+struct Stages {
+    last: Instant,
+    done: Vec<(String, u128)>,
+}
+
+impl Stages {
+    fn mark(&mut self, name: &str) {
+        let now = Instant::now();
+        self.done.push((name.to_string(), now.duration_since(self.last).as_millis()));
+        self.last = now;
+    }
+}
+
 pub fn run(args: &ScreenArgs) -> Result<()> {
+    if let Some(n) = args.threads {
+        // polars sizes its thread pool from this on first use, which has not happened yet.
+        std::env::set_var("POLARS_MAX_THREADS", n.to_string());
+    }
     let started = Instant::now();
+    let mut stages = Stages { last: started, done: Vec::new() };
     let loaded = rules::load(&args.rules, Some(&args.data))?;
     let plan = &loaded.plan;
     if !args.data.is_dir() {
@@ -34,7 +53,14 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let pb = spinner(args.quiet);
     pb.set_message("读取户表与人表 (roster)");
     let roster = households::build(plan, &args.data)?;
-    let outcome = evaluate::run(plan, &roster, &args.data, |stage| pb.set_message(format!("筛查 {stage}")))?;
+    stages.mark("roster: read, validate, cross-check");
+    let mut current = String::from("rules load");
+    let outcome = evaluate::run(plan, &roster, &args.data, |stage| {
+        stages.mark(&current);
+        current = format!("source {stage}: read, validate, join, aggregate");
+        pb.set_message(format!("筛查 {stage}"));
+    })?;
+    stages.mark("households: derived figures, household rules, category, exclusions, output columns");
 
     pb.set_message("写出结果");
     let mut rejects = vec![roster.rejects.clone().lazy()];
@@ -52,8 +78,10 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let mut written = CsvRenderer.render(&tables, &args.out)?;
     written.extend(XlsxRenderer.render(&tables, &args.out)?);
     pb.finish_and_clear();
+    stages.mark("report: summaries, CSV, xlsx");
 
-    let manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &written, started)?;
+    let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &written, started)?;
+    manifest.stages_ms = stages.done.into_iter().filter(|(n, _)| n != "rules load").collect();
     let json = serde_json::to_string_pretty(&manifest)?;
     write_atomically(&args.out.join("manifest.json"), |w| {
         use std::io::Write;
@@ -149,6 +177,7 @@ fn manifest(
         coverage: outcome.coverage.iter().map(|(r, l, n)| CoverageInfo { rule: r.clone(), label: l.clone(), households_hit: *n }).collect(),
         outputs,
         elapsed_ms: started.elapsed().as_millis(),
+        stages_ms: Vec::new(),
     })
 }
 

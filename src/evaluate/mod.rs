@@ -204,6 +204,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
         stats.push(s);
         unmatched.push(u.lazy());
     }
+    progress("汇总");
     for g in groups {
         frame = frame.join(g, [col(key)], [col(HH)], JoinArgs::new(JoinType::Left));
     }
@@ -237,7 +238,6 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
         lit(NULL),
     );
     let frame = frame.with_column(category.cast(DataType::String).alias("__category")).collect()?;
-    progress("汇总");
 
     let screened = frame.height();
     let mut coverage = Vec::new();

@@ -16,6 +16,8 @@ pub struct Manifest {
     pub coverage: Vec<CoverageInfo>,
     pub outputs: Vec<OutputInfo>,
     pub elapsed_ms: u128,
+    /// Wall time of each stage, in order.
+    pub stages_ms: Vec<(String, u128)>,
 }
 
 #[derive(Serialize)]
