@@ -13,6 +13,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use std::time::{Duration, Instant};
 
+/// Below this many households, a rule that hits nothing is not worth a warning.
+const QUIET_RULE_MIN_HOUSEHOLDS: usize = 1000;
+
 fn spinner(quiet: bool) -> ProgressBar {
     // Drawn on stderr, and only when stderr is a terminal (indicatif hides it otherwise).
     let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
@@ -68,12 +71,14 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let rejects = concat(rejects, UnionArgs::default())?.collect()?;
     let by_town = summary::by_township(plan, &outcome)?;
     let by_risk = summary::by_risk(plan, &outcome)?;
+    let coverage = summary::coverage(plan, &outcome);
     let tables = [
         Table { stem: "flagged", sheet: "监测对象", data: TableData::Frame(&outcome.listed) },
         Table { stem: "summary_by_township", sheet: "乡镇汇总", data: TableData::Text(&by_town) },
         Table { stem: "summary_by_risk", sheet: "风险类型汇总", data: TableData::Text(&by_risk) },
         Table { stem: "unmatched", sheet: "未匹配部门记录", data: TableData::Frame(&outcome.unmatched) },
         Table { stem: "rejects", sheet: "拒收记录", data: TableData::Frame(&rejects) },
+        Table { stem: "coverage", sheet: "规则命中", data: TableData::Text(&coverage) },
     ];
     let mut written = CsvRenderer.render(&tables, &args.out)?;
     written.extend(XlsxRenderer.render(&tables, &args.out)?);
@@ -87,6 +92,14 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         use std::io::Write;
         Ok(w.write_all(json.as_bytes())?)
     })?;
+    // A rule that hits nobody in a real county usually has a misspelled value or column.
+    if outcome.screened >= QUIET_RULE_MIN_HOUSEHOLDS {
+        for (id, label, hits) in &outcome.coverage {
+            if *hits == 0 {
+                eprintln!("warning: rule {id} ({label}) hit no household of {}: check its values and columns", outcome.screened);
+            }
+        }
+    }
     if !args.quiet {
         print_summary(args, plan, &outcome, rejects.height(), &by_town, &by_risk, started);
     }

@@ -87,3 +87,12 @@ pub fn by_risk(plan: &Plan, outcome: &Outcome) -> Result<TextTable> {
     rows.push(vec![plan.report.no_trigger_risk.clone(), get_i64(&sums, "h_none", 0)?.to_string(), get_i64(&sums, "p_none", 0)?.to_string()]);
     Ok(TextTable { headers: vec!["风险类型".into(), "户数".into(), "人数".into()], rows })
 }
+
+/// How many screened households each trigger and exclusion hit (before any category).
+pub fn coverage(plan: &Plan, outcome: &Outcome) -> TextTable {
+    let kind = |id: &str| if plan.triggers.iter().any(|t| t.id == id) { "触发" } else { "排除" };
+    TextTable {
+        headers: vec!["规则".into(), "名称".into(), "类型".into(), "命中户数".into()],
+        rows: outcome.coverage.iter().map(|(id, label, n)| vec![id.clone(), label.clone(), kind(id).into(), n.to_string()]).collect(),
+    }
+}
