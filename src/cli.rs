@@ -8,7 +8,7 @@ use std::path::PathBuf;
     name = "fanpin",
     version,
     about = "防止返贫动态监测 · 部门筛查: joins a household roster with department extracts and applies a rules file",
-    after_help = "Exit codes: 0 ok · 1 a run failed (unreadable input, output not writable) · 2 bad command line · 3 invalid rules file"
+    after_help = "Exit codes: 0 ok · 1 a run failed (unreadable input, output not writable) · 2 bad command line · 3 invalid rules file · 4 rejects above --max-reject-rate (outputs written)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -41,6 +41,10 @@ pub struct ScreenArgs {
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// Exit with code 4 (after writing the outputs) when more than this share of the rows read
+    /// was rejected, e.g. 0.01
+    #[arg(long, value_name = "RATE")]
+    pub max_reject_rate: Option<f32>,
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,

@@ -10,6 +10,17 @@ use crate::cli::{Cli, Command};
 /// Exit codes (documented in `--help` and the README).
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INVALID_RULES: u8 = 3;
+pub const EXIT_TOO_MANY_REJECTS: u8 = 4;
+
+/// The run completed and wrote its outputs, but rejected more rows than allowed.
+#[derive(Debug, thiserror::Error)]
+#[error("{rejected} of {read} rows rejected ({share:.2}%), above --max-reject-rate {limit}: see rejects.csv")]
+pub struct TooManyRejects {
+    pub rejected: usize,
+    pub read: usize,
+    pub share: f64,
+    pub limit: f32,
+}
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -21,6 +32,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 pub fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<TooManyRejects>().is_some() {
+        return EXIT_TOO_MANY_REJECTS;
+    }
     match e.downcast_ref::<crate::rules::LoadError>() {
         Some(crate::rules::LoadError::Invalid(_)) => EXIT_INVALID_RULES,
         _ => EXIT_FAILED,

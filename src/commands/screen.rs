@@ -103,6 +103,15 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     if !args.quiet {
         print_summary(args, plan, &outcome, rejects.height(), &by_town, &by_risk, started);
     }
+    if let Some(limit) = args.max_reject_rate {
+        let read: usize = manifest.inputs.iter().map(|i| i.rows_read).sum();
+        let rejected: usize = manifest.inputs.iter().map(|i| i.rows_rejected).sum();
+        // A share for a threshold check, not money.
+        let share = if read == 0 { 0.0 } else { rejected as f64 / read as f64 };
+        if share > f64::from(limit) {
+            return Err(super::TooManyRejects { rejected, read, share: share * 100.0, limit }.into());
+        }
+    }
     Ok(())
 }
 

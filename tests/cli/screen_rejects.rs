@@ -161,3 +161,29 @@ fn the_manifest_counts_rejected_rows_and_is_valid_json() {
     assert!(m.is_object(), "manifest.json should be a JSON object: {m}");
     assert_eq!(out.rejects().len(), 1, "{}", out.csv("rejects.csv").render());
 }
+
+#[test]
+fn more_rejects_than_the_allowed_rate_exit_4_after_writing_the_outputs() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "丁一");
+    fx.medical(&a, "2021-02-30", "5000.00", "否");
+    fx.medical(&a, "2021-03-01", "5000.00", "否");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fx.write_data(&data);
+    // Rows read: 1 household + 1 member + 2 medical = 4; rejected: 1 → 25 %.
+    let run = |rate: &str| {
+        std::process::Command::new(BIN)
+            .args(["screen", "--rules", RULES, "-q", "--max-reject-rate", rate, "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(tmp.path().join(format!("out-{rate}")))
+            .output()
+            .unwrap()
+    };
+    let over = run("0.2");
+    assert_eq!(over.status.code(), Some(4), "{}", String::from_utf8_lossy(&over.stderr));
+    assert!(String::from_utf8_lossy(&over.stderr).contains("1 of 4 rows rejected"));
+    assert!(tmp.path().join("out-0.2/flagged.csv").exists(), "outputs are written all the same");
+    assert_eq!(run("0.25").status.code(), Some(0), "25 % is not above 25 %");
+}
