@@ -320,11 +320,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
 }
 
 fn empty_unmatched() -> DataFrame {
-    let cols: Vec<Column> = UNMATCHED_COLUMNS
-        .iter()
-        .map(|n| Column::full_null((*n).into(), 0, if *n == "行号" { &DataType::Int64 } else { &DataType::String }))
-        .collect();
-    DataFrame::new_infer_height(cols).expect("static schema")
+    sources::empty_listing(&UNMATCHED_COLUMNS)
 }
 
 /// A figure as text: decimals with at least two places ("6320.00"), integers as they are.

@@ -65,12 +65,17 @@ fn empty_typed(table: &Table) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
-pub fn empty_rejects() -> DataFrame {
-    let cols: Vec<Column> = REJECT_COLUMNS
+/// An empty listing (rejects, unmatched): text columns, with 行号 an integer.
+pub fn empty_listing(columns: &[&str]) -> DataFrame {
+    let cols: Vec<Column> = columns
         .iter()
         .map(|n| Column::full_null((*n).into(), 0, if *n == "行号" { &DataType::Int64 } else { &DataType::String }))
         .collect();
     DataFrame::new_infer_height(cols).expect("static schema")
+}
+
+pub fn empty_rejects() -> DataFrame {
+    empty_listing(&REJECT_COLUMNS)
 }
 
 /// Reads and validates every file of `table` inside `dir`.
