@@ -23,6 +23,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Show how each file of a source is read (format, encoding, header, column mapping, samples, problems)
     Inspect(InspectArgs),
+    /// Write the public-notice list per village (乡镇, 村, 户主姓名, 家庭人口, 类别; nothing sensitive)
+    Notice(NoticeArgs),
     /// Write a synthetic county data set in the canonical layout (deterministic per seed)
     Generate(GenerateArgs),
 }
@@ -74,6 +76,16 @@ pub struct InspectArgs {
     /// Inspect this one file against the table(s) instead of the declared files
     #[arg(value_name = "PATH")]
     pub path: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct NoticeArgs {
+    /// A screen's output directory (reads its flagged.csv; writes notice.csv and notice.xlsx)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Also list households marked 建议不纳入(需评议) (by default only 纳入核实)
+    #[arg(long)]
+    pub include_review: bool,
 }
 
 #[derive(Args)]

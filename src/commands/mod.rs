@@ -3,6 +3,7 @@
 mod check;
 mod generate;
 mod inspect;
+mod notice;
 mod screen;
 
 use crate::cli::{Cli, Command};
@@ -28,6 +29,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Check(a) => check::run(&a),
         Command::Generate(a) => generate::run(&a),
         Command::Inspect(a) => inspect::run(&a),
+        Command::Notice(a) => notice::run(&a),
     }
 }
 

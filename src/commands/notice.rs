@@ -1,0 +1,71 @@
+//! `fanpin notice --out DIR`: the public-notice list (公示名单) for village review, from a
+//! screen's flagged.csv. A notice is public: it carries 乡镇, 村, 户主姓名, 家庭人口 and 类别
+//! only — no ID numbers, phone numbers, bank accounts or health details.
+
+use crate::cli::NoticeArgs;
+use crate::report::csv::CsvRenderer;
+use crate::report::summary::TextTable;
+use crate::report::{write_atomically, Renderer, Table, TableData};
+use anyhow::{anyhow, Context, Result};
+use rust_xlsxwriter::{Format, Workbook, Worksheet};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// The only columns a notice shows.
+pub const NOTICE_COLUMNS: [&str; 5] = ["乡镇", "村", "户主姓名", "家庭人口", "类别"];
+const INCLUDE: &str = "纳入核实";
+
+pub fn run(args: &NoticeArgs) -> Result<()> {
+    let path = args.out.join("flagged.csv");
+    let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {} (run fanpin screen first)", path.display()))?;
+    let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
+    let index = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| anyhow!("{}: no column {name}", path.display()));
+    let cols: Vec<usize> = NOTICE_COLUMNS.iter().map(|c| index(c)).collect::<Result<_>>()?;
+    let advice = index("建议")?;
+    // Village → rows, in flagged.csv order (乡镇, 村, 户编号); BTreeMap keeps villages sorted.
+    let mut villages: BTreeMap<(String, String), Vec<Vec<String>>> = BTreeMap::new();
+    let mut all = Vec::new();
+    for rec in r.records() {
+        let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
+        if !args.include_review && rec.get(advice) != Some(INCLUDE) {
+            continue;
+        }
+        let row: Vec<String> = cols.iter().map(|i| rec.get(*i).unwrap_or("").to_string()).collect();
+        villages.entry((row[0].clone(), row[1].clone())).or_default().push(row.clone());
+        all.push(row);
+    }
+    let table = TextTable { headers: NOTICE_COLUMNS.iter().map(|c| c.to_string()).collect(), rows: all };
+    CsvRenderer.render(&[Table { stem: "notice", sheet: "公示名单", data: TableData::Text(&table) }], &args.out)?;
+
+    let mut wb = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14);
+    let bold = Format::new().set_bold();
+    for (n, ((town, village), rows)) in villages.iter().enumerate() {
+        let mut sheet = Worksheet::new();
+        // Sheet names: at most 31 characters, unique.
+        let name: String = format!("{}{}", n + 1, village).chars().take(31).collect();
+        sheet.set_name(&name)?;
+        sheet.write_string_with_format(0, 0, format!("{town}{village}防止返贫动态监测对象公示名单"), &title)?;
+        sheet.write_row_with_format(2, 0, ["序号", "户主姓名", "家庭人口", "类别"], &bold)?;
+        for (i, row) in rows.iter().enumerate() {
+            let r = 3 + i as u32;
+            sheet.write_number(r, 0, (i + 1) as u32)?;
+            sheet.write_string(r, 1, &row[2])?;
+            match row[3].parse::<u32>() {
+                Ok(p) => sheet.write_number(r, 2, p)?,
+                Err(_) => sheet.write_string(r, 2, &row[3])?,
+            };
+            sheet.write_string(r, 3, &row[4])?;
+        }
+        let foot = 4 + rows.len() as u32;
+        sheet.write_string(foot, 0, "公示期不少于5天。如有异议,请在公示期内向村委会或乡镇反映。")?;
+        sheet.set_column_width(0, 8)?;
+        sheet.set_column_width(1, 14)?;
+        sheet.set_column_width(3, 16)?;
+        wb.push_worksheet(sheet);
+    }
+    let bytes = wb.save_to_buffer()?;
+    write_atomically(&args.out.join("notice.xlsx"), |w| Ok(w.write_all(&bytes)?))?;
+    println!("{} villages, {} households: {} and {}", villages.len(), table.rows.len(), args.out.join("notice.csv").display(), args.out.join("notice.xlsx").display());
+    Ok(())
+}
