@@ -47,9 +47,17 @@ pub struct ScreenArgs {
     /// was rejected, e.g. 0.01
     #[arg(long, value_name = "RATE")]
     pub max_reject_rate: Option<f32>,
+    /// Determination date (YYYY-MM-DD) instead of the rules' own: parameters take the values in
+    /// force on it, and a `months` income window ends on it
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+}
+
+fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date: write YYYY-MM-DD"))
 }
 
 #[derive(Args)]

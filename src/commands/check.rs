@@ -7,7 +7,7 @@ use crate::sources::read;
 use anyhow::{bail, Result};
 
 pub fn run(args: &CheckArgs) -> Result<()> {
-    let loaded = rules::load(&args.rules, args.data.as_deref())?;
+    let loaded = rules::load(&args.rules, args.data.as_deref(), None)?;
     let plan = &loaded.plan;
     if let Some(dir) = &args.data {
         let tables = std::iter::once(&plan.roster.households)

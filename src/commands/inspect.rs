@@ -29,7 +29,7 @@ fn texts(df: &DataFrame, column: &str, n: usize) -> Result<Vec<String>> {
 }
 
 pub fn run(args: &InspectArgs) -> Result<()> {
-    let loaded = rules::load(&args.rules, Some(&args.data))?;
+    let loaded = rules::load(&args.rules, Some(&args.data), None)?;
     let plan = &loaded.plan;
     let mut tables: Vec<&Table> = vec![&plan.roster.households, &plan.roster.members];
     tables.extend(plan.sources.iter().map(|s| &s.table));

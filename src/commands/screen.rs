@@ -46,7 +46,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     }
     let started = Instant::now();
     let mut stages = Stages { last: started, done: Vec::new() };
-    let loaded = rules::load(&args.rules, Some(&args.data))?;
+    let loaded = rules::load(&args.rules, Some(&args.data), args.as_of)?;
     let plan = &loaded.plan;
     if !args.data.is_dir() {
         bail!("the data directory {} does not exist", args.data.display());

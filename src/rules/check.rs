@@ -42,8 +42,9 @@ pub struct Checker<'s> {
     default_synonyms: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
 
-/// Builds the plan, or returns every error found.
-pub fn build(raw: &RawRules, src: &str) -> Result<Plan, Vec<Diagnostic>> {
+/// Builds the plan, or returns every error found. `as_of` replaces the rules' determination
+/// date (parameters and a `months` window follow it).
+pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan, Vec<Diagnostic>> {
     let mut c = Checker {
         src,
         diags: Vec::new(),
@@ -57,7 +58,7 @@ pub fn build(raw: &RawRules, src: &str) -> Result<Plan, Vec<Diagnostic>> {
         default_aliases: raw.defaults.aliases.clone(),
         default_synonyms: raw.defaults.synonyms.clone(),
     };
-    c.meta(&raw.meta);
+    c.meta(&raw.meta, as_of);
     c.parameters(&raw.parameters);
     let roster = c.roster(&raw.roster);
     for (name, s) in &raw.sources {
@@ -131,15 +132,38 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn meta(&mut self, m: &RawMeta) {
-        let as_of = self.date(&m.determination_date);
-        let start = self.date(&m.window.start);
-        let end = self.date(&m.window.end);
-        if let (Some(s), Some(e)) = (start, end) {
-            if s > e {
-                self.err_at(&m.window.start, format!("the income window starts ({s}) after it ends ({e})"));
+    fn meta(&mut self, m: &RawMeta, as_of_override: Option<NaiveDate>) {
+        let declared = self.date(&m.determination_date);
+        let as_of = as_of_override.or(declared);
+        let w = &m.window;
+        let (start, end) = match (&w.start, &w.end, &w.months, as_of) {
+            (Some(s), Some(e), None, _) => {
+                let (s2, e2) = (self.date(s), self.date(e));
+                if let (Some(a), Some(b)) = (s2, e2) {
+                    if a > b {
+                        self.err_at(s, format!("the income window starts ({a}) after it ends ({b})"));
+                    }
+                }
+                (s2, e2)
             }
-        }
+            (None, None, Some(n), Some(as_of)) => {
+                // The N months ending on the determination date: 12 months to 2021-05-31 start
+                // on 2020-06-01.
+                let months = u32::try_from(*n.get_ref()).ok().filter(|m| (1..=120).contains(m));
+                match months.and_then(|m| as_of.checked_sub_months(chrono::Months::new(m))).and_then(|d| d.succ_opt()) {
+                    Some(start) => (Some(start), Some(as_of)),
+                    None => {
+                        self.err_at(n, "months is a whole number of months from 1 to 120");
+                        (None, None)
+                    }
+                }
+            }
+            (None, None, Some(_), None) => (None, None),
+            _ => {
+                self.err_at(&m.determination_date, "window is either { start = …, end = … } or { months = 12 } (the months ending on the determination date)");
+                (None, None)
+            }
+        };
         if let (Some(as_of), Some(window_start), Some(window_end)) = (as_of, start, end) {
             self.meta = Some(Meta {
                 name: m.name.clone(),
@@ -1069,6 +1093,20 @@ mod tests {
         let plan = crate::rules::parse(&text, "t.toml").unwrap();
         let line = plan.parameters.iter().find(|p| p.name == "监测线").unwrap();
         assert_eq!(line.value.display(), "5000.00");
+    }
+
+    #[test]
+    fn as_of_picks_the_parameter_in_force_and_a_months_window_ends_on_it() {
+        let text = SHIPPED.replacen("window = { start = 2020-06-01, end = 2021-05-31 }", "window = { months = 12 }", 1);
+        let raw = toml::from_str(&text).unwrap();
+        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let plan = super::build(&raw, &text, Some(d("2020-09-30"))).unwrap();
+        // 2020-09-30: the 2020 line (5000, from 2020-01-01); window 2019-10-01 … 2020-09-30, the
+        // fixed window one of the 2020 plans uses.
+        assert_eq!(plan.parameters.iter().find(|p| p.name == "监测线").unwrap().value.display(), "5000.00");
+        assert_eq!((plan.meta.window_start, plan.meta.window_end), (d("2019-10-01"), d("2020-09-30")));
+        let plan = super::build(&raw, &text, None).unwrap();
+        assert_eq!((plan.meta.window_start, plan.meta.window_end), (d("2020-06-01"), d("2021-05-31")));
     }
 
     #[test]

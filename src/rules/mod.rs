@@ -31,7 +31,7 @@ pub const SOURCES_FILE: &str = "sources.toml";
 
 /// Loads a rules file; with a data directory holding a `sources.toml`, its reading options
 /// (files, sheets, encodings, header aliases, value synonyms) are applied first.
-pub fn load(path: &Path, data_dir: Option<&Path>) -> Result<Loaded, LoadError> {
+pub fn load(path: &Path, data_dir: Option<&Path>, as_of: Option<chrono::NaiveDate>) -> Result<Loaded, LoadError> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the rules file {}", path.display()))
         .map_err(LoadError::Io)?;
@@ -46,7 +46,7 @@ pub fn load(path: &Path, data_dir: Option<&Path>) -> Result<Loaded, LoadError> {
             sources_file = Some(sp);
         }
     }
-    let plan = check::build(&raw, &text).map_err(|items| LoadError::Invalid(Diagnostics { file, source: text.clone(), items }))?;
+    let plan = check::build(&raw, &text, as_of).map_err(|items| LoadError::Invalid(Diagnostics { file, source: text.clone(), items }))?;
     Ok(Loaded { plan, sources_file })
 }
 
@@ -63,5 +63,5 @@ fn parse_raw(text: &str, file: &str) -> Result<raw::RawRules, Diagnostics> {
 #[cfg(test)]
 pub fn parse(text: &str, file: &str) -> Result<plan::Plan, Diagnostics> {
     let raw = parse_raw(text, file)?;
-    check::build(&raw, text).map_err(|items| Diagnostics { file: file.to_string(), source: text.to_string(), items })
+    check::build(&raw, text, None).map_err(|items| Diagnostics { file: file.to_string(), source: text.to_string(), items })
 }

@@ -94,8 +94,11 @@ pub struct RawMeta {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindow {
-    pub start: S<Datetime>,
-    pub end: S<Datetime>,
+    /// A fixed window: `{ start = 2020-06-01, end = 2021-05-31 }` …
+    pub start: Option<S<Datetime>>,
+    pub end: Option<S<Datetime>>,
+    /// … or the N months ending on the determination date: `{ months = 12 }`.
+    pub months: Option<S<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
