@@ -219,10 +219,12 @@ fn fast_csv(path: &Path, rel: &str, table: &Table, delimiter: u8) -> Result<(Dat
         .map(|(_, i, _)| is_blank(col(header_cells[*i].as_str())))
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(false));
-    // A total line: its first non-empty cell starts with 合计/总计/小计.
-    let first_text = header_cells.iter().rev().fold(lit(NULL).cast(DataType::String), |acc, h| {
-        when(is_blank(col(h.as_str()))).then(acc).otherwise(col(h.as_str()).str().strip_chars(lit(NULL)))
-    });
+    // A total line: its first non-empty cell (of the first two) starts with 合计/总计/小计.
+    let first_text = match header_cells.as_slice() {
+        [] => lit(NULL).cast(DataType::String),
+        [one] => col(one.as_str()).str().strip_chars(lit(NULL)),
+        [one, two, ..] => when(is_blank(col(one.as_str()))).then(col(two.as_str()).str().strip_chars(lit(NULL))).otherwise(col(one.as_str()).str().strip_chars(lit(NULL))),
+    };
     let total = ["合计", "总计", "小计"].iter().map(|t| first_text.clone().str().starts_with(lit(*t))).reduce(|a, b| a.or(b)).expect("three").fill_null(lit(false));
     let counted = df
         .lazy()

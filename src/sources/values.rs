@@ -38,22 +38,30 @@ fn amount_text(s: Expr) -> Expr {
     when(grouped).then(t.clone().str().replace_all(lit(","), lit(""), true)).otherwise(t)
 }
 
+const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(\s+\d{1,2}:\d{2}(:\d{2})?)?$";
+
 /// Dates as written in extracts: 2021-03-02, 2021/3/2, 2021.03.02, 2021年3月2日, 20210302,
-/// an Excel serial number (44257), or a workbook date cell with a time of day.
-fn date_of(s: Expr) -> Expr {
-    let t = half_width(s).str().strip_chars(lit(NULL));
-    const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(\s+\d{1,2}:\d{2}(:\d{2})?)?$";
-    let part = |i: usize| t.clone().str().extract(lit(YMD), i);
-    let two = |e: Expr| when(e.clone().str().len_chars().eq(lit(1u32))).then(concat_str([lit("0"), e.clone()], "", false)).otherwise(e);
-    let padded = concat_str([part(1), lit("-"), two(part(2)), lit("-"), two(part(3))], "", false);
-    let compact = when(t.clone().str().contains(lit(r"^\d{8}$"), true))
-        .then(concat_str([t.clone().str().slice(lit(0i64), lit(4u64)), lit("-"), t.clone().str().slice(lit(4i64), lit(2u64)), lit("-"), t.clone().str().slice(lit(6i64), lit(2u64))], "", false))
-        .otherwise(lit(NULL).cast(DataType::String));
+/// an Excel serial number (44257), or a workbook date cell with a time of day. Staged: the text
+/// is normalized into `tmp.t`, rewritten to zero-padded ISO form in `tmp.iso`, then parsed once.
+fn date_stages(s: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
+    let (t, iso) = (format!("{tmp}.t"), format!("{tmp}.iso"));
+    let stage1 = vec![half_width(s).str().strip_chars(lit(NULL)).alias(t.as_str())];
+    let tc = || col(t.as_str());
+    let eight = tc().str().contains(lit(r"^\d{8}$"), true);
+    let rewritten = tc()
+        .str()
+        .replace_all(lit(YMD), lit("$1-$2-$3"), false)
+        .str()
+        .replace_all(lit(r"^(\d{4})-(\d)-"), lit("$1-0$2-"), false)
+        .str()
+        .replace_all(lit(r"-(\d)$"), lit("-0$1"), false);
+    let compact = concat_str([tc().str().slice(lit(0i64), lit(4u64)), lit("-"), tc().str().slice(lit(4i64), lit(2u64)), lit("-"), tc().str().slice(lit(6i64), lit(2u64))], "", false);
+    let stage2 = vec![when(eight).then(compact).otherwise(rewritten).alias(iso.as_str())];
     // Excel serial numbers: day 25569 is 1970-01-01 (serials 20000–80000: years 1954–2119).
-    let n = t.clone().cast(DataType::Int64);
-    let is_serial = t.clone().str().contains(lit(r"^\d{5}$"), true).and(n.clone().gt_eq(lit(20000i64))).and(n.clone().lt_eq(lit(80000i64)));
+    let n = tc().cast(DataType::Int64);
+    let is_serial = tc().str().contains(lit(r"^\d{5}$"), true).and(n.clone().gt_eq(lit(20000i64))).and(n.clone().lt_eq(lit(80000i64)));
     let serial = when(is_serial).then((n - lit(25569i64)).cast(DataType::Int32).cast(DataType::Date)).otherwise(lit(NULL).cast(DataType::Date));
-    coalesce(&[iso_date(padded), iso_date(compact), serial])
+    (vec![stage1, stage2], coalesce(&[iso_date(col(iso.as_str())), serial]))
 }
 
 /// Validation of one column. Text cells are trimmed; an empty cell is null and a reject
@@ -72,12 +80,13 @@ pub fn parse(column: &Column) -> Parsed {
             return p;
         }
         ColType::Money => {
-            let s = amount_text(s.clone());
-            let ok = s.clone().str().contains(lit(r"^[+-]?\d+(\.\d{1,2})?$"), true);
-            (
-                s.clone().cast(money_dtype()),
-                Some(when(ok).then(lit(NULL)).otherwise(lit("金额格式错误:应为以元为单位的十进制数,最多两位小数"))),
-            )
+            let t = format!("__money.{}", column.name);
+            let tc = col(t.as_str());
+            let ok = tc.clone().str().contains(lit(r"^[+-]?\d+(\.\d{1,2})?$"), true);
+            let reason = when(ok).then(lit(NULL)).otherwise(lit("金额格式错误:应为以元为单位的十进制数,最多两位小数"));
+            let mut p = finish(column, empty, garbled, tc.cast(money_dtype()), Some(reason));
+            p.stages = vec![vec![amount_text(s.clone()).alias(t.as_str())]];
+            return p;
         }
         ColType::Integer => {
             let s = half_width(s.clone()).str().strip_chars(lit(NULL));
@@ -85,8 +94,19 @@ pub fn parse(column: &Column) -> Parsed {
             (s.clone().cast(DataType::Int64), Some(when(ok).then(lit(NULL)).otherwise(lit("整数格式错误"))))
         }
         ColType::Date => {
-            let d = date_of(s.clone());
-            (d.clone(), Some(when(d.is_not_null()).then(lit(NULL)).otherwise(lit("日期无效:应为真实日期(如2021-03-02、2021/3/2、2021年3月2日、20210302)"))))
+            let (stages, d) = date_stages(s.clone(), &format!("__date.{}", column.name));
+            let v = format!("__date.{}.value", column.name);
+            let mut stages = stages;
+            stages.push(vec![d.alias(v.as_str())]);
+            let mut p = finish(
+                column,
+                empty,
+                garbled,
+                col(v.as_str()),
+                Some(when(col(v.as_str()).is_not_null()).then(lit(NULL)).otherwise(lit("日期无效:应为真实日期(如2021-03-02、2021/3/2、2021年3月2日、20210302)"))),
+            );
+            p.stages = stages;
+            return p;
         }
         ColType::Enum(values) => {
             // Declared spellings first: `1级` read as `一级` when the rules say so.
