@@ -12,6 +12,7 @@ use crate::cli::{Cli, Command};
 pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INVALID_RULES: u8 = 3;
 pub const EXIT_TOO_MANY_REJECTS: u8 = 4;
+pub const EXIT_LOCKED: u8 = 5;
 
 /// The run completed and wrote its outputs, but rejected more rows than allowed.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,9 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     if e.downcast_ref::<TooManyRejects>().is_some() {
         return EXIT_TOO_MANY_REJECTS;
+    }
+    if e.downcast_ref::<crate::report::publish::Locked>().is_some() {
+        return EXIT_LOCKED;
     }
     match e.downcast_ref::<crate::rules::LoadError>() {
         Some(crate::rules::LoadError::Invalid(_)) => EXIT_INVALID_RULES,

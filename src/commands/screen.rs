@@ -5,10 +5,10 @@ use crate::report::csv::CsvRenderer;
 use crate::report::manifest::*;
 use crate::report::summary::{self, TextTable};
 use crate::report::xlsx::XlsxRenderer;
-use crate::report::{terminal, write_atomically, Renderer, Table, TableData};
+use crate::report::{publish, terminal, write_atomically, Renderer, Table, TableData};
 use crate::sources::{self, sha256_file};
 use crate::{evaluate, households, rules};
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use std::time::{Duration, Instant};
@@ -51,7 +51,8 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     if !args.data.is_dir() {
         bail!("the data directory {} does not exist", args.data.display());
     }
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create the output directory {}", args.out.display()))?;
+    let _lock = publish::OutputLock::acquire(&args.out)?;
+    let stage_dir = publish::staging(&args.out)?;
 
     let pb = spinner(args.quiet);
     pb.set_message("读取户表与人表 (roster)");
@@ -80,18 +81,20 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         Table { stem: "rejects", sheet: "拒收记录", data: TableData::Frame(&rejects) },
         Table { stem: "coverage", sheet: "规则命中", data: TableData::Text(&coverage) },
     ];
-    let mut written = CsvRenderer.render(&tables, &args.out)?;
-    written.extend(XlsxRenderer.render(&tables, &args.out)?);
+    let mut written = CsvRenderer.render(&tables, &stage_dir)?;
+    written.extend(XlsxRenderer.render(&tables, &stage_dir)?);
     pb.finish_and_clear();
     stages.mark("report: summaries, CSV, xlsx");
 
     let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &written, started)?;
     manifest.stages_ms = stages.done.into_iter().filter(|(n, _)| n != "rules load").collect();
     let json = serde_json::to_string_pretty(&manifest)?;
-    write_atomically(&args.out.join("manifest.json"), |w| {
+    write_atomically(&stage_dir.join("manifest.json"), |w| {
         use std::io::Write;
         Ok(w.write_all(json.as_bytes())?)
     })?;
+    // Every output is complete: only now do they replace the previous run's.
+    publish::publish(&stage_dir, &args.out)?;
     // A rule that hits nobody in a real county usually has a misspelled value or column.
     if outcome.screened >= QUIET_RULE_MIN_HOUSEHOLDS {
         for (id, label, hits) in &outcome.coverage {

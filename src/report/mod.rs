@@ -3,6 +3,7 @@
 
 pub mod csv;
 pub mod manifest;
+pub mod publish;
 pub mod summary;
 pub mod terminal;
 pub mod xlsx;

@@ -200,3 +200,30 @@ fn two_runs_on_the_same_inputs_write_byte_identical_csvs() {
         }
     }
 }
+
+#[test]
+fn a_second_run_on_a_locked_output_directory_exits_5_and_a_stale_lock_is_taken_over() {
+    let mut fx = Fixture::new();
+    let a = fx.person("甲一");
+    fx.household(hh("H1", "脱贫户", &a).wage("5000"));
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = tmp.path().join("out");
+    fx.write_data(&data);
+    let run = || {
+        std::process::Command::new(BIN).args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap()
+    };
+    std::fs::create_dir_all(&out).unwrap();
+    // pid 1 is always alive: the directory is taken.
+    std::fs::write(out.join(".fanpin.lock"), "1").unwrap();
+    let locked = run();
+    assert_eq!(locked.status.code(), Some(5), "{}", String::from_utf8_lossy(&locked.stderr));
+    assert!(!out.join("flagged.csv").exists(), "nothing written while locked");
+    // A lock whose process is gone (a killed run) is taken over.
+    std::fs::write(out.join(".fanpin.lock"), "4194304999").unwrap();
+    let ok = run();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(out.join("flagged.csv").exists());
+    assert!(!out.join(".fanpin.lock").exists(), "the lock is released");
+    assert!(!out.join(".fanpin-partial").exists(), "the staging directory is gone");
+}
