@@ -43,6 +43,10 @@ pub struct ScreenArgs {
     /// Print nothing but errors
     #[arg(long, short)]
     pub quiet: bool,
+    /// A previous run's output directory: each listed household gets 变化 (新增/持续), and
+    /// households listed then but not now go to dropped.csv with the reason
+    #[arg(long, value_name = "DIR")]
+    pub previous: Option<PathBuf>,
     /// Exit with code 4 (after writing the outputs) when more than this share of the rows read
     /// was rejected, e.g. 0.01
     #[arg(long, value_name = "RATE")]

@@ -5,7 +5,7 @@ use crate::report::csv::CsvRenderer;
 use crate::report::manifest::*;
 use crate::report::summary::{self, TextTable};
 use crate::report::xlsx::XlsxRenderer;
-use crate::report::{publish, terminal, write_atomically, Renderer, Table, TableData};
+use crate::report::{changes, publish, terminal, write_atomically, Renderer, Table, TableData};
 use crate::sources::{self, sha256_file};
 use crate::{evaluate, households, rules};
 use anyhow::{bail, Result};
@@ -73,14 +73,30 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let by_town = summary::by_township(plan, &outcome)?;
     let by_risk = summary::by_risk(plan, &outcome)?;
     let coverage = summary::coverage(plan, &outcome);
-    let tables = [
-        Table { stem: "flagged", sheet: "监测对象", data: TableData::Frame(&outcome.listed) },
+    // Read before anything is written: --previous may name this very output directory.
+    let previous = match &args.previous {
+        Some(dir) => Some(changes::previous_listed(dir)?),
+        None => None,
+    };
+    let marked = match &previous {
+        Some(p) => Some(changes::mark_changes(&outcome.listed, p)?),
+        None => None,
+    };
+    let dropped = match &previous {
+        Some(p) => Some(changes::dropped(&outcome, p)?),
+        None => None,
+    };
+    let mut tables = vec![
+        Table { stem: "flagged", sheet: "监测对象", data: TableData::Frame(marked.as_ref().unwrap_or(&outcome.listed)) },
         Table { stem: "summary_by_township", sheet: "乡镇汇总", data: TableData::Text(&by_town) },
         Table { stem: "summary_by_risk", sheet: "风险类型汇总", data: TableData::Text(&by_risk) },
         Table { stem: "unmatched", sheet: "未匹配部门记录", data: TableData::Frame(&outcome.unmatched) },
         Table { stem: "rejects", sheet: "拒收记录", data: TableData::Frame(&rejects) },
         Table { stem: "coverage", sheet: "规则命中", data: TableData::Text(&coverage) },
     ];
+    if let Some(d) = &dropped {
+        tables.push(Table { stem: "dropped", sheet: "本次未列出", data: TableData::Text(d) });
+    }
     let mut written = CsvRenderer.render(&tables, &stage_dir)?;
     written.extend(XlsxRenderer.render(&tables, &stage_dir)?);
     pb.finish_and_clear();

@@ -37,6 +37,9 @@ pub struct Outcome {
     pub listed: DataFrame,
     /// Households that met a category but were left out by an `exclude` exclusion.
     pub excluded: usize,
+    /// Every screened household: `户编号`, `__category` (null: none), `__excluded`, `人均纯收入`,
+    /// `监测线` (text) — to say why a household listed last time is not listed now.
+    pub screened_households: DataFrame,
     pub unmatched: DataFrame,
     /// For each trigger and exclusion: how many screened households it hit.
     pub coverage: Vec<(String, String, usize)>,
@@ -257,6 +260,18 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
     let any_of = |rs: Vec<&Rule>| rs.into_iter().map(|r| col(hit_column(r).as_str())).reduce(|a, b| a.or(b)).unwrap_or(lit(false));
     let hard_exclude = any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Exclude)).collect());
     let review = any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Review)).collect());
+    let rep = &plan.report;
+    let screened_households = frame
+        .clone()
+        .lazy()
+        .select([
+            col(key).cast(DataType::String).alias("户编号"),
+            col("__category"),
+            hard_exclude.clone().alias("__excluded"),
+            number_text(&rep.per_capita).alias("人均纯收入"),
+            number_text(&rep.line).alias("监测线"),
+        ])
+        .collect()?;
     let candidates = frame.lazy().filter(col("__category").is_not_null());
     let excluded = candidates.clone().filter(hard_exclude.clone()).select([len()]).collect()?;
     let excluded = excluded.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
@@ -282,7 +297,6 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
             .collect(),
         " ",
     );
-    let rep = &plan.report;
     let text = |c: &str| col(c).cast(DataType::String).fill_null(lit(""));
     let mut columns = vec![
             text("乡镇"),
@@ -316,7 +330,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
     } else {
         concat(unmatched, UnionArgs::default())?.collect()?
     };
-    Ok(Outcome { sources: stats, screened, listed, excluded, unmatched, coverage })
+    Ok(Outcome { sources: stats, screened, listed, excluded, screened_households, unmatched, coverage })
 }
 
 fn empty_unmatched() -> DataFrame {

@@ -1,6 +1,7 @@
 //! Report: the output tables, rendered by interchangeable renderers (CSV files, an xlsx
 //! workbook), the terminal summary, and the manifest.
 
+pub mod changes;
 pub mod csv;
 pub mod manifest;
 pub mod publish;

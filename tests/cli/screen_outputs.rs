@@ -227,3 +227,57 @@ fn a_second_run_on_a_locked_output_directory_exits_5_and_a_stale_lock_is_taken_o
     assert!(!out.join(".fanpin.lock").exists(), "the lock is released");
     assert!(!out.join(".fanpin-partial").exists(), "the staging directory is gone");
 }
+
+#[test]
+fn a_monthly_run_with_previous_marks_new_and_continuing_households_and_says_why_others_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let screen_with = |fx: &Fixture, name: &str, previous: Option<&std::path::Path>| {
+        let data = tmp.path().join(format!("data-{name}"));
+        let out = tmp.path().join(format!("out-{name}"));
+        fx.write_data(&data);
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(&out);
+        if let Some(p) = previous {
+            cmd.arg("--previous").arg(p);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let mut may = Fixture::new();
+    let (a, b, d) = (may.person("甲"), may.person("乙"), may.person("丁"));
+    // May: H1, H2, H4 at 5000.00 < 6320 → listed.
+    may.household(hh("H1", "脱贫户", &a).wage("5000"));
+    may.household(hh("H2", "脱贫户", &b).wage("5000"));
+    may.household(hh("H4", "一般农户", &d).wage("5000"));
+    let may_out = screen_with(&may, "may", None);
+
+    // June: H1 earns 7000.00 ≥ 6320 with nothing sudden → dropped; H2 unchanged → 持续;
+    // H3 new at 5000.00 → 新增; H4 no longer in the roster → dropped.
+    let mut june = Fixture::new();
+    let (a2, b2, c2) = (june.person("甲"), june.person("乙"), june.person("丙"));
+    june.household(hh("H1", "脱贫户", &a2).wage("7000"));
+    june.household(hh("H2", "脱贫户", &b2).wage("5000"));
+    june.household(hh("H3", "一般农户", &c2).wage("5000"));
+    let june_out = screen_with(&june, "june", Some(&may_out));
+
+    let read = |p: std::path::PathBuf| {
+        let text = std::fs::read_to_string(p).unwrap();
+        let mut r = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let rows: Vec<Vec<String>> = r.records().map(|x| x.unwrap().iter().map(str::to_string).collect()).collect();
+        (h, rows)
+    };
+    let (h, rows) = read(june_out.join("flagged.csv"));
+    let change = h.iter().position(|x| x == "变化").expect("变化 column with --previous");
+    let key = h.iter().position(|x| x == "户编号").unwrap();
+    let got: Vec<(String, String)> = rows.iter().map(|r| (r[key].clone(), r[change].clone())).collect();
+    assert_eq!(got, [("H2".to_string(), "持续".to_string()), ("H3".to_string(), "新增".to_string())]);
+    let (_, dropped) = read(june_out.join("dropped.csv"));
+    let why: Vec<(String, String)> = dropped.iter().map(|r| (r[2].clone(), r[5].clone())).collect();
+    assert_eq!(why.len(), 2, "{why:?}");
+    assert_eq!(why[0].0, "H1");
+    assert!(why[0].1.contains("7000.00") && why[0].1.contains("6320.00"), "{why:?}");
+    assert_eq!(why[1].0, "H4");
+    assert!(why[1].1.contains("不在户表"), "{why:?}");
+}
