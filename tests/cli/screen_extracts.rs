@@ -95,12 +95,13 @@ fn thousands(v: &str) -> String {
 
 /// education as GBK tab-separated text with other headers, Chinese dates, full-width digits.
 fn education_gbk(fx: &Fixture, dir: &Path) {
-    let mut text = String::from("身份证号\t学生姓名\t学段\t学年\t缴费日期\t自付费用\r\n");
+    // Columns in another order than the canonical file, and an extra one (备注) that is ignored.
+    let mut text = String::from("自付费用\t学段\t身份证号\t备注\t学年\t学生姓名\t缴费日期\r\n");
     for row in fx.rows_of("education") {
         let v = cells(&row);
         let (y, m, d) = (&v[4][0..4], v[4][5..7].trim_start_matches('0'), v[4][8..10].trim_start_matches('0'));
         let amount: String = v[5].chars().map(|c| if c.is_ascii_digit() { char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap() } else { c }).collect();
-        text.push_str(&format!("{}\t{}\t{}\t{}\t{y}年{m}月{d}日\t{amount}\r\n", v[0], v[1], v[2], v[3]));
+        text.push_str(&format!("{amount}\t{}\t{}\t无\t{}\t{}\t{y}年{m}月{d}日\r\n", v[2], v[0], v[3], v[1]));
     }
     let (bytes, _, unmappable) = encoding_rs::GBK.encode(&text);
     assert!(!unmappable);
