@@ -25,7 +25,7 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write the public-notice list per village (乡镇, 村, 户主姓名, 家庭人口, 类别; nothing sensitive)
     Notice(NoticeArgs),
-    /// Write a synthetic county data set in the canonical layout (deterministic per seed)
+    /// Write a synthetic county (canonical layout, or reshaped as department extracts; deterministic per seed)
     Generate(GenerateArgs),
 }
 
