@@ -23,15 +23,17 @@ pub struct Roster {
     pub rejects: DataFrame,
 }
 
-/// Joins each record to its household's columns, renamed `户.<column>`.
-pub fn with_household_columns(records: LazyFrame, record_key: &str, households: &DataFrame, plan: &Plan) -> LazyFrame {
+/// Joins each record to the household columns its rules read (`needed`), renamed
+/// `户.<column>`. Records all belong to valid households already, so with nothing needed there
+/// is no join at all.
+pub fn with_household_columns(records: LazyFrame, record_key: &str, households: &DataFrame, plan: &Plan, needed: &[String]) -> LazyFrame {
+    if needed.is_empty() {
+        return records;
+    }
     let key = plan.roster.key.as_str();
-    let renamed: Vec<Expr> = plan
-        .roster
-        .households
-        .columns
+    let renamed: Vec<Expr> = needed
         .iter()
-        .map(|c| col(c.name.as_str()).alias(household_column_in_records(&c.name).as_str()))
+        .map(|c| col(c.as_str()).alias(household_column_in_records(c).as_str()))
         .chain(std::iter::once(col(key).alias("__hh_key")))
         .collect();
     let hh = households.clone().lazy().select(renamed);
@@ -74,15 +76,15 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         ])
         .collect()?;
     // One person in two households: which is right is for the village to say, not a guess.
+    // The households are named only for the (few) people listed twice.
+    let twice = members.clone().lazy().filter(col("__homes").gt(lit(1))).with_column(
+        col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(mid)])?.alias("__homes_list"),
+    );
     rejects.push(sources::reject_rows(
         &members_data,
-        members.clone().lazy().filter(col("__homes").gt(lit(1))),
+        twice,
         mid,
-        concat_str(
-            [lit("同一人出现在多个户中(户编号 "), col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(mid)])?, lit(")")],
-            "",
-            false,
-        ),
+        concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false),
     ));
     rejects.push(sources::reject_rows(
         &members_data,
@@ -110,7 +112,13 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let co = compile(&r.co_resident).fill_null(lit(false));
     let member_columns: Vec<Expr> =
         r.members.columns.iter().map(|c| col(c.name.as_str())).chain([col(LINE), col(FILE), col(CO_RESIDENT)]).collect();
-    let members = with_household_columns(members, mh, &households, plan)
+    let needed: Vec<String> = {
+        let mut used = std::collections::BTreeSet::new();
+        r.co_resident.columns_into(&mut used);
+        let prefix = household_column_in_records("");
+        used.iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
+    };
+    let members = with_household_columns(members, mh, &households, plan, &needed)
         .with_column(co.alias(CO_RESIDENT))
         .select(member_columns)
         .with_column(col(CO_RESIDENT).cast(DataType::Int64).sum().over([col(mh)])?.alias("__n_co"))

@@ -106,7 +106,7 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
         .collect()?;
     let used_frame = joined.lazy().filter(col(CO_RESIDENT).eq(lit(true))).collect()?;
     let stats = SourceStats { in_window, used: used_frame.height(), unmatched: unmatched.height(), data };
-    let records = with_household_columns(used_frame.lazy(), HH, &roster.households, plan);
+    let records = with_household_columns(used_frame.lazy(), HH, &roster.households, plan, &plan.household_columns_for(&source.table.name));
     Ok((stats, records, unmatched))
 }
 
@@ -132,7 +132,7 @@ fn member_records(plan: &Plan, roster: &Roster) -> LazyFrame {
             col(r.member_id.as_str()).alias(MEMBER_ID),
             col(r.member_name.as_str()).alias(MEMBER_NAME),
         ]);
-    with_household_columns(m, HH, &roster.households, plan)
+    with_household_columns(m, HH, &roster.households, plan, &plan.household_columns_for(MEMBERS))
 }
 
 /// One grouped pass over a record frame: every aggregate and record rule on this source.

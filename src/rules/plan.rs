@@ -213,6 +213,33 @@ pub enum TExpr {
 }
 
 impl TExpr {
+    /// Adds the physical columns this expression reads to `out`.
+    pub fn columns_into(&self, out: &mut std::collections::BTreeSet<String>) {
+        match self {
+            TExpr::Col { column, .. } => {
+                out.insert(column.clone());
+            }
+            TExpr::Lit(_) | TExpr::Agg { .. } => {}
+            TExpr::Neg(e) | TExpr::Not(e) => e.columns_into(out),
+            TExpr::Arith { lhs, rhs, .. } | TExpr::Cmp { lhs, rhs, .. } | TExpr::Logic { lhs, rhs, .. } => {
+                lhs.columns_into(out);
+                rhs.columns_into(out);
+            }
+            TExpr::In { value, .. } => value.columns_into(out),
+            TExpr::If { cond, then, otherwise, .. } => {
+                cond.columns_into(out);
+                then.columns_into(out);
+                otherwise.columns_into(out);
+            }
+            TExpr::Round { num, den, .. } => {
+                num.columns_into(out);
+                if let Some(d) = den {
+                    d.columns_into(out);
+                }
+            }
+        }
+    }
+
     pub fn ty(&self) -> Ty {
         match self {
             TExpr::Col { ty, .. } | TExpr::Arith { ty, .. } | TExpr::If { ty, .. } | TExpr::Agg { ty, .. } => ty.clone(),
@@ -328,6 +355,30 @@ pub struct Plan {
 impl Plan {
     pub fn source(&self, name: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.table.name == name)
+    }
+
+    /// The household columns that expressions over the records of `source` (a source name or
+    /// `members`) read, so that only those are joined to the records.
+    pub fn household_columns_for(&self, source: &str) -> Vec<String> {
+        let mut used = std::collections::BTreeSet::new();
+        for r in self.triggers.iter().chain(&self.exclusions).filter(|r| r.source.as_deref() == Some(source)) {
+            r.when.columns_into(&mut used);
+            for p in &r.evidence {
+                if let Piece::Value(e) = p {
+                    e.columns_into(&mut used);
+                }
+            }
+        }
+        for a in self.aggregates.iter().filter(|a| a.source == source) {
+            for e in a.value.iter().chain(&a.filter) {
+                e.columns_into(&mut used);
+            }
+        }
+        if source == "members" {
+            self.roster.co_resident.columns_into(&mut used);
+        }
+        let prefix = household_column_in_records("");
+        used.iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
     }
 
     /// Risk types in the order their first trigger appears in the rules file.
