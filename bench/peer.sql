@@ -17,25 +17,29 @@
 -- 12640.01 / 2 = 6320.005 → 6320.01, never banker's rounding and never a binary fraction).
 
 -- ------------------------------------------------------------------ value checks (as macros)
--- White space as Unicode defines it (RE2's \s is ASCII only; \pZ adds U+00A0, U+3000 …).
+-- Cells are trimmed of white space as Unicode defines it (RE2's \s is ASCII only; \pZ adds
+-- U+00A0, U+3000 …). Each check is one regular expression that allows the white space around
+-- the value (a check on the trimmed text would cost a second pass over the string). A value
+-- that passes a money/date/integer/enum check cannot hold U+FFFD, the mark of bytes that were
+-- not UTF-8; text cells are checked for it.
 CREATE OR REPLACE TEMP MACRO ws_trim(s) AS
     regexp_replace(s, '^[\s\pZ\x{0B}\x{85}]+|[\s\pZ\x{0B}\x{85}]+$', '', 'g');
-CREATE OR REPLACE TEMP MACRO is_blank(s) AS coalesce(length(ws_trim(s)), 0) = 0;
--- Bytes that were not UTF-8 arrive as U+FFFD: the row is unusable.
-CREATE OR REPLACE TEMP MACRO garbled(s) AS coalesce(contains(s, '�'), false);
-
-CREATE OR REPLACE TEMP MACRO money_ok(s) AS
-    regexp_full_match(coalesce(ws_trim(s), ''), '[+-]?[0-9]+(\.[0-9]{1,2})?') AND NOT garbled(s);
-CREATE OR REPLACE TEMP MACRO money(s) AS CAST(ws_trim(s) AS DECIMAL(38, 2));
-CREATE OR REPLACE TEMP MACRO date_ok(s) AS
-    regexp_full_match(coalesce(ws_trim(s), ''), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
-    AND TRY_CAST(ws_trim(s) AS DATE) IS NOT NULL AND NOT garbled(s);
-CREATE OR REPLACE TEMP MACRO opt_date_ok(s) AS is_blank(s) OR date_ok(s);
-CREATE OR REPLACE TEMP MACRO int_ok(s) AS
-    regexp_full_match(coalesce(ws_trim(s), ''), '[+-]?[0-9]{1,15}') AND NOT garbled(s);
-CREATE OR REPLACE TEMP MACRO enum_ok(s, allowed) AS list_contains(allowed, ws_trim(s)) AND NOT garbled(s);
+CREATE OR REPLACE TEMP MACRO is_blank(s) AS s IS NULL OR regexp_full_match(s, '[\s\pZ\x{0B}\x{85}]*');
 CREATE OR REPLACE TEMP MACRO txt(s) AS coalesce(ws_trim(s), '');
-CREATE OR REPLACE TEMP MACRO txt_ok(s) AS NOT garbled(s);
+CREATE OR REPLACE TEMP MACRO txt_ok(s) AS NOT coalesce(contains(s, '�'), false);
+-- money: decimal yuan, at most two places (4000, -1.25; not 1,000 nor 4000.005)
+CREATE OR REPLACE TEMP MACRO money_ok(s) AS
+    regexp_full_match(s, '[\s\pZ\x{0B}\x{85}]*[+-]?[0-9]+(\.[0-9]{1,2})?[\s\pZ\x{0B}\x{85}]*');
+CREATE OR REPLACE TEMP MACRO money(s) AS CAST(ws_trim(s) AS DECIMAL(38, 2));
+CREATE OR REPLACE TEMP MACRO int_ok(s) AS
+    regexp_full_match(s, '[\s\pZ\x{0B}\x{85}]*[+-]?[0-9]{1,15}[\s\pZ\x{0B}\x{85}]*');
+-- dates: a real YYYY-MM-DD date
+CREATE OR REPLACE TEMP MACRO date_of(s) AS try_strptime(ws_trim(s), '%Y-%m-%d')::DATE;
+CREATE OR REPLACE TEMP MACRO date_ok(s) AS
+    regexp_full_match(s, '[\s\pZ\x{0B}\x{85}]*[0-9]{4}-[0-9]{2}-[0-9]{2}[\s\pZ\x{0B}\x{85}]*')
+    AND date_of(s) IS NOT NULL;
+CREATE OR REPLACE TEMP MACRO opt_date_ok(s) AS is_blank(s) OR date_ok(s);
+CREATE OR REPLACE TEMP MACRO enum_ok(s, allowed) AS list_contains(allowed, ws_trim(s));
 
 -- ------------------------------------------------------------------ ID numbers (GB 11643-1999)
 -- id_n: the normalized text. A value that already looks like an 18-digit ID is used as it is
@@ -106,34 +110,32 @@ WHERE txt_ok(户编号) AND txt_ok(姓名) AND txt_ok(与户主关系) AND txt_o
   AND enum_ok(劳动技能, ['普通劳动力', '技能劳动力', '弱劳动力或半劳动力', '丧失劳动力', '无劳动力'])
   AND enum_ok(是否共同生活, ['是', '否']);
 
+-- One row per person: a person whose rows name one household only keeps the first row.
 CREATE OR REPLACE TEMP TABLE mem AS
-WITH one_home AS (SELECT id FROM mem_valid WHERE id IS NOT NULL GROUP BY id HAVING count(DISTINCT hh) = 1)
-SELECT hh, id, arg_min(劳动技能, line) AS 劳动技能, arg_min(co, line) AS co
-FROM mem_valid SEMI JOIN one_home USING (id)
-WHERE hh IN (SELECT hh FROM hh_known)
-GROUP BY hh, id;
+SELECT hh, id, 劳动技能, co
+FROM (SELECT id, min(hh) AS hh, max(hh) AS other_hh,
+             arg_min(劳动技能, line) AS 劳动技能, arg_min(co, line) AS co
+      FROM mem_valid WHERE id IS NOT NULL GROUP BY id)
+WHERE hh = other_hh AND hh IN (SELECT hh FROM hh_known);
 
 -- Households with no co-resident member are dropped (there is nobody to divide the income by).
 CREATE OR REPLACE TEMP TABLE hh_size AS
-SELECT hh, count(*) FILTER (WHERE co) AS n,
-       bool_and(劳动技能 IN ('丧失劳动力', '无劳动力')) FILTER (WHERE co) AS no_labour
-FROM mem GROUP BY hh HAVING count(*) FILTER (WHERE co) > 0;
+SELECT hh, count(*) AS n, bool_and(劳动技能 IN ('丧失劳动力', '无劳动力')) AS no_labour
+FROM mem WHERE co GROUP BY hh;
 
--- Co-resident members: the only people whose department records count.
+-- Co-resident members (of the households kept): the only people whose department records count.
 CREATE OR REPLACE TEMP TABLE co AS
-SELECT m.id, m.hh, h.户类型 FROM mem m JOIN hh_known h USING (hh) SEMI JOIN hh_size USING (hh) WHERE m.co;
+SELECT id, hh FROM mem WHERE co;
 
 -- ------------------------------------------------------------------ department extracts
 -- Each: rows with every cell valid, inside the income window where the source has one, joined
 -- on the normalized ID to a co-resident member; one row per household. The window and the
 -- rule are tested on the typed values.
-CREATE OR REPLACE TEMP MACRO in_window(s) AS CAST(ws_trim(s) AS DATE) BETWEEN DATE '2020-06-01' AND DATE '2021-05-31';
-CREATE OR REPLACE TEMP MACRO by_determination(s) AS CAST(ws_trim(s) AS DATE) <= DATE '2021-05-31';
+CREATE OR REPLACE TEMP MACRO in_window(s) AS date_of(s) BETWEEN DATE '2020-06-01' AND DATE '2021-05-31';
+CREATE OR REPLACE TEMP MACRO by_determination(s) AS date_of(s) <= DATE '2021-05-31';
 
 CREATE OR REPLACE TEMP TABLE f_medical AS
-SELECT c.hh, sum(money(r.个人自付)) AS re,
-       bool_or(money(r.个人自付) >= CASE WHEN c.户类型 = '脱贫户' THEN 4000 ELSE 10000 END
-               OR ws_trim(r.是否大病) = '是') AS hit
+SELECT c.hh, sum(money(r.个人自付)) AS re, max(money(r.个人自付)) AS max_pay, bool_or(ws_trim(r.是否大病) = '是') AS major
 FROM (SELECT * FROM with_id('raw_medical')
       WHERE txt_ok(姓名) AND txt_ok(病种) AND date_ok(就诊日期) AND money_ok(医疗总费用) AND money_ok(报销金额)
         AND money_ok(个人自付) AND enum_ok(是否大病, ['是', '否']) AND in_window(就诊日期)) r
@@ -225,10 +227,9 @@ JOIN co c USING (id);
 
 -- ------------------------------------------------------------------ household figures, category
 -- round(num_cents / n, 2) half away from zero, as DECIMAL(38,2), on integers only.
-CREATE OR REPLACE TEMP MACRO per_capita(amount, n) AS (
-    SELECT CAST(sign(c) * ((2 * abs(c) + n) // (2 * n)) AS DECIMAL(38, 0)) * 0.01::DECIMAL(3, 2)
-    FROM (SELECT CAST(amount * 100 AS HUGEINT) AS c)
-);
+CREATE OR REPLACE TEMP MACRO cents(amount) AS CAST(amount * 100 AS HUGEINT);
+CREATE OR REPLACE TEMP MACRO per_capita(amount, n) AS
+    CAST(sign(cents(amount)) * ((2 * abs(cents(amount)) + n) // (2 * n)) AS DECIMAL(38, 0)) * 0.01::DECIMAL(3, 2);
 
 CREATE OR REPLACE TEMP TABLE screened AS
 SELECT h.hh, h.户类型, s.n, h.ni, h.prev_ni,
@@ -236,7 +237,8 @@ SELECT h.hh, h.户类型, s.n, h.ni, h.prev_ni,
        coalesce(md.re, 0) + coalesce(ed.re, 0) AS re,
        per_capita(h.ni - (coalesce(md.re, 0) + coalesce(ed.re, 0)), s.n) AS pci_after_re,
        concat_ws('、',
-           CASE WHEN coalesce(md.hit, false) THEN '因病' END,
+           -- one visit at or above the line (4000 for 脱贫户, 10000 otherwise), or 大病
+           CASE WHEN md.max_pay >= CASE WHEN h.户类型 = '脱贫户' THEN 4000 ELSE 10000 END OR md.major THEN '因病' END,
            CASE WHEN coalesce(ed.hit, false) THEN '因学' END,
            CASE WHEN ds.hh IS NOT NULL THEN '因残' END,
            CASE WHEN di.hh IS NOT NULL THEN '因灾' END,

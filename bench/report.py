@@ -1,6 +1,6 @@
 """Summarize the benchmark's measurements into a table (stdout) and bench/RESULTS.md.
 
-    python bench/report.py MEASUREMENTS.tsv VERDICTS.tsv MACHINE.txt RESULTS.md
+    python bench/report.py MEASUREMENTS.tsv VERDICTS.tsv MACHINE.txt STAGES.md RESULTS.md
 
 MEASUREMENTS.tsv: size, run, tool, wall seconds, peak RSS in KiB (one line per measurement).
 VERDICTS.tsv: size, "identical" or "DIFFER", detail (one line per size).
@@ -20,14 +20,14 @@ TOOLS = [
 
 
 def fmt_s(x: float) -> str:
-    return f"{x:.2f} s"
+    return f"{x:.3f} s" if x < 1 else f"{x:.2f} s"
 
 
 def fmt_mb(kib: float) -> str:
     return f"{kib / 1024:.0f} MB"
 
 
-def main(meas: str, verdicts: str, machine: str, out: str) -> int:
+def main(meas: str, verdicts: str, machine: str, stages: str, out: str) -> int:
     walls = defaultdict(list)
     rss = defaultdict(list)
     for line in Path(meas).read_text().splitlines():
@@ -70,7 +70,7 @@ def main(meas: str, verdicts: str, machine: str, out: str) -> int:
     raw = ["| households | tool | run | wall | peak RSS |", "|---|---|---|---|---|"]
     for line in Path(meas).read_text().splitlines():
         size, run, tool, wall, kib = line.split("\t")
-        raw.append(f"| {int(size):,} | {tool} | {run} | {float(wall):.2f} s | {fmt_mb(float(kib))} |")
+        raw.append(f"| {int(size):,} | {tool} | {run} | {fmt_s(float(wall))} | {fmt_mb(float(kib))} |")
 
     text = f"""# fanpin benchmark results
 
@@ -78,11 +78,16 @@ Written by `bash bench/run.sh` (see bench/README.md); do not edit by hand.
 
 {Path(machine).read_text().strip()}
 
-Medians over {runs} interleaved runs (wall clock and peak RSS from `/usr/bin/time -v`; the
-input files are in the page cache, read once before the first run). Ratios are of median wall
-times: below 1 means fanpin is faster.
+Medians over {runs} interleaved runs: wall clock from bash's `$EPOCHREALTIME` around
+`/usr/bin/time -v`, which gives the peak RSS (the largest of the runs is shown). The input files
+are in the page cache (read once before the first run); every tool uses both cores. Ratios are
+of median wall times: below 1 means fanpin is faster.
 
 {table(rows)}
+
+## Where fanpin's time goes
+
+{Path(stages).read_text().strip() or "(not measured: strace is not available)"}
 
 ## Every measurement
 

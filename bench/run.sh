@@ -61,21 +61,36 @@ VERDICTS=$WORK/verdicts.tsv
 : >"$MEAS"
 : >"$VERDICTS"
 
-# measure SIZE RUN TOOL CMD...: runs CMD under /usr/bin/time -v, appends wall seconds and RSS.
+# Timings are meaningless while something else loads the machine (on a 2-core box, a cargo build
+# doubles them): wait for compilers to finish before each measurement.
+quiet() {
+    local waited=0
+    while pgrep -x rustc >/dev/null || pgrep -x cargo >/dev/null; do
+        [ "$waited" = 1 ] || echo "  (waiting for a running cargo/rustc to finish)" >&2
+        waited=1
+        sleep 10
+    done
+}
+
+# measure SIZE RUN TOOL CMD...: runs CMD under /usr/bin/time -v, appends wall seconds and peak RSS.
 measure() {
     local size=$1 run=$2 tool=$3
     shift 3
-    local tv=$WORK/time.txt
+    quiet
+    local tv=$WORK/time.txt t0 t1
+    t0=$EPOCHREALTIME
     if ! /usr/bin/time -v -o "$tv" "$@" >"$WORK/$tool.log" 2>&1; then
         echo "FAILED: $tool on $size households (see bench/out/$tool.log)" >&2
         cat "$WORK/$tool.log" >&2
         exit 1
     fi
+    t1=$EPOCHREALTIME
     local wall rss
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$tv")
+    # Wall clock to the microsecond (time -v rounds to 10 ms); peak RSS from time -v.
+    wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")
     printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$run" "$tool" "$wall" "$rss" >>"$MEAS"
-    printf '  %-7s %8.2f s %8d MB\n' "$tool" "$wall" "$((rss / 1024))" >&2
+    printf '  %-7s %8.3f s %8d MB\n' "$tool" "$wall" "$((rss / 1024))" >&2
 }
 
 for run in $(seq 1 "$RUNS"); do
@@ -100,6 +115,26 @@ for run in $(seq 1 "$RUNS"); do
     done
 done
 
+# Where fanpin's time goes: one more run of the largest size (not in the medians), with the
+# moments it opens its files traced; bench/stages.py turns them into stages.
+STAGES=$WORK/stages.md
+: >"$STAGES"
+if command -v strace >/dev/null || { apt-get install -y -qq strace >/dev/null 2>&1 && command -v strace >/dev/null; }; then
+    n=${SIZES[${#SIZES[@]}-1]}
+    say "stages of fanpin screen on $n households (one traced run)"
+    quiet
+    if strace -f -ttt -e trace=openat,rename,exit_group -o "$WORK/strace.txt" \
+        "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$BENCH/data/h$n" --out "$WORK/h$n/fanpin-traced" -q; then
+        {
+            echo "One more fanpin run on $n households (not one of the measured runs), staged by the moments"
+            echo "it opens its files (\`strace -e trace=openat,rename\`, see bench/stages.py):"
+            echo
+            "$PY" "$BENCH/stages.py" "$WORK/strace.txt" "$BENCH/data/h$n"
+        } >"$STAGES"
+        cat "$STAGES" >&2
+    fi
+fi
+
 MACHINE=$WORK/machine.txt
 {
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -116,7 +151,7 @@ MACHINE=$WORK/machine.txt
 
 say "results"
 status=0
-"$PY" "$BENCH/report.py" "$MEAS" "$VERDICTS" "$MACHINE" "$BENCH/RESULTS.md" || status=$?
+"$PY" "$BENCH/report.py" "$MEAS" "$VERDICTS" "$MACHINE" "$STAGES" "$BENCH/RESULTS.md" || status=$?
 if [ "$status" != 0 ]; then
     echo "The DuckDB peer's flagged list differs from fanpin's: no fanpin/DuckDB ratio reported for that size." >&2
 fi

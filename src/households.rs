@@ -125,13 +125,22 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         .collect()?;
 
     // A household with no co-resident member has nobody to divide its income by.
-    let empty_homes = members.clone().lazy().filter(col("__n_co").eq(lit(0i64))).select([col(mh).alias("__empty")]).unique(None, UniqueKeepStrategy::First);
-    let hh_marked = households.lazy().join(empty_homes, [col(key)], [col("__empty")], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns)).collect()?;
+    // Counted from the households' side, so that a household with no member rows at all is
+    // caught too (it has nobody in the members table to be counted from).
+    let counts = members.clone().lazy().group_by([col(mh).alias("__count_key")]).agg([len().cast(DataType::Int64).alias("__rows"), col(CO_RESIDENT).cast(DataType::Int64).sum().alias("__co")]);
+    let hh_marked = households
+        .lazy()
+        .join(counts, [col(key)], [col("__count_key")], JoinArgs::new(JoinType::Left))
+        .with_columns([col("__rows").fill_null(lit(0i64)), col("__co").fill_null(lit(0i64))])
+        .with_column(col("__co").eq(lit(0i64)).alias("__empty"))
+        .collect()?;
     rejects.push(sources::reject_rows(
         &households_data,
-        hh_marked.clone().lazy().filter(col("__empty").is_not_null()),
+        hh_marked.clone().lazy().filter(col("__empty")),
         key,
-        lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入"),
+        when(col("__rows").eq(lit(0i64)))
+            .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
+            .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
     ));
     rejects.push(sources::reject_rows(
         &members_data,
@@ -139,7 +148,7 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         mh,
         lit("所属户没有共同生活的成员,整户拒收"),
     ));
-    let households = hh_marked.lazy().filter(col("__empty").is_null()).drop(cols(["__empty"])).collect()?;
+    let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty", "__rows", "__co"])).collect()?;
     let members = members.lazy().filter(col("__n_co").gt(lit(0i64))).drop(cols(["__n_co"])).collect()?;
 
     let rejects = concat(rejects, UnionArgs::default())?

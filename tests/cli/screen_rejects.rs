@@ -187,3 +187,17 @@ fn more_rejects_than_the_allowed_rate_exit_4_after_writing_the_outputs() {
     assert!(tmp.path().join("out-0.2/flagged.csv").exists(), "outputs are written all the same");
     assert_eq!(run("0.25").status.code(), Some(0), "25 % is not above 25 %");
 }
+
+#[test]
+fn a_household_with_no_member_rows_at_all_is_rejected_not_silently_lost() {
+    let mut fx = Fixture::new();
+    poor(&mut fx, "H1", "脱贫户", "丁一");
+    // H2 is in households.csv but has no row in members.csv (line 3 of households.csv).
+    let b = fx.person("丁二");
+    fx.household_row(&["H2", "示例县", "城关镇", "大坪村", "丁二", &b.id, "脱贫户", "", "5000", "0", "0", "0", "0", "0"]);
+    let out = fx.run();
+    assert_has_reject(&out, &[("来源", "households"), ("行号", "3"), ("列", "户编号"), ("值", "H2")]);
+    let r = out.rejects().into_iter().find(|r| r.get("值") == "H2").unwrap();
+    assert!(r.get("原因").contains("没有任何成员"), "{}", r.render());
+    out.assert_row("H1", &[("类别", "脱贫不稳定户")]);
+}
