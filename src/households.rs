@@ -121,7 +121,6 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let members = with_household_columns(members, mh, &households, plan, &needed)
         .with_column(co.alias(CO_RESIDENT))
         .select(member_columns)
-        .with_column(col(CO_RESIDENT).cast(DataType::Int64).sum().over([col(mh)])?.alias("__n_co"))
         .collect()?;
 
     // A household with no co-resident member has nobody to divide its income by.
@@ -142,14 +141,17 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
             .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
             .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
     ));
+    // Their members go with them: one count per household, joined back, not a second count.
+    let empty_keys = hh_marked.clone().lazy().filter(col("__empty")).select([col(key).alias("__empty_key"), lit(true).alias("__in_empty")]);
+    let members = members.lazy().join(empty_keys, [col(mh)], [col("__empty_key")], JoinArgs::new(JoinType::Left)).collect()?;
     rejects.push(sources::reject_rows(
         &members_data,
-        members.clone().lazy().filter(col("__n_co").eq(lit(0i64))),
+        members.clone().lazy().filter(col("__in_empty").is_not_null()),
         mh,
         lit("所属户没有共同生活的成员,整户拒收"),
     ));
     let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty", "__rows", "__co"])).collect()?;
-    let members = members.lazy().filter(col("__n_co").gt(lit(0i64))).drop(cols(["__n_co"])).collect()?;
+    let members = members.lazy().filter(col("__in_empty").is_null()).drop(cols(["__in_empty"])).collect()?;
 
     let rejects = concat(rejects, UnionArgs::default())?
         .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
