@@ -16,8 +16,8 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         let mut problems = Vec::new();
         for t in tables {
             match read::read_table(t, dir) {
-                Ok(None) => println!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file),
-                Ok(Some(raw)) => println!("  {:<18} {:<22} ok ({} file{}, {} records)", t.name, t.file, raw.files.len(), if raw.files.len() == 1 { "" } else { "s" }, raw.df.height()),
+                Ok(None) => out!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file),
+                Ok(Some(raw)) => out!("  {:<18} {:<22} ok ({} file{}, {} records)", t.name, t.file, raw.files.len(), if raw.files.len() == 1 { "" } else { "s" }, raw.df.height()),
                 Err(e) => problems.push(format!("{e:#}")),
             }
         }
@@ -25,7 +25,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
             bail!("{}", problems.join("\n"));
         }
     }
-    println!(
+    out!(
         "ok: {} · {} · 判定日期 {} · {} sources, {} triggers, {} exclusions, {} categories",
         args.rules.display(),
         plan.meta.name,
@@ -36,7 +36,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         plan.categories.len()
     );
     for p in &plan.parameters {
-        println!("  {} = {} (from {}; {})", p.name, p.value.display(), p.from, p.reference);
+        out!("  {} = {} (from {}; {})", p.name, p.value.display(), p.from, p.reference);
     }
     Ok(())
 }

@@ -12,12 +12,12 @@ pub fn run(args: &GenerateArgs) -> Result<()> {
         generate(&cfg, &tmp)?;
         extracts::reshape(&tmp, &args.out)?;
         std::fs::remove_dir_all(&tmp)?;
-        println!("{} households reshaped as department extracts into {} (see its sources.toml)", args.households, args.out.display());
+        out!("{} households reshaped as department extracts into {} (see its sources.toml)", args.households, args.out.display());
         return Ok(());
     }
     let summary = generate(&cfg, &args.out)?;
     for (file, rows) in &summary.files {
-        println!("{:<22} {:>10} rows", file, rows);
+        out!("{:<22} {:>10} rows", file, rows);
     }
     Ok(())
 }

@@ -40,7 +40,7 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         }
     }
     if let Some(f) = &loaded.sources_file {
-        println!("reading options from {}", f.display());
+        out!("reading options from {}", f.display());
     }
     let mut unusable = Vec::new();
     for t in tables {
@@ -62,21 +62,21 @@ pub fn run(args: &InspectArgs) -> Result<()> {
 
 /// Prints one table's files; returns false when its files don't fit the table.
 fn inspect_table(t: &Table, dir: &Path, unusable: &mut Vec<String>) -> Result<bool> {
-    println!("\n== {} ({}) · {}", t.name, t.label, t.read.pattern);
+    out!("\n== {} ({}) · {}", t.name, t.label, t.read.pattern);
     let data = match sources::load_table(t, dir) {
         Ok(d) => d,
         Err(e) => {
-            println!("   ✗ {e:#}");
+            out!("   ✗ {e:#}");
             unusable.push(format!("{}: {e:#}", t.name));
             return Ok(false);
         }
     };
     if !data.present() {
-        println!("   no file matches: a source with no records");
+        out!("   no file matches: a source with no records");
         return Ok(true);
     }
     for f in &data.files {
-        println!(
+        out!(
             "   {} · {}{}{}{} · header on line {} · {} records{}{}",
             f.file,
             f.format,
@@ -96,7 +96,7 @@ fn inspect_table(t: &Table, dir: &Path, unusable: &mut Vec<String>) -> Result<bo
                 samples = samples.iter().map(|s| mask_id(s)).collect();
             }
             let from = if canonical == header { String::new() } else { format!(" ← {header}") };
-            println!("     {canonical}{from}: {}", samples.join(" | "));
+            out!("     {canonical}{from}: {}", samples.join(" | "));
         }
         let rejects = data
             .rejects
@@ -108,7 +108,7 @@ fn inspect_table(t: &Table, dir: &Path, unusable: &mut Vec<String>) -> Result<bo
             .sort(["列", "原因"], SortMultipleOptions::default())
             .collect()?;
         if rejects.height() == 0 {
-            println!("     ✓ every value readable");
+            out!("     ✓ every value readable");
         }
         for i in 0..rejects.height() {
             let get = |c: &str| -> Result<String> { Ok(rejects.column(c)?.get(i)?.str_value().to_string()) };
@@ -117,7 +117,7 @@ fn inspect_table(t: &Table, dir: &Path, unusable: &mut Vec<String>) -> Result<bo
             if t.column(&column).is_some_and(|c| c.ty == ColType::Id) {
                 example = mask_id(&example);
             }
-            println!("     ✗ {column}: {} × {} (e.g. '{example}')", get("n")?, get("原因")?);
+            out!("     ✗ {column}: {} × {} (e.g. '{example}')", get("n")?, get("原因")?);
         }
     }
     Ok(true)

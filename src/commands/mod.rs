@@ -1,5 +1,14 @@
 //! One module per command.
 
+/// `println!` for a command's report on stdout. A closed pipe (`fanpin … | head`) is the
+/// reader's choice, not a failure of the run: the rest is dropped quietly instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 mod check;
 mod generate;
 mod inspect;

@@ -35,7 +35,7 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
         all.push(row);
     }
     let table = TextTable { headers: NOTICE_COLUMNS.iter().map(|c| c.to_string()).collect(), rows: all };
-    CsvRenderer.render(&[Table { stem: "notice", sheet: "公示名单", data: TableData::Text(&table) }], &args.out)?;
+    CsvRenderer.render(&[Table::new("notice", "公示名单", TableData::Text(&table))], &args.out)?;
 
     let mut wb = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14);
@@ -66,6 +66,6 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
     }
     let bytes = wb.save_to_buffer()?;
     write_atomically(&args.out.join("notice.xlsx"), |w| Ok(w.write_all(&bytes)?))?;
-    println!("{} villages, {} households: {} and {}", villages.len(), table.rows.len(), args.out.join("notice.csv").display(), args.out.join("notice.xlsx").display());
+    out!("{} villages, {} households: {} and {}", villages.len(), table.rows.len(), args.out.join("notice.csv").display(), args.out.join("notice.xlsx").display());
     Ok(())
 }

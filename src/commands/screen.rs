@@ -75,34 +75,57 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let coverage = summary::coverage(plan, &outcome);
     // Read before anything is written: --previous may name this very output directory.
     let previous = match &args.previous {
-        Some(dir) => Some(changes::previous_listed(dir)?),
+        Some(dir) => Some(changes::read_previous(dir)?),
         None => None,
     };
     let marked = match &previous {
-        Some(p) => Some(changes::mark_changes(&outcome.listed, p)?),
+        Some(p) => Some(changes::mark_changes(&outcome.listed, &p.listed)?),
         None => None,
     };
+    let listed = marked.as_ref().unwrap_or(&outcome.listed);
+    let new_leads = listed.clone().lazy().filter(col("__monitored").not()).collect()?;
     let dropped = match &previous {
-        Some(p) => Some(changes::dropped(&outcome, p)?),
+        Some(p) => Some(changes::dropped(&outcome, &p.listed)?),
         None => None,
     };
+    let elimination = match (&previous, &plan.monitoring) {
+        (Some(p), Some(_)) => match &p.screened {
+            Some(before) => Some(changes::elimination_candidates(&outcome, before)?),
+            None => {
+                eprintln!("warning: --previous has no screened.csv (a run before this version?): elimination_candidates.csv is not written");
+                None
+            }
+        },
+        _ => None,
+    };
+    let parameters = summary::parameters(plan);
     let mut tables = vec![
-        Table { stem: "flagged", sheet: "监测对象", data: TableData::Frame(marked.as_ref().unwrap_or(&outcome.listed)) },
-        Table { stem: "summary_by_township", sheet: "乡镇汇总", data: TableData::Text(&by_town) },
-        Table { stem: "summary_by_risk", sheet: "风险类型汇总", data: TableData::Text(&by_risk) },
-        Table { stem: "unmatched", sheet: "未匹配部门记录", data: TableData::Frame(&outcome.unmatched) },
-        Table { stem: "rejects", sheet: "拒收记录", data: TableData::Frame(&rejects) },
-        Table { stem: "coverage", sheet: "规则命中", data: TableData::Text(&coverage) },
+        Table::new("flagged", "监测对象", TableData::Frame(listed)),
+        Table::new("new_leads", "新识别线索", TableData::Frame(&new_leads)),
+        Table::new("summary_by_township", "乡镇汇总", TableData::Text(&by_town)),
+        Table::new("summary_by_risk", "风险类型汇总", TableData::Text(&by_risk)),
+        Table::new("unmatched", "未匹配部门记录", TableData::Frame(&outcome.unmatched)),
+        Table::new("rejects", "拒收记录", TableData::Frame(&rejects)),
+        Table::new("coverage", "规则命中", TableData::Text(&coverage)),
+        Table::new("parameters", "适用参数", TableData::Text(&parameters)),
+        Table { workbook: false, ..Table::new("screened", "全部筛查户", TableData::Frame(&outcome.screened_households)) },
     ];
     if let Some(d) = &dropped {
-        tables.push(Table { stem: "dropped", sheet: "本次未列出", data: TableData::Text(d) });
+        tables.push(Table::new("dropped", "本次未列出", TableData::Text(d)));
+    }
+    if let Some((e, _)) = &elimination {
+        tables.push(Table::new("elimination_candidates", "风险消除候选", TableData::Frame(e)));
     }
     let mut written = CsvRenderer.render(&tables, &stage_dir)?;
     written.extend(XlsxRenderer.render(&tables, &stage_dir)?);
     pb.finish_and_clear();
     stages.mark("report: summaries, CSV, xlsx");
 
-    let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &written, started)?;
+    let lists = Lists {
+        new_leads: new_leads.height(),
+        elimination: elimination.as_ref().map(|(e, stays)| (e.height(), *stays)),
+    };
+    let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &lists, &written, started)?;
     manifest.stages_ms = stages.done.into_iter().filter(|(n, _)| n != "rules load").collect();
     let json = serde_json::to_string_pretty(&manifest)?;
     write_atomically(&stage_dir.join("manifest.json"), |w| {
@@ -120,7 +143,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         }
     }
     if !args.quiet {
-        print_summary(args, plan, &outcome, rejects.height(), &by_town, &by_risk, started);
+        print_summary(args, plan, &outcome, rejects.height(), &lists, &by_town, &by_risk, started);
     }
     if let Some(limit) = args.max_reject_rate {
         let read: usize = manifest.inputs.iter().map(|i| i.rows_read).sum();
@@ -134,12 +157,23 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     Ok(())
 }
 
+/// How the listed households split, for the manifest and the terminal.
+struct Lists {
+    /// Listed households not yet in monitoring.
+    new_leads: usize,
+    /// With --previous: (elimination candidates, households meeting the conditions that stay
+    /// monitored).
+    elimination: Option<(usize, usize)>,
+}
+
+#[allow(clippy::too_many_arguments)]
 fn manifest(
     args: &ScreenArgs,
     loaded: &rules::Loaded,
     roster: &households::Roster,
     outcome: &evaluate::Outcome,
     rejects: usize,
+    lists: &Lists,
     written: &[std::path::PathBuf],
     started: Instant,
 ) -> Result<Manifest> {
@@ -212,6 +246,10 @@ fn manifest(
             households_screened: outcome.screened,
             households_listed: outcome.listed.height(),
             households_excluded: outcome.excluded,
+            new_leads: lists.new_leads,
+            already_monitored: outcome.listed.height() - lists.new_leads,
+            elimination_candidates: lists.elimination.map(|e| e.0),
+            stays_monitored: lists.elimination.map(|e| e.1),
             rejects,
             unmatched: outcome.unmatched.height(),
         },
@@ -222,11 +260,13 @@ fn manifest(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn print_summary(
     args: &ScreenArgs,
     plan: &crate::rules::plan::Plan,
     outcome: &evaluate::Outcome,
     rejects: usize,
+    lists: &Lists,
     by_town: &TextTable,
     by_risk: &TextTable,
     started: Instant,
@@ -238,8 +278,8 @@ fn print_summary(
         .ok()
         .and_then(|c| c.str().ok().map(|s| (0..s.len()).filter(|i| s.get(*i) == Some(plan.report.review.as_str())).count()))
         .unwrap_or(0);
-    println!("{} · 判定日期 {} · 收入窗口 {} 至 {}", m.name, m.as_of, m.window_start, m.window_end);
-    println!(
+    out!("{} · 判定日期 {} · 收入窗口 {} 至 {}", m.name, m.as_of, m.window_start, m.window_end);
+    out!(
         "筛查 {} 户 → 列出 {} 户 (其中{} {} 户); 按规则排除 {} 户",
         outcome.screened,
         outcome.listed.height(),
@@ -247,8 +287,23 @@ fn print_summary(
         review,
         outcome.excluded
     );
-    println!("拒收 {} 条 (rejects.csv) · 未匹配部门记录 {} 条 (unmatched.csv)", rejects, outcome.unmatched.height());
-    println!("{}", terminal::render(by_town));
-    println!("{}", terminal::render(by_risk));
-    println!("结果写入 {} ({:.1} 秒)", args.out.display(), started.elapsed().as_millis() as f64 / 1000.0);
+    out!(
+        "其中新识别线索 {} 户 (new_leads.csv), 已在监测 {} 户",
+        lists.new_leads,
+        outcome.listed.height() - lists.new_leads
+    );
+    match (lists.elimination, &plan.monitoring) {
+        (Some((n, stays)), Some(m)) => {
+            out!("已在监测且连续两次满足风险消除条件 {n} 户 (elimination_candidates.csv)");
+            if stays > 0 {
+                out!("另有 {stays} 户满足条件但继续监测: {}", m.stays_reason);
+            }
+        }
+        (None, Some(_)) => out!("风险消除候选需与上次结果比较: 加 --previous 上次输出目录"),
+        _ => {}
+    }
+    out!("拒收 {} 条 (rejects.csv) · 未匹配部门记录 {} 条 (unmatched.csv)", rejects, outcome.unmatched.height());
+    out!("{}", terminal::render(by_town));
+    out!("{}", terminal::render(by_risk));
+    out!("结果写入 {} ({:.1} 秒)", args.out.display(), started.elapsed().as_millis() as f64 / 1000.0);
 }

@@ -37,8 +37,10 @@ pub struct Outcome {
     pub listed: DataFrame,
     /// Households that met a category but were left out by an `exclude` exclusion.
     pub excluded: usize,
-    /// Every screened household: `户编号`, `__category` (null: none), `__excluded`, `人均纯收入`,
-    /// `监测线` (text) — to say why a household listed last time is not listed now.
+    /// Every screened household: the `SCREENED_COLUMNS` (text), then `__category` (null: none),
+    /// `__excluded`, `__monitored`, `__elimination` (this run's risk-elimination conditions
+    /// hold: the rules' own, no trigger, no category) and `__stays` (stays monitored anyway).
+    /// Written as screened.csv; the next run's --previous reads it.
     pub screened_households: DataFrame,
     pub unmatched: DataFrame,
     /// For each trigger and exclusion: how many screened households it hit.
@@ -261,16 +263,42 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
     let hard_exclude = any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Exclude)).collect());
     let review = any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Review)).collect());
     let rep = &plan.report;
+    let joined = |parts: Vec<Expr>, sep: &str| if parts.is_empty() { lit("") } else { concat_str(parts, sep, true) };
+    let labels = |rs: &[Rule]| joined(rs.iter().map(|r| when(col(hit_column(r).as_str())).then(lit(r.label.as_str())).otherwise(lit(NULL))).collect(), "；");
+    let text = |c: &str| col(c).cast(DataType::String).fill_null(lit(""));
+    let (monitored, elimination, stays) = match &plan.monitoring {
+        Some(m) => (
+            compile(&m.monitored).fill_null(lit(false)),
+            compile(&m.elimination).fill_null(lit(false)).and(any_of(plan.triggers.iter().collect()).not()).and(col("__category").is_null()),
+            m.stays_monitored.as_ref().map(|e| compile(e).fill_null(lit(false))).unwrap_or(lit(false)),
+        ),
+        None => (lit(false), lit(false), lit(false)),
+    };
+    let frame = frame.lazy().with_column(monitored.alias("__monitored")).collect()?;
     let screened_households = frame
         .clone()
         .lazy()
         .select([
-            col(key).cast(DataType::String).alias("户编号"),
-            col("__category"),
-            hard_exclude.clone().alias("__excluded"),
+            text("乡镇"),
+            text("村"),
+            text(key).alias("户编号"),
+            text("户主姓名"),
+            text("户类型"),
+            text("监测状态"),
+            number_text(&rep.size).alias("家庭人口"),
+            number_text(&rep.net_income).alias("家庭纯收入"),
             number_text(&rep.per_capita).alias("人均纯收入"),
             number_text(&rep.line).alias("监测线"),
+            col("__category").fill_null(lit("")).alias("类别"),
+            labels(&plan.triggers).alias("触发规则"),
+            labels(&plan.exclusions).alias("排除提示"),
+            col("__category"),
+            hard_exclude.clone().alias("__excluded"),
+            col("__monitored"),
+            elimination.alias("__elimination"),
+            stays.alias("__stays"),
         ])
+        .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
     let candidates = frame.lazy().filter(col("__category").is_not_null());
     let excluded = candidates.clone().filter(hard_exclude.clone()).select([len()]).collect()?;
@@ -283,21 +311,17 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
             .map(|risk| any_of(plan.triggers.iter().filter(|t| t.risk.as_deref() == Some(risk)).collect()).alias(risk_column(risk).as_str()))
             .collect::<Vec<_>>(),
     );
-    let joined = |parts: Vec<Expr>, sep: &str| if parts.is_empty() { lit("") } else { concat_str(parts, sep, true) };
     let risks = joined(plan.risk_types().iter().map(|r| when(col(risk_column(r).as_str())).then(lit(r.as_str())).otherwise(lit(NULL))).collect(), "、");
-    let labels = |rs: &[Rule]| joined(rs.iter().map(|r| when(col(hit_column(r).as_str())).then(lit(r.label.as_str())).otherwise(lit(NULL))).collect(), "；");
-    let evidence = joined(
-        rules
-            .iter()
-            .map(|r| {
-                when(col(hit_column(r).as_str()))
-                    .then(concat_str([lit(format!("【{}】", r.label)), col(evidence_column(r).as_str())], "", false))
-                    .otherwise(lit(NULL))
-            })
-            .collect(),
-        " ",
-    );
-    let text = |c: &str| col(c).cast(DataType::String).fill_null(lit(""));
+    let mut evidence_parts: Vec<Expr> = rules
+        .iter()
+        .map(|r| {
+            when(col(hit_column(r).as_str()))
+                .then(concat_str([lit(format!("【{}】", r.label)), col(evidence_column(r).as_str())], "", false))
+                .otherwise(lit(NULL))
+        })
+        .collect();
+    evidence_parts.push(applied_parameters(plan));
+    let evidence = joined(evidence_parts, " ");
     let mut columns = vec![
             text("乡镇"),
             text("村"),
@@ -318,6 +342,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
             evidence.alias("证据"),
             compile(&rep.size).cast(DataType::Int64).alias("__size"),
             col("__category"),
+            col("__monitored"),
     ];
     columns.extend(plan.risk_types().iter().map(|r| col(risk_column(r).as_str())));
     let listed = listed
@@ -331,6 +356,30 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
         concat(unmatched, UnionArgs::default())?.collect()?
     };
     Ok(Outcome { sources: stats, screened, listed, excluded, screened_households, unmatched, coverage })
+}
+
+/// The 【适用参数】 part of 证据: each parameter value (with the date it took effect) that the
+/// household's category or one of the rules that hit it read; parameters.csv and the manifest
+/// give each value's reference.
+fn applied_parameters(plan: &Plan) -> Expr {
+    let mut pieces = Vec::new();
+    for p in &plan.parameters {
+        let mut used: Vec<Expr> = plan
+            .categories
+            .iter()
+            .filter(|c| c.params.contains(&p.name))
+            .map(|c| col("__category").eq(lit(c.name.as_str())).fill_null(lit(false)))
+            .collect();
+        used.extend(plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.params.contains(&p.name)).map(|r| col(hit_column(r).as_str())));
+        if let Some(any) = used.into_iter().reduce(|a, b| a.or(b)) {
+            pieces.push(when(any).then(lit(format!("{}={}({}起)", p.name, p.value.display(), p.from))).otherwise(lit(NULL)));
+        }
+    }
+    if pieces.is_empty() {
+        return lit(NULL).cast(DataType::String);
+    }
+    let all = concat_str(pieces, "；", true);
+    when(all.clone().eq(lit(""))).then(lit(NULL)).otherwise(concat_str([lit("【适用参数】"), all], "", false))
 }
 
 fn empty_unmatched() -> DataFrame {

@@ -1,6 +1,8 @@
 //! Month-to-month changes for cron runs (`screen --previous DIR`): each listed household is
-//! 新增 (new) or 持续 (listed last time too), and households listed last time but not now go to
-//! dropped.csv with the reason.
+//! 新增 (new) or 持续 (listed last time too); households listed last time but not now go to
+//! dropped.csv with the reason; monitored households whose risk-elimination conditions hold in
+//! this run and whose income was at or above the line in the previous run too go to
+//! elimination_candidates.csv.
 
 use crate::evaluate::Outcome;
 use anyhow::{anyhow, Context, Result};
@@ -9,6 +11,83 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::summary::TextTable;
+
+/// What a previous run's output directory says.
+pub struct Previous {
+    /// 户编号 → (乡镇, 村, 户主姓名, 类别) of its flagged.csv.
+    pub listed: BTreeMap<String, [String; 4]>,
+    /// Its screened.csv (every household, all text); `None` when the directory has none.
+    pub screened: Option<DataFrame>,
+}
+
+pub fn read_previous(dir: &Path) -> Result<Previous> {
+    let listed = previous_listed(dir)?;
+    let path = dir.join("screened.csv");
+    let screened = if path.is_file() {
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_infer_schema_length(Some(0))
+            .with_columns(Some(["户编号", "人均纯收入", "监测线"].into_iter().map(Into::into).collect()))
+            .try_into_reader_with_file_path(Some(path.clone()))
+            .and_then(|r| r.finish())
+            .map_err(|e| anyhow!("--previous: cannot read {}: {e}", path.display()))?;
+        Some(df)
+    } else {
+        None
+    };
+    Ok(Previous { listed, screened })
+}
+
+/// Monitored households that meet the risk-elimination conditions now (`__elimination`, which
+/// already requires no trigger and no category) and had a per-capita income at or above that
+/// run's line in the previous run; households that stay monitored anyway (`__stays`) are left
+/// out. Returns the table and how many were left out as staying monitored.
+pub fn elimination_candidates(outcome: &Outcome, previous: &DataFrame) -> Result<(DataFrame, usize)> {
+    let money = DataType::Decimal(38, 2);
+    let before = previous.clone().lazy().select([
+        col("户编号"),
+        col("人均纯收入").alias("上次人均纯收入"),
+        col("监测线").alias("上次监测线"),
+    ]);
+    let met = outcome
+        .screened_households
+        .clone()
+        .lazy()
+        .filter(col("__monitored").and(col("__elimination")))
+        .join(before, [col("户编号")], [col("户编号")], JoinArgs::new(JoinType::Inner))
+        .filter(col("上次人均纯收入").cast(money.clone()).gt_eq(col("上次监测线").cast(money)).fill_null(lit(false)));
+    let stays = met.clone().filter(col("__stays")).select([len()]).collect()?;
+    let stays = stays.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
+    let table = met
+        .filter(col("__stays").not())
+        .select([
+            col("乡镇"),
+            col("村"),
+            col("户编号"),
+            col("户主姓名"),
+            col("监测状态"),
+            col("家庭人口"),
+            col("人均纯收入"),
+            col("监测线"),
+            col("上次人均纯收入"),
+            col("上次监测线"),
+            concat_str(
+                [
+                    lit("本次人均纯收入"),
+                    col("人均纯收入"),
+                    lit("元、上次"),
+                    col("上次人均纯收入"),
+                    lit("元,均不低于监测线;无风险触发;无刚性支出骤增或收入骤减情形"),
+                ],
+                "",
+                false,
+            )
+            .alias("依据"),
+        ])
+        .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    Ok((table, stays))
+}
 
 /// 户编号 → (乡镇, 村, 户主姓名, 类别) of a previous run's flagged.csv.
 pub fn previous_listed(dir: &Path) -> Result<BTreeMap<String, [String; 4]>> {

@@ -100,6 +100,14 @@ pub struct Counts {
     pub households_screened: usize,
     pub households_listed: usize,
     pub households_excluded: usize,
+    /// Listed households not yet in monitoring (new_leads.csv).
+    pub new_leads: usize,
+    /// Listed households already in monitoring.
+    pub already_monitored: usize,
+    /// With --previous: elimination_candidates.csv rows.
+    pub elimination_candidates: Option<usize>,
+    /// With --previous: households meeting the conditions that stay monitored.
+    pub stays_monitored: Option<usize>,
     pub rejects: usize,
     pub unmatched: usize,
 }

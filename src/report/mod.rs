@@ -25,6 +25,14 @@ pub struct Table<'a> {
     pub stem: &'static str,
     pub sheet: &'static str,
     pub data: TableData<'a>,
+    /// Also a sheet of report.xlsx (false for per-household files as long as the roster).
+    pub workbook: bool,
+}
+
+impl<'a> Table<'a> {
+    pub fn new(stem: &'static str, sheet: &'static str, data: TableData<'a>) -> Self {
+        Table { stem, sheet, data, workbook: true }
+    }
 }
 
 /// Something that writes the tables into an output directory and says which files it wrote.

@@ -96,3 +96,16 @@ pub fn coverage(plan: &Plan, outcome: &Outcome) -> TextTable {
         rows: outcome.coverage.iter().map(|(id, label, n)| vec![id.clone(), label.clone(), kind(id).into(), n.to_string()]).collect(),
     }
 }
+
+/// parameters.csv: each parameter value in force on the determination date, the date it took
+/// effect and its reference (flagged.csv's 证据 names the values each household's rules used).
+pub fn parameters(plan: &Plan) -> TextTable {
+    TextTable {
+        headers: ["参数", "值", "生效日期", "依据", "说明"].iter().map(|s| s.to_string()).collect(),
+        rows: plan
+            .parameters
+            .iter()
+            .map(|p| vec![p.name.clone(), p.value.display(), p.from.to_string(), p.reference.clone(), p.description.clone()])
+            .collect(),
+    }
+}

@@ -35,7 +35,7 @@ impl Renderer for XlsxRenderer {
         let mut wb = Workbook::new();
         // A fixed creation date keeps the workbook identical from run to run.
         wb.set_properties(&DocProperties::new().set_creation_datetime(&ExcelDateTime::from_ymd(2000, 1, 1)?));
-        for t in tables {
+        for t in tables.iter().filter(|t| t.workbook) {
             let head = headers(&t.data)?;
             let counts: Vec<bool> = head.iter().map(|h| is_count(h)).collect();
             let mut done: Vec<Worksheet> = Vec::new();

@@ -38,6 +38,8 @@ pub struct Checker<'s> {
     /// Names that are declared but failed to check (an unresolved parameter, a derived field
     /// with an error): uses of them are not reported again.
     poisoned: BTreeSet<String>,
+    /// Parameters read since the last `take_params` (for per-row parameter references).
+    used_params: BTreeSet<String>,
     default_aliases: BTreeMap<String, Vec<String>>,
     default_synonyms: BTreeMap<String, BTreeMap<String, Vec<String>>>,
 }
@@ -55,6 +57,7 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
         sources: BTreeMap::new(),
         aggregates: Vec::new(),
         poisoned: BTreeSet::new(),
+        used_params: BTreeSet::new(),
         default_aliases: raw.defaults.aliases.clone(),
         default_synonyms: raw.defaults.synonyms.clone(),
     };
@@ -70,6 +73,7 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
     c.unique_rule_ids(raw);
     let categories = c.categories(&raw.categories, &derived);
     let report = c.report(&raw.report, &derived);
+    let monitoring = raw.monitoring.as_ref().and_then(|m| c.monitoring(m, &derived));
 
     match (c.diags.is_empty(), c.meta, roster, report) {
         (true, Some(meta), Some(roster), Some(report)) => Ok(Plan {
@@ -83,6 +87,7 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
             exclusions,
             categories,
             report,
+            monitoring,
         }),
         _ => {
             let mut d = c.diags;
@@ -418,8 +423,9 @@ impl<'s> Checker<'s> {
                 continue;
             }
             let env = Env { scope: Scope::Household { derived: &out }, lets: &no_lets };
+            self.used_params.clear();
             match self.expression(&d.expr, &env) {
-                Some(expr) => out.push(Derived { name, expr }),
+                Some(expr) => out.push(Derived { name, expr, params: self.take_params() }),
                 None => {
                     self.poisoned.insert(name);
                 }
@@ -470,6 +476,7 @@ impl<'s> Checker<'s> {
             let no_lets = BTreeMap::new();
             let mut lets = BTreeMap::new();
             let mut failed_lets = Vec::new();
+            self.used_params.clear();
             for (name, e) in &r.lets {
                 let env = Env { scope: reborrow(&scope), lets: &no_lets };
                 match self.expression(e, &env) {
@@ -498,6 +505,7 @@ impl<'s> Checker<'s> {
                         source: r.source.as_ref().map(|s| s.get_ref().clone()),
                         when,
                         evidence,
+                        params: self.take_params(),
                     });
                 }
             }
@@ -541,11 +549,30 @@ impl<'s> Checker<'s> {
                 self.err_at(&c.name, format!("category '{}' is declared twice", c.name.get_ref()));
             }
             let env = Env { scope: Scope::Household { derived }, lets: &no_lets };
+            self.used_params.clear();
             if let Some(when) = self.condition(&c.when, &env) {
-                out.push(Category { name: c.name.get_ref().clone(), when });
+                out.push(Category { name: c.name.get_ref().clone(), when, params: self.take_params() });
             }
         }
         out
+    }
+
+    /// The parameters read since the last clear, in name order.
+    fn take_params(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.used_params).into_iter().collect()
+    }
+
+    fn monitoring(&mut self, m: &RawMonitoring, derived: &[Derived]) -> Option<Monitoring> {
+        let no_lets = BTreeMap::new();
+        let env = Env { scope: Scope::Household { derived }, lets: &no_lets };
+        let monitored = self.condition(&m.monitored, &env);
+        let elimination = self.condition(&m.elimination, &env);
+        let stays = m.stays_monitored.as_ref().map(|s| self.condition(s, &env));
+        let stays_monitored = match stays {
+            Some(s) => Some(s?),
+            None => None,
+        };
+        Some(Monitoring { monitored: monitored?, elimination: elimination?, stays_monitored, stays_reason: m.stays_reason.clone() })
     }
 
     fn report(&mut self, r: &RawReport, derived: &[Derived]) -> Option<Report> {
@@ -711,6 +738,7 @@ impl<'s> Checker<'s> {
             }
             Scope::Household { derived } => {
                 if let Some(d) = derived.iter().find(|d| d.name == name) {
+                    self.used_params.extend(d.params.iter().cloned());
                     return Some(TExpr::Col { column: d.name.clone(), ty: d.expr.ty() });
                 }
                 if let Some(c) = households.as_ref().and_then(|h| h.column(name)) {
@@ -719,6 +747,7 @@ impl<'s> Checker<'s> {
             }
         }
         if let Some(p) = self.params.get(name) {
+            self.used_params.insert(name.to_string());
             return Some(TExpr::Lit(p.value.clone()));
         }
         if let Some(m) = &self.meta {

@@ -303,18 +303,35 @@ pub struct Rule {
     pub source: Option<String>,
     pub when: TExpr,
     pub evidence: Vec<Piece>,
+    /// The parameters the rule reads (directly, through a `let` or a derived field).
+    pub params: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Derived {
     pub name: String,
     pub expr: TExpr,
+    pub params: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
 pub struct Category {
     pub name: String,
     pub when: TExpr,
+    pub params: Vec<String>,
+}
+
+/// Households already in monitoring, and when their risk may be marked eliminated (风险消除).
+#[derive(Debug, Clone)]
+pub struct Monitoring {
+    /// The household is already a monitoring object: listed apart from new leads.
+    pub monitored: TExpr,
+    /// This run's part of the risk-elimination conditions (besides: no trigger, no category,
+    /// and income at or above the line in the previous run too).
+    pub elimination: TExpr,
+    /// Households that stay monitored even when the conditions hold (no labour capacity).
+    pub stays_monitored: Option<TExpr>,
+    pub stays_reason: String,
 }
 
 /// A parameter value in force on the determination date.
@@ -350,6 +367,7 @@ pub struct Plan {
     pub exclusions: Vec<Rule>,
     pub categories: Vec<Category>,
     pub report: Report,
+    pub monitoring: Option<Monitoring>,
 }
 
 impl Plan {

@@ -26,6 +26,7 @@ pub struct RawRules {
     pub exclusions: Vec<RawRule>,
     pub categories: Vec<RawCategory>,
     pub report: RawReport,
+    pub monitoring: Option<RawMonitoring>,
     /// Header aliases and value synonyms that apply to every table.
     #[serde(default)]
     pub defaults: RawDefaults,
@@ -194,6 +195,20 @@ pub struct RawRule {
 pub struct RawCategory {
     pub name: S<String>,
     pub when: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMonitoring {
+    pub monitored: S<String>,
+    pub elimination: S<String>,
+    pub stays_monitored: Option<S<String>>,
+    #[serde(default = "default_stays_reason")]
+    pub stays_reason: String,
+}
+
+fn default_stays_reason() -> String {
+    "继续监测".into()
 }
 
 #[derive(Debug, Deserialize)]
