@@ -8,11 +8,21 @@ use std::path::PathBuf;
     name = "fanpin",
     version,
     about = "防止返贫动态监测 · 部门筛查: joins a household roster with department extracts and applies a rules file",
-    after_help = "Exit codes: 0 ok · 1 a run failed (unreadable input, output not writable) · 2 bad command line · 3 invalid rules file · 4 rejects above --max-reject-rate (outputs written) · 5 another run is writing the output directory"
+    after_help = "Exit codes: 0 ok · 1 a run failed (unreadable input, output not writable) · 2 bad command line · 3 invalid rules file · 4 rejects above --max-reject-rate (outputs written) · 5 another run is writing the output directory · 6 an input file cannot be read (or lacks a declared column) · 7 a required input is missing (the roster, or a source marked required) · 8 replay: the run is not reproduced (what changed is listed)"
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Diagnostics on stderr as text, or as one JSON object per line for log collectors
+    /// (events: start, stage, warning, done, failed; `screen` then prints no summary on stdout)
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -25,6 +35,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write the public-notice list per village (乡镇, 村, 户主姓名, 家庭人口, 类别; nothing sensitive)
     Notice(NoticeArgs),
+    /// Re-run a past screening from its manifest.json and verify the outputs are byte-identical (or name what changed)
+    Replay(ReplayArgs),
     /// Write a synthetic county (canonical layout, or reshaped as department extracts; deterministic per seed)
     Generate(GenerateArgs),
 }
@@ -98,6 +110,16 @@ pub struct NoticeArgs {
     /// Also list households marked 建议不纳入(需评议) (by default only 纳入核实)
     #[arg(long)]
     pub include_review: bool,
+}
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    /// A run's manifest.json, e.g. out/2021/manifest.json
+    #[arg(value_name = "MANIFEST")]
+    pub manifest: PathBuf,
+    /// Keep the replayed outputs in DIR (by default they go to a temporary directory that is removed)
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args)]

@@ -46,7 +46,8 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         // Department extracts may be absent; the roster may not (an empty list would look like
         // a county with nobody to verify).
         if sources::read::resolve(dir, &t.read.pattern)?.is_empty() {
-            anyhow::bail!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display());
+            return Err(anyhow::anyhow!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display())
+                .context(sources::InputProblem::Missing));
         }
     }
     let households_data = sources::load_table(&r.households, dir)?;

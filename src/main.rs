@@ -10,6 +10,7 @@ mod commands;
 mod evaluate;
 mod generate;
 mod households;
+mod log;
 mod report;
 mod rules;
 mod sources;
@@ -21,13 +22,14 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    log::set_json(cli.log_format == cli::LogFormat::Json);
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = commands::exit_code(&e);
             match e.downcast_ref::<rules::LoadError>() {
-                Some(rules::LoadError::Invalid(d)) => eprintln!("{d}"),
-                _ => eprintln!("error: {e:#}"),
+                Some(rules::LoadError::Invalid(d)) => log::error(&d.to_string(), code),
+                _ => log::error(&format!("error: {e:#}"), code),
             }
             ExitCode::from(code)
         }

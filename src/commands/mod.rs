@@ -13,6 +13,7 @@ mod check;
 mod generate;
 mod inspect;
 mod notice;
+mod replay;
 mod screen;
 
 use crate::cli::{Cli, Command};
@@ -22,6 +23,9 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_INVALID_RULES: u8 = 3;
 pub const EXIT_TOO_MANY_REJECTS: u8 = 4;
 pub const EXIT_LOCKED: u8 = 5;
+pub const EXIT_UNREADABLE_INPUT: u8 = 6;
+pub const EXIT_MISSING_INPUT: u8 = 7;
+pub const EXIT_REPLAY_DIFFERS: u8 = 8;
 
 /// The run completed and wrote its outputs, but rejected more rows than allowed.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +44,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Generate(a) => generate::run(&a),
         Command::Inspect(a) => inspect::run(&a),
         Command::Notice(a) => notice::run(&a),
+        Command::Replay(a) => replay::run(&a),
     }
 }
 
@@ -49,6 +54,14 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     }
     if e.downcast_ref::<crate::report::publish::Locked>().is_some() {
         return EXIT_LOCKED;
+    }
+    match e.downcast_ref::<crate::sources::InputProblem>() {
+        Some(crate::sources::InputProblem::Unreadable) => return EXIT_UNREADABLE_INPUT,
+        Some(crate::sources::InputProblem::Missing) => return EXIT_MISSING_INPUT,
+        None => {}
+    }
+    if e.downcast_ref::<replay::Differs>().is_some() {
+        return EXIT_REPLAY_DIFFERS;
     }
     match e.downcast_ref::<crate::rules::LoadError>() {
         Some(crate::rules::LoadError::Invalid(_)) => EXIT_INVALID_RULES,

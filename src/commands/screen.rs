@@ -8,7 +8,7 @@ use crate::report::xlsx::XlsxRenderer;
 use crate::report::{changes, publish, terminal, write_atomically, Renderer, Table, TableData};
 use crate::sources::{self, sha256_file};
 use crate::{evaluate, households, rules};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
 use std::time::{Duration, Instant};
@@ -34,7 +34,11 @@ struct Stages {
 impl Stages {
     fn mark(&mut self, name: &str) {
         let now = Instant::now();
-        self.done.push((name.to_string(), now.duration_since(self.last).as_millis()));
+        let ms = now.duration_since(self.last).as_millis();
+        if name != "rules load" {
+            crate::log::event("stage", serde_json::json!({ "stage": name, "ms": ms as u64 }));
+        }
+        self.done.push((name.to_string(), ms));
         self.last = now;
     }
 }
@@ -45,16 +49,20 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         std::env::set_var("POLARS_MAX_THREADS", n.to_string());
     }
     let started = Instant::now();
+    crate::log::event(
+        "start",
+        serde_json::json!({ "command": "screen", "rules": args.rules.display().to_string(), "data": args.data.display().to_string(), "out": args.out.display().to_string() }),
+    );
     let mut stages = Stages { last: started, done: Vec::new() };
     let loaded = rules::load(&args.rules, Some(&args.data), args.as_of)?;
     let plan = &loaded.plan;
     if !args.data.is_dir() {
-        bail!("the data directory {} does not exist", args.data.display());
+        return Err(anyhow::anyhow!("the data directory {} does not exist", args.data.display()).context(crate::sources::InputProblem::Missing));
     }
     let _lock = publish::OutputLock::acquire(&args.out)?;
     let stage_dir = publish::staging(&args.out)?;
 
-    let pb = spinner(args.quiet);
+    let pb = spinner(args.quiet || crate::log::json());
     pb.set_message("读取户表与人表 (roster)");
     let roster = households::build(plan, &args.data)?;
     stages.mark("roster: read, validate, cross-check");
@@ -92,7 +100,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         (Some(p), Some(_)) => match &p.screened {
             Some(before) => Some(changes::elimination_candidates(&outcome, before)?),
             None => {
-                eprintln!("warning: --previous has no screened.csv (a run before this version?): elimination_candidates.csv is not written");
+                crate::log::warn("--previous has no screened.csv (a run before this version?): elimination_candidates.csv is not written");
                 None
             }
         },
@@ -125,7 +133,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         new_leads: new_leads.height(),
         elimination: elimination.as_ref().map(|(e, stays)| (e.height(), *stays)),
     };
-    let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &lists, &written, started)?;
+    let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &lists, previous.as_ref(), &written, started)?;
     manifest.stages_ms = stages.done.into_iter().filter(|(n, _)| n != "rules load").collect();
     let json = serde_json::to_string_pretty(&manifest)?;
     write_atomically(&stage_dir.join("manifest.json"), |w| {
@@ -138,11 +146,26 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     if outcome.screened >= QUIET_RULE_MIN_HOUSEHOLDS {
         for (id, label, hits) in &outcome.coverage {
             if *hits == 0 {
-                eprintln!("warning: rule {id} ({label}) hit no household of {}: check its values and columns", outcome.screened);
+                crate::log::warn(&format!("rule {id} ({label}) hit no household of {}: check its values and columns", outcome.screened));
             }
         }
     }
-    if !args.quiet {
+    crate::log::event(
+        "done",
+        serde_json::json!({
+            "out": args.out.display().to_string(),
+            "households_screened": manifest.counts.households_screened,
+            "households_listed": manifest.counts.households_listed,
+            "new_leads": manifest.counts.new_leads,
+            "already_monitored": manifest.counts.already_monitored,
+            "households_excluded": manifest.counts.households_excluded,
+            "elimination_candidates": manifest.counts.elimination_candidates,
+            "rejects": manifest.counts.rejects,
+            "unmatched": manifest.counts.unmatched,
+            "elapsed_ms": started.elapsed().as_millis() as u64,
+        }),
+    );
+    if !args.quiet && !crate::log::json() {
         print_summary(args, plan, &outcome, rejects.height(), &lists, &by_town, &by_risk, started);
     }
     if let Some(limit) = args.max_reject_rate {
@@ -155,6 +178,10 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn absolute(p: &std::path::Path) -> String {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()).display().to_string()
 }
 
 /// How the listed households split, for the manifest and the terminal.
@@ -174,6 +201,7 @@ fn manifest(
     outcome: &evaluate::Outcome,
     rejects: usize,
     lists: &Lists,
+    previous: Option<&changes::Previous>,
     written: &[std::path::PathBuf],
     started: Instant,
 ) -> Result<Manifest> {
@@ -221,6 +249,15 @@ fn manifest(
     Ok(Manifest {
         tool: "fanpin".into(),
         version: env!("CARGO_PKG_VERSION").into(),
+        invocation: Invocation {
+            rules: absolute(&args.rules),
+            data: absolute(&args.data),
+            as_of: args.as_of.map(|d| d.to_string()),
+            previous: args.previous.as_deref().map(absolute),
+            previous_files: previous
+                .map(|p| p.files.iter().map(|(f, h)| OutputInfo { file: f.clone(), sha256: h.clone() }).collect())
+                .unwrap_or_default(),
+        },
         rules: RulesInfo {
             file: args.rules.display().to_string(),
             sha256: sha256_file(&args.rules)?,

@@ -75,6 +75,16 @@ fn agg_default(kind: AggKind, ty: &Ty) -> Option<Expr> {
 /// the record frame of co-resident members (with household columns) for the rules.
 fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Source, dir: &Path) -> Result<(SourceStats, LazyFrame, DataFrame)> {
     let data = sources::load_table(&source.table, dir)?;
+    if source.required && !data.present() {
+        return Err(anyhow::anyhow!(
+            "{} ({}): no file matches {} in {}, and the rules mark the source required",
+            source.table.name,
+            source.table.label,
+            source.table.read.pattern,
+            dir.display()
+        )
+        .context(sources::InputProblem::Missing));
+    }
     let mut records = data.valid.clone().lazy();
     if let Some(w) = &source.window {
         let (s, e) = (plan.meta.window_start, plan.meta.window_end);

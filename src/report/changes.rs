@@ -18,6 +18,8 @@ pub struct Previous {
     pub listed: BTreeMap<String, [String; 4]>,
     /// Its screened.csv (every household, all text); `None` when the directory has none.
     pub screened: Option<DataFrame>,
+    /// The files read, with their SHA-256 (for the manifest and `replay`).
+    pub files: Vec<(String, String)>,
 }
 
 pub fn read_previous(dir: &Path) -> Result<Previous> {
@@ -35,7 +37,14 @@ pub fn read_previous(dir: &Path) -> Result<Previous> {
     } else {
         None
     };
-    Ok(Previous { listed, screened })
+    let mut files = Vec::new();
+    for name in ["flagged.csv", "screened.csv"] {
+        let p = dir.join(name);
+        if p.is_file() {
+            files.push((name.to_string(), crate::sources::sha256_file(&p)?));
+        }
+    }
+    Ok(Previous { listed, screened, files })
 }
 
 /// Monitored households that meet the risk-elimination conditions now (`__elimination`, which

@@ -6,6 +6,8 @@ use serde::Serialize;
 pub struct Manifest {
     pub tool: String,
     pub version: String,
+    /// How the run was started, with absolute paths: `fanpin replay` re-runs it from this.
+    pub invocation: Invocation,
     pub rules: RulesInfo,
     /// The data directory's sources.toml, when one was applied.
     pub sources_file: Option<OutputInfo>,
@@ -18,6 +20,16 @@ pub struct Manifest {
     pub elapsed_ms: u128,
     /// Wall time of each stage, in order.
     pub stages_ms: Vec<(String, u128)>,
+}
+
+#[derive(Serialize)]
+pub struct Invocation {
+    pub rules: String,
+    pub data: String,
+    pub as_of: Option<String>,
+    pub previous: Option<String>,
+    /// The previous run's files this run read (flagged.csv, screened.csv), with their hashes.
+    pub previous_files: Vec<OutputInfo>,
 }
 
 #[derive(Serialize)]

@@ -406,6 +406,7 @@ impl<'s> Checker<'s> {
                 id: raw.id.get_ref().clone(),
                 name_column: raw.name.as_ref().map(|n| n.get_ref().clone()),
                 window: raw.window.as_ref().map(|w| w.get_ref().clone()),
+                required: raw.required,
             },
         );
     }

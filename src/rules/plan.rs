@@ -123,6 +123,8 @@ pub struct Source {
     pub id: String,
     pub name_column: Option<String>,
     pub window: Option<String>,
+    /// A run fails when no file of the source is present.
+    pub required: bool,
 }
 
 /// The type of an expression.

@@ -163,6 +163,10 @@ pub struct RawSource {
     pub name: Option<S<String>>,
     /// A date column: when set, only records dated inside the income window are used.
     pub window: Option<S<String>>,
+    /// When true, a run without any file of this source fails (exit code 7) instead of
+    /// screening as if the department had no records.
+    #[serde(default)]
+    pub required: bool,
     pub columns: BTreeMap<String, S<String>>,
 }
 

@@ -78,9 +78,29 @@ pub fn empty_rejects() -> DataFrame {
     empty_listing(&REJECT_COLUMNS)
 }
 
+/// Why a run could not use its inputs, attached as context to the error so that `main` can
+/// map it to an exit code (a cron job tells "the roster is missing" from "a file is broken").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InputProblem {
+    /// A file exists but cannot be read: not a workbook, undecodable, a declared column missing.
+    Unreadable,
+    /// A required input (the roster, or a source with `required = true`) has no file.
+    Missing,
+}
+
+impl std::fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InputProblem::Unreadable => "an input file cannot be read",
+            InputProblem::Missing => "a required input is missing",
+        })
+    }
+}
+
 /// Reads and validates every file of `table` inside `dir`.
 pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
-    let Some(raw) = read::read_table(table, dir)? else {
+    let raw = read::read_table(table, dir).map_err(|e| e.context(InputProblem::Unreadable))?;
+    let Some(raw) = raw else {
         return Ok(TableData {
             name: table.name.clone(),
             pattern: table.file.clone(),

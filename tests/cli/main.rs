@@ -6,6 +6,7 @@
 
 mod support;
 
+mod monitoring;
 mod notice;
 mod screen_exclusions;
 mod screen_extracts;

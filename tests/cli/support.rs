@@ -409,6 +409,55 @@ pub fn screen(tmp: tempfile::TempDir, data: PathBuf) -> Outcome {
     }
 }
 
+/// Like `Fixture::run`, with another rules file and extra `screen` arguments (e.g. `--previous
+/// DIR`, `--as-of DATE`); asserts exit status 0.
+pub fn screen_with(tmp: tempfile::TempDir, data: PathBuf, rules: &Path, extra: &[&std::ffi::OsStr]) -> Outcome {
+    let out = tmp.path().join("out");
+    let output = Command::new(BIN)
+        .arg("screen")
+        .arg("--rules")
+        .arg(rules)
+        .arg("--data")
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .args(extra)
+        .output()
+        .expect("failed to start fanpin");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if !output.status.success() {
+        panic!(
+            "fanpin screen {extra:?} exited with {}\n--- stderr\n{stderr}\n--- stdout\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout)
+        );
+    }
+    Outcome { _tmp: tmp, out, stderr }
+}
+
+impl Fixture {
+    /// Runs `fanpin screen` with the reference rules and `--previous previous` (a previous run's
+    /// output directory, e.g. last month's `Outcome::out`).
+    pub fn run_previous(&self, previous: &Path) -> Outcome {
+        self.run_with(Path::new(RULES), &["--previous".as_ref(), previous.as_os_str()])
+    }
+
+    /// Runs `fanpin screen` with `rules` and extra arguments, asserting exit status 0.
+    pub fn run_with(&self, rules: &Path, extra: &[&std::ffi::OsStr]) -> Outcome {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        self.write_data(&data);
+        screen_with(tmp, data, rules, extra)
+    }
+}
+
+impl Outcome {
+    /// The row of household `hh` in output CSV `name` (keyed by 户编号), or None.
+    pub fn find_in(&self, name: &str, hh: &str) -> Option<Row> {
+        self.csv(name).records().into_iter().find(|r| r.get("户编号") == hh)
+    }
+}
+
 // ---------------------------------------------------------------- outputs
 
 pub struct Outcome {
