@@ -35,6 +35,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write the public-notice list per village (乡镇, 村, 户主姓名, 家庭人口, 类别; nothing sensitive)
     Notice(NoticeArgs),
+    /// Compare two screen outputs: households added, removed, or whose category, risk types or 建议 changed
+    Diff(DiffArgs),
     /// Re-run a past screening from its manifest.json and verify the outputs are byte-identical (or name what changed)
     Replay(ReplayArgs),
     /// Write a synthetic county (canonical layout, or reshaped as department extracts; deterministic per seed)
@@ -110,6 +112,22 @@ pub struct NoticeArgs {
     /// Also list households marked 建议不纳入(需评议) (by default only 纳入核实)
     #[arg(long)]
     pub include_review: bool,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    /// The first run's output directory (e.g. screened with the 2021 rules)
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+    /// The second run's output directory
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+    /// Also write every differing household to this CSV file
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// Households shown in the terminal table
+    #[arg(long, value_name = "N", default_value_t = 30)]
+    pub limit: usize,
 }
 
 #[derive(Args)]

@@ -10,6 +10,7 @@ macro_rules! out {
 }
 
 mod check;
+mod diff;
 mod generate;
 mod inspect;
 mod notice;
@@ -45,6 +46,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Inspect(a) => inspect::run(&a),
         Command::Notice(a) => notice::run(&a),
         Command::Replay(a) => replay::run(&a),
+        Command::Diff(a) => diff::run(&a),
     }
 }
 
