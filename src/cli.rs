@@ -35,6 +35,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write the public-notice list per village (乡镇, 村, 户主姓名, 家庭人口, 类别; nothing sensitive)
     Notice(NoticeArgs),
+    /// Explain one household of a run, down to each record: members, records, figures, every rule, the category
+    Explain(ExplainArgs),
     /// Compare two screen outputs: households added, removed, or whose category, risk types or 建议 changed
     Diff(DiffArgs),
     /// Re-run a past screening from its manifest.json and verify the outputs are byte-identical (or name what changed)
@@ -112,6 +114,16 @@ pub struct NoticeArgs {
     /// Also list households marked 建议不纳入(需评议) (by default only 纳入核实)
     #[arg(long)]
     pub include_review: bool,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    /// A screen's output directory (its manifest.json names the rules, data and date)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The household's 户编号, or the 证件号码 of one of its members
+    #[arg(value_name = "KEY")]
+    pub key: String,
 }
 
 #[derive(Args)]

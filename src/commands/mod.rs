@@ -11,6 +11,7 @@ macro_rules! out {
 
 mod check;
 mod diff;
+mod explain;
 mod generate;
 mod inspect;
 mod notice;
@@ -47,6 +48,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Notice(a) => notice::run(&a),
         Command::Replay(a) => replay::run(&a),
         Command::Diff(a) => diff::run(&a),
+        Command::Explain(a) => explain::run(&a),
     }
 }
 

@@ -67,7 +67,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let roster = households::build(plan, &args.data)?;
     stages.mark("roster: read, validate, cross-check");
     let mut current = String::from("rules load");
-    let outcome = evaluate::run(plan, &roster, &args.data, |stage| {
+    let outcome = evaluate::run(plan, &roster, &args.data, false, |stage| {
         stages.mark(&current);
         current = format!("source {stage}: read, validate, join, aggregate");
         pb.set_message(format!("筛查 {stage}"));

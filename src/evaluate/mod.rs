@@ -2,6 +2,7 @@
 //! all as polars expressions over whole columns (one grouped pass per source).
 
 pub mod compile;
+pub mod trace;
 
 use crate::households::{with_household_columns, Roster, CO_RESIDENT};
 use crate::rules::plan::{Action, AggKind, Plan, Rule, Ty, MEMBER_NAME};
@@ -38,19 +39,23 @@ pub struct Outcome {
     /// Households that met a category but were left out by an `exclude` exclusion.
     pub excluded: usize,
     /// Every screened household: the `SCREENED_COLUMNS` (text), then `__category` (null: none),
-    /// `__excluded`, `__monitored`, `__elimination` (this run's risk-elimination conditions
-    /// hold: the rules' own, no trigger, no category) and `__stays` (stays monitored anyway).
+    /// `__excluded`, `__monitored`, `__elimination_income` (the rules' own risk-elimination
+    /// conditions hold and no category), `__elimination` (that, and no trigger) and `__stays`
+    /// (stays monitored anyway).
     /// Written as screened.csv; the next run's --previous reads it.
     pub screened_households: DataFrame,
     pub unmatched: DataFrame,
     /// For each trigger and exclusion: how many screened households it hit.
     pub coverage: Vec<(String, String, usize)>,
+    /// With `keep_detail`: the whole household frame (every derived figure, aggregate, rule
+    /// hit and evidence column), for `explain`.
+    pub detail: Option<DataFrame>,
 }
 
-fn hit_column(rule: &Rule) -> String {
+pub fn hit_column(rule: &Rule) -> String {
     format!("__hit.{}", rule.id)
 }
-fn evidence_column(rule: &Rule) -> String {
+pub fn evidence_column(rule: &Rule) -> String {
     format!("__ev.{}", rule.id)
 }
 pub fn risk_column(risk: &str) -> String {
@@ -122,9 +127,9 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
     Ok((stats, records, unmatched))
 }
 
-struct TExprDate;
+pub(crate) struct TExprDate;
 impl TExprDate {
-    fn between(column: &str, start: chrono::NaiveDate, end: chrono::NaiveDate) -> Expr {
+    pub(crate) fn between(column: &str, start: chrono::NaiveDate, end: chrono::NaiveDate) -> Expr {
         use crate::rules::plan::Value;
         let c = col(column);
         c.clone().gt_eq(compile::value_lit(&Value::Date(start))).and(c.lt_eq(compile::value_lit(&Value::Date(end))))
@@ -192,7 +197,7 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: &[String]) -> O
     Some(sorted.group_by([col(HH)]).agg(aggs))
 }
 
-pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&str)) -> Result<Outcome> {
+pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str)) -> Result<Outcome> {
     let key = plan.roster.key.as_str();
     let mut frame = roster.households.clone().lazy();
     let mut stats = Vec::new();
@@ -279,12 +284,13 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
     let (monitored, elimination, stays) = match &plan.monitoring {
         Some(m) => (
             compile(&m.monitored).fill_null(lit(false)),
-            compile(&m.elimination).fill_null(lit(false)).and(any_of(plan.triggers.iter().collect()).not()).and(col("__category").is_null()),
+            compile(&m.elimination).fill_null(lit(false)).and(col("__category").is_null()),
             m.stays_monitored.as_ref().map(|e| compile(e).fill_null(lit(false))).unwrap_or(lit(false)),
         ),
         None => (lit(false), lit(false), lit(false)),
     };
     let frame = frame.lazy().with_column(monitored.alias("__monitored")).collect()?;
+    let detail = keep_detail.then(|| frame.clone());
     let screened_households = frame
         .clone()
         .lazy()
@@ -305,7 +311,11 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
             col("__category"),
             hard_exclude.clone().alias("__excluded"),
             col("__monitored"),
-            elimination.alias("__elimination"),
+            // The rules' own conditions and no category: `__stays` households are counted here
+            // (their own trigger, 缺劳动力, would hide them otherwise); candidates also need no
+            // trigger at all.
+            elimination.clone().alias("__elimination_income"),
+            elimination.and(any_of(plan.triggers.iter().collect()).not()).alias("__elimination"),
             stays.alias("__stays"),
         ])
         .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true))
@@ -365,7 +375,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, mut progress: impl FnMut(&s
     } else {
         concat(unmatched, UnionArgs::default())?.collect()?
     };
-    Ok(Outcome { sources: stats, screened, listed, excluded, screened_households, unmatched, coverage })
+    Ok(Outcome { sources: stats, screened, listed, excluded, screened_households, unmatched, coverage, detail })
 }
 
 /// The 【适用参数】 part of 证据: each parameter value (with the date it took effect) that the

@@ -47,10 +47,11 @@ pub fn read_previous(dir: &Path) -> Result<Previous> {
     Ok(Previous { listed, screened, files })
 }
 
-/// Monitored households that meet the risk-elimination conditions now (`__elimination`, which
-/// already requires no trigger and no category) and had a per-capita income at or above that
-/// run's line in the previous run; households that stay monitored anyway (`__stays`) are left
-/// out. Returns the table and how many were left out as staying monitored.
+/// Monitored households that meet the risk-elimination conditions now (`__elimination`: the
+/// rules' own, no category, no trigger) and had a per-capita income at or above that run's line
+/// in the previous run; households that stay monitored anyway (`__stays`) are left out. Returns
+/// the table and how many households met the income conditions in both runs (no category,
+/// `__elimination_income`) but stay monitored.
 pub fn elimination_candidates(outcome: &Outcome, previous: &DataFrame) -> Result<(DataFrame, usize)> {
     let money = DataType::Decimal(38, 2);
     let before = previous.clone().lazy().select([
@@ -62,13 +63,13 @@ pub fn elimination_candidates(outcome: &Outcome, previous: &DataFrame) -> Result
         .screened_households
         .clone()
         .lazy()
-        .filter(col("__monitored").and(col("__elimination")))
+        .filter(col("__monitored").and(col("__elimination_income")))
         .join(before, [col("户编号")], [col("户编号")], JoinArgs::new(JoinType::Inner))
         .filter(col("上次人均纯收入").cast(money.clone()).gt_eq(col("上次监测线").cast(money)).fill_null(lit(false)));
     let stays = met.clone().filter(col("__stays")).select([len()]).collect()?;
     let stays = stays.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
     let table = met
-        .filter(col("__stays").not())
+        .filter(col("__elimination").and(col("__stays").not()))
         .select([
             col("乡镇"),
             col("村"),

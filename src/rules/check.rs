@@ -426,7 +426,7 @@ impl<'s> Checker<'s> {
             let env = Env { scope: Scope::Household { derived: &out }, lets: &no_lets };
             self.used_params.clear();
             match self.expression(&d.expr, &env) {
-                Some(expr) => out.push(Derived { name, expr, params: self.take_params() }),
+                Some(expr) => out.push(Derived { name, expr, params: self.take_params(), expr_text: d.expr.get_ref().clone() }),
                 None => {
                     self.poisoned.insert(name);
                 }
@@ -507,6 +507,7 @@ impl<'s> Checker<'s> {
                         when,
                         evidence,
                         params: self.take_params(),
+                        when_text: r.when.get_ref().clone(),
                     });
                 }
             }
@@ -552,7 +553,7 @@ impl<'s> Checker<'s> {
             let env = Env { scope: Scope::Household { derived }, lets: &no_lets };
             self.used_params.clear();
             if let Some(when) = self.condition(&c.when, &env) {
-                out.push(Category { name: c.name.get_ref().clone(), when, params: self.take_params() });
+                out.push(Category { name: c.name.get_ref().clone(), when, params: self.take_params(), when_text: c.when.get_ref().clone() });
             }
         }
         out

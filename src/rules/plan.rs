@@ -307,6 +307,8 @@ pub struct Rule {
     pub evidence: Vec<Piece>,
     /// The parameters the rule reads (directly, through a `let` or a derived field).
     pub params: Vec<String>,
+    /// The condition as written in the rules file (for `explain`).
+    pub when_text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -314,6 +316,7 @@ pub struct Derived {
     pub name: String,
     pub expr: TExpr,
     pub params: Vec<String>,
+    pub expr_text: String,
 }
 
 #[derive(Debug, Clone)]
@@ -321,6 +324,7 @@ pub struct Category {
     pub name: String,
     pub when: TExpr,
     pub params: Vec<String>,
+    pub when_text: String,
 }
 
 /// Households already in monitoring, and when their risk may be marked eliminated (风险消除).

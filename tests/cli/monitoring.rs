@@ -449,10 +449,12 @@ fn parameters_csv_gives_each_value_in_force_with_its_date_and_reference() {
         &[("值", "6320.00"), ("生效日期", "2021-01-01"), ("依据", MONITORING_LINE_REFERENCE), ("说明", "防止返贫监测标准(元/人·年)")],
         "parameters.csv 监测线",
     );
-    // every parameter of the rules file, each with its single value (money with two decimals)
-    let got: Vec<(String, String, String)> =
+    // every parameter of the rules file, each with its value in force (money with two
+    // decimals); the row order is not specified, so compared as a set
+    let mut got: Vec<(String, String, String)> =
         t.records().iter().map(|r| (r.get("参数").into(), r.get("值").into(), r.get("生效日期").into())).collect();
-    let want: Vec<(String, String, String)> = [
+    got.sort();
+    let mut want: Vec<(String, String, String)> = [
         ("监测线", "6320.00", "2021-01-01"),
         ("建档立卡户医疗自付线", "4000.00", "2020-01-01"),
         ("一般户医疗自付线", "10000.00", "2020-01-01"),
@@ -462,6 +464,7 @@ fn parameters_csv_gives_each_value_in_force_with_its_date_and_reference() {
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
     .collect();
+    want.sort();
     assert_eq!(got, want);
     let medical = t.records().into_iter().find(|r| r.get("参数") == "建档立卡户医疗自付线").unwrap();
     assert_eq!(medical.get("依据"), "医保部门筛查预警: 建档立卡户个人自付4000元以上");

@@ -218,7 +218,8 @@ fn a_missing_column_names_the_source_the_headers_found_and_the_closest_header() 
     fx.write_data(&data);
     std::fs::write(data.join("medical.csv"), "证件号,姓名,就诊日期,医疗总费用,报销金额,个人自付,病种,是否大病\n").unwrap();
     let out = Command::new(BIN).args(["screen", "--rules", RULES, "--data"]).arg(&data).arg("--out").arg(tmp.path().join("out")).output().unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    // Exit code 6: an input file cannot be read (README, "Exit codes").
+    assert_eq!(out.status.code(), Some(6));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("medical.csv (medical)"), "{err}");
     assert!(err.contains("证件号码 (closest header: '证件号')"), "{err}");
