@@ -8,7 +8,7 @@ use std::path::PathBuf;
     name = "fanpin",
     version,
     about = "防止返贫动态监测 · 部门筛查: joins a household roster with department extracts and applies a rules file",
-    after_help = "Exit codes: 0 ok · 1 a run failed (unreadable input, output not writable) · 2 bad command line · 3 invalid rules file · 4 rejects above --max-reject-rate (outputs written) · 5 another run is writing the output directory · 6 an input file cannot be read (or lacks a declared column) · 7 a required input is missing (the roster, or a source marked required) · 8 replay: the run is not reproduced (what changed is listed)"
+    after_help = "Exit codes: 0 ok · 1 a run failed (unreadable input, output not writable) · 2 bad command line · 3 invalid rules file · 4 rejects above --max-reject-rate (outputs written) · 5 another run is writing the output directory · 6 an input file cannot be read (or lacks a declared column) · 7 a required input is missing (the roster, or a source marked required) · 8 replay: the run is not reproduced (what changed is listed) · 9 a rule test case fails (`check`)"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -88,6 +88,9 @@ pub struct CheckArgs {
     /// Also check that the files the rules declare exist in DIR with the declared columns
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Run the rule test cases in FILE (default: FILE.cases.toml beside the rules file, when present)
+    #[arg(long, value_name = "FILE")]
+    pub cases: Option<PathBuf>,
 }
 
 #[derive(Args)]

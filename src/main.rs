@@ -5,6 +5,7 @@
 //! → report (CSV, xlsx, terminal tables, manifest). `main` only dispatches and maps errors
 //! to exit codes.
 
+mod cases;
 mod cli;
 mod commands;
 mod evaluate;

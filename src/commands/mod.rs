@@ -28,6 +28,7 @@ pub const EXIT_LOCKED: u8 = 5;
 pub const EXIT_UNREADABLE_INPUT: u8 = 6;
 pub const EXIT_MISSING_INPUT: u8 = 7;
 pub const EXIT_REPLAY_DIFFERS: u8 = 8;
+pub const EXIT_CASES_FAIL: u8 = 9;
 
 /// The run completed and wrote its outputs, but rejected more rows than allowed.
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +64,9 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         Some(crate::sources::InputProblem::Unreadable) => return EXIT_UNREADABLE_INPUT,
         Some(crate::sources::InputProblem::Missing) => return EXIT_MISSING_INPUT,
         None => {}
+    }
+    if e.downcast_ref::<check::CasesFail>().is_some() {
+        return EXIT_CASES_FAIL;
     }
     if e.downcast_ref::<replay::Differs>().is_some() {
         return EXIT_REPLAY_DIFFERS;

@@ -103,7 +103,7 @@ mod dates;
 pub mod extracts;
 mod depts;
 mod files;
-mod ids;
+pub mod ids;
 mod income;
 mod layout;
 mod names;
