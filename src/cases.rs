@@ -13,8 +13,11 @@
 //! records.medical = [{ member = 1, "个人自付" = "4000.00" }]
 //! expect = { category = "脱贫不稳定户", risks = ["因病"], advice = "纳入核实", per_capita = "6319.99" }
 //! ```
-//! Columns left out take a neutral value: money 0, integers 0, dates the determination date,
-//! enums their first value, text empty; IDs are generated. `category = "不列出"`: not listed.
+//! Columns left out take the value of the file's `[defaults.<table>]` (table: `households`,
+//! `members` or a source name), else a neutral one: money 0, integers 0, dates the
+//! determination date, text empty, IDs generated. An enum has no neutral value (the first one
+//! may well trigger a rule: 是否大病 = 是), so a required enum column must be given by the case
+//! or by `[defaults.<table>]`. `category = "不列出"`: not listed.
 //! Chinese keys are quoted (TOML 1.1 has no Unicode bare keys).
 
 use crate::rules::diag::line_col;
@@ -32,6 +35,10 @@ pub const NOT_LISTED: &str = "不列出";
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawCases {
+    /// Per table (`households`, `members` or a source name): values for the columns a case
+    /// leaves out.
+    #[serde(default)]
+    defaults: BTreeMap<String, BTreeMap<String, toml::Value>>,
     cases: Vec<Spanned<RawCase>>,
 }
 
@@ -80,16 +87,16 @@ fn value_text(v: &toml::Value) -> String {
     }
 }
 
-/// A neutral value for a column the case leaves out.
-fn default_for(ty: &ColType, optional: bool, as_of: chrono::NaiveDate) -> String {
+/// A neutral value for a column the case leaves out (`None`: there is none, an enum).
+fn default_for(ty: &ColType, optional: bool, as_of: chrono::NaiveDate) -> Option<String> {
     if optional {
-        return String::new();
+        return Some(String::new());
     }
     match ty {
-        ColType::Money | ColType::Integer => "0".into(),
-        ColType::Date => as_of.to_string(),
-        ColType::Enum(v) => v.first().cloned().unwrap_or_default(),
-        ColType::Text | ColType::Id => String::new(),
+        ColType::Money | ColType::Integer => Some("0".into()),
+        ColType::Date => Some(as_of.to_string()),
+        ColType::Enum(_) => None,
+        ColType::Text | ColType::Id => Some(String::new()),
     }
 }
 
@@ -119,13 +126,12 @@ fn write_csv(dir: &Path, t: &Table, rows: &[BTreeMap<String, String>]) -> Result
     Ok(())
 }
 
-/// Fills a row of `t` from the case's values, checking every name.
-fn row(t: &Table, given: &BTreeMap<String, toml::Value>, skip: &[&str], as_of: chrono::NaiveDate, what: &str) -> Result<BTreeMap<String, String>> {
+/// Fills a row of `t` from the case's values, then the file's defaults, checking every name.
+/// `generated`: columns the runner fills itself (keys, IDs, names).
+fn row(t: &Table, given: &BTreeMap<String, toml::Value>, defaults: &Defaults, skip: &[&str], generated: &[&str], as_of: chrono::NaiveDate, what: &str) -> Result<BTreeMap<String, String>> {
+    let table_defaults = defaults.get(&t.name);
     let mut out = BTreeMap::new();
-    for c in &t.columns {
-        out.insert(c.name.clone(), default_for(&c.ty, c.optional, as_of));
-    }
-    for (k, v) in given {
+    for (k, v) in given.iter().chain(table_defaults.into_iter().flatten()) {
         if skip.contains(&k.as_str()) {
             continue;
         }
@@ -133,12 +139,25 @@ fn row(t: &Table, given: &BTreeMap<String, toml::Value>, skip: &[&str], as_of: c
             let hint = crate::rules::diag::closest(k, t.columns.iter().map(|c| c.name.as_str())).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
             bail!("{what}: {} has no column '{k}'{hint}", t.name);
         }
-        out.insert(k.clone(), value_text(v));
+        out.entry(k.clone()).or_insert_with(|| value_text(v));
+    }
+    for c in &t.columns {
+        if out.contains_key(&c.name) {
+            continue;
+        }
+        let v = match default_for(&c.ty, c.optional, as_of) {
+            Some(v) => v,
+            None if generated.contains(&c.name.as_str()) => String::new(),
+            None => bail!("{what}: give {} (an enum has no neutral value), in the case or in [defaults.{}]", c.name, t.name),
+        };
+        out.insert(c.name.clone(), v);
     }
     Ok(out)
 }
 
-fn run_case(rules_path: &Path, case: &RawCase, scratch: &Path) -> Result<(Vec<(String, String, String)>, Vec<String>)> {
+type Defaults = BTreeMap<String, BTreeMap<String, toml::Value>>;
+
+fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Path) -> Result<(Vec<(String, String, String)>, Vec<String>)> {
     let as_of = match &case.as_of {
         Some(d) => Some(chrono::NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").map_err(|_| anyhow!("as_of {d} is not a date"))?),
         None => None,
@@ -155,7 +174,8 @@ fn run_case(rules_path: &Path, case: &RawCase, scratch: &Path) -> Result<(Vec<(S
 
     let mut members = Vec::new();
     for (i, m) in case.members.iter().enumerate() {
-        let mut row = row(&r.members, m, &[], date, &format!("member {}", i + 1))?;
+        let generated = [r.member_household.as_str(), r.member_id.as_str(), r.member_name.as_str()];
+        let mut row = row(&r.members, m, defaults, &[], &generated, date, &format!("member {}", i + 1))?;
         row.insert(r.member_household.clone(), key.into());
         row.entry(r.member_id.clone()).and_modify(|v| {
             if v.is_empty() {
@@ -169,7 +189,7 @@ fn run_case(rules_path: &Path, case: &RawCase, scratch: &Path) -> Result<(Vec<(S
         });
         members.push(row);
     }
-    let mut household = row(&r.households, &case.household, &[], date, "household")?;
+    let mut household = row(&r.households, &case.household, defaults, &[], &[r.key.as_str()], date, "household")?;
     household.insert(r.key.clone(), key.into());
     for c in r.households.columns.iter().filter(|c| c.ty == ColType::Id) {
         household.entry(c.name.clone()).and_modify(|v| {
@@ -193,7 +213,8 @@ fn run_case(rules_path: &Path, case: &RawCase, scratch: &Path) -> Result<(Vec<(S
                 Some(v) => bail!("{what}: member = {v} is not a member number 1..{}", members.len()),
                 None => bail!("{what}: say whose record it is: member = 1 (the first member)"),
             };
-            let mut row = row(&source.table, rec, &["member"], date, &what)?;
+            let generated: Vec<&str> = std::iter::once(source.id.as_str()).chain(source.name_column.as_deref()).collect();
+            let mut row = row(&source.table, rec, defaults, &["member"], &generated, date, &what)?;
             row.insert(source.id.clone(), members[n - 1][&r.member_id].clone());
             if let Some(nc) = &source.name_column {
                 row.insert(nc.clone(), members[n - 1][&r.member_name].clone());
@@ -269,7 +290,7 @@ pub fn run(rules_path: &Path, cases_path: &Path) -> Result<Vec<CaseResult>> {
         let (line, _) = line_col(&text, case.span().start);
         let c = case.get_ref();
         let scratch = root.join(format!("{:04}", i + 1));
-        let (diffs, notes) = match run_case(rules_path, c, &scratch) {
+        let (diffs, notes) = match run_case(rules_path, c, &raw.defaults, &scratch) {
             Ok(x) => x,
             Err(e) => (vec![("运行".into(), "ok".into(), format!("{e:#}"))], Vec::new()),
         };

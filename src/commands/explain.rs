@@ -60,7 +60,7 @@ fn params_line(plan: &Plan, names: &[String]) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("；"))
 }
 
-fn manifest_invocation(dir: &std::path::Path) -> Result<(PathBuf, PathBuf, Option<chrono::NaiveDate>)> {
+fn manifest_invocation(dir: &std::path::Path) -> Result<(PathBuf, PathBuf, Option<chrono::NaiveDate>, serde_json::Value)> {
     let path = dir.join("manifest.json");
     let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (is {} a screen output directory?)", path.display(), dir.display()))?;
     let m: serde_json::Value = serde_json::from_str(&raw).with_context(|| format!("{} is not a fanpin manifest", path.display()))?;
@@ -70,11 +70,11 @@ fn manifest_invocation(dir: &std::path::Path) -> Result<(PathBuf, PathBuf, Optio
         Some(d) => Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")?),
         None => None,
     };
-    Ok((PathBuf::from(get("rules").unwrap_or_default()), PathBuf::from(get("data").unwrap_or_default()), as_of))
+    Ok((PathBuf::from(get("rules").unwrap_or_default()), PathBuf::from(get("data").unwrap_or_default()), as_of, m.clone()))
 }
 
 pub fn run(args: &ExplainArgs) -> Result<()> {
-    let (rules_path, data, as_of) = manifest_invocation(&args.out)?;
+    let (rules_path, data, as_of, manifest) = manifest_invocation(&args.out)?;
     let loaded = rules::load(&rules_path, Some(&data), as_of)?;
     let plan = &loaded.plan;
     let mut roster = households::build(plan, &data)?;
@@ -99,6 +99,29 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let outcome = evaluate::run(plan, &roster, &data, true, |_| {})?;
     let detail = outcome.detail.as_ref().ok_or_else(|| anyhow!("no detail"))?;
     let records = trace::sources(plan, &roster, &data)?;
+
+    // The explanation is of the data as it is now: say so when it is not what the run read.
+    let mut now = std::collections::BTreeMap::new();
+    for d in [&roster.households_data, &roster.members_data].into_iter().chain(outcome.sources.iter().map(|s| &s.data)) {
+        for f in &d.files {
+            now.insert((d.name.clone(), f.file.clone()), f.sha256.clone());
+        }
+    }
+    let then = super::replay::input_hashes(&manifest);
+    let rules_now = crate::sources::sha256_file(&rules_path)?;
+    let rules_then = manifest.get("rules").and_then(|r| r.get("sha256")).and_then(|h| h.as_str()).unwrap_or("");
+    let mut changed: Vec<String> = then.iter().filter(|(k, h)| now.get(*k) != Some(*h)).map(|((_, f), _)| f.clone()).collect();
+    changed.extend(now.keys().filter(|k| !then.contains_key(*k)).map(|(_, f)| f.clone()));
+    if rules_now != rules_then {
+        changed.insert(0, rules_path.display().to_string());
+    }
+    if !changed.is_empty() {
+        crate::log::warn(&format!(
+            "changed since the run in {}: {} — this explains the current data and rules, which may differ from that run's flagged.csv",
+            args.out.display(),
+            changed.join(", ")
+        ));
+    }
 
     let mut o = String::new();
     let m = &plan.meta;

@@ -34,7 +34,7 @@ fn hashes(v: Option<&Value>) -> BTreeMap<String, String> {
 }
 
 /// (source, file) → sha256 of every input file a manifest records.
-fn input_hashes(m: &Value) -> BTreeMap<(String, String), String> {
+pub(super) fn input_hashes(m: &Value) -> BTreeMap<(String, String), String> {
     let mut out = BTreeMap::new();
     for input in m.get("inputs").and_then(Value::as_array).into_iter().flatten() {
         let source = input.get("source").and_then(Value::as_str).unwrap_or("").to_string();

@@ -124,8 +124,8 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     if let Some((e, _)) = &elimination {
         tables.push(Table::new("elimination_candidates", "风险消除候选", TableData::Frame(e)));
     }
-    let mut written = CsvRenderer.render(&tables, &stage_dir)?;
-    written.extend(XlsxRenderer.render(&tables, &stage_dir)?);
+    let mut written = CsvRenderer.render(&tables, stage_dir.path())?;
+    written.extend(XlsxRenderer.render(&tables, stage_dir.path())?);
     pb.finish_and_clear();
     stages.mark("report: summaries, CSV, xlsx");
 
@@ -136,12 +136,12 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &lists, previous.as_ref(), &written, started)?;
     manifest.stages_ms = stages.done.into_iter().filter(|(n, _)| n != "rules load").collect();
     let json = serde_json::to_string_pretty(&manifest)?;
-    write_atomically(&stage_dir.join("manifest.json"), |w| {
+    write_atomically(&stage_dir.path().join("manifest.json"), |w| {
         use std::io::Write;
         Ok(w.write_all(json.as_bytes())?)
     })?;
     // Every output is complete: only now do they replace the previous run's.
-    publish::publish(&stage_dir, &args.out)?;
+    stage_dir.publish(&args.out)?;
     // A rule that hits nobody in a real county usually has a misspelled value or column.
     if outcome.screened >= QUIET_RULE_MIN_HOUSEHOLDS {
         for (id, label, hits) in &outcome.coverage {

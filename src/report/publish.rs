@@ -60,13 +60,41 @@ impl Drop for OutputLock {
 }
 
 /// A fresh staging directory inside `dir` (left-overs of a killed run are removed).
-pub fn staging(dir: &Path) -> Result<PathBuf> {
+pub fn staging(dir: &Path) -> Result<Staging> {
     let s = dir.join(STAGING);
     if s.exists() {
         std::fs::remove_dir_all(&s).with_context(|| format!("cannot clear {}", s.display()))?;
     }
     std::fs::create_dir_all(&s).with_context(|| format!("cannot create {}", s.display()))?;
-    Ok(s)
+    Ok(Staging { path: s, published: false })
+}
+
+/// The staging directory of a run: removed again when the run fails before publishing, so a
+/// failed run leaves the output directory exactly as it was.
+pub struct Staging {
+    path: PathBuf,
+    published: bool,
+}
+
+impl Staging {
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Moves the staged files into `dir` (see `publish`).
+    pub fn publish(mut self, dir: &Path) -> Result<()> {
+        publish(&self.path, dir)?;
+        self.published = true;
+        Ok(())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
 }
 
 /// Moves every file of the staging directory into `dir`, then removes the staging directory.

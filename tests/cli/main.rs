@@ -8,6 +8,7 @@ mod support;
 
 mod monitoring;
 mod notice;
+mod runs;
 mod screen_exclusions;
 mod screen_extracts;
 mod screen_income;
@@ -15,3 +16,4 @@ mod screen_inputs;
 mod screen_outputs;
 mod screen_policy;
 mod screen_rejects;
+mod cases;

@@ -641,3 +641,15 @@ fn test_support_check_char_matches_the_gb11643_published_example() {
     assert_eq!(pid(1).len(), 18);
     assert_eq!(full_width("12"), "１２");
 }
+
+// ---------------------------------------------------------------- other commands (runs.rs)
+
+/// Reads a CSV that fanpin wrote anywhere (e.g. `diff --csv FILE`), asserting its UTF-8 BOM.
+pub fn read_bom_csv(path: &Path) -> Table {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    assert!(bytes.starts_with(BOM), "{} does not start with a UTF-8 BOM", path.display());
+    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[BOM.len()..]);
+    let headers = rdr.headers().unwrap().iter().map(String::from).collect();
+    let rows = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
+    Table { file: path.display().to_string(), headers, rows }
+}
