@@ -40,6 +40,12 @@ pub fn with_household_columns(records: LazyFrame, record_key: &str, households: 
     records.join(hh, [col(record_key)], [col("__hh_key")], JoinArgs::new(JoinType::Inner))
 }
 
+/// True when no value of `column` repeats.
+fn all_distinct(df: &DataFrame, column: &str) -> Result<bool> {
+    let n = df.clone().lazy().select([col(column).n_unique().alias("n")]).collect()?;
+    Ok(n.column("n")?.get(0)?.extract::<u64>() == Some(df.height() as u64))
+}
+
 pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let r = &plan.roster;
     for t in [&r.households, &r.members] {
@@ -56,47 +62,53 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let mut rejects = vec![households_data.rejects.clone().lazy(), members_data.rejects.clone().lazy()];
 
     // A 户编号 listed twice cannot be told apart: every row with it is rejected.
-    let hh = households_data.valid.clone().lazy().with_column(len().over([col(key)])?.alias("__n")).collect()?;
-    rejects.push(sources::reject_rows(
-        &households_data,
-        hh.clone().lazy().filter(col("__n").gt(lit(1))),
-        key,
-        concat_str([lit("户编号重复(户表中出现"), col("__n").cast(DataType::String), lit("次),无法确定哪一行有效")], "", false),
-    ));
-    let households = hh.lazy().filter(col("__n").eq(lit(1))).drop(cols(["__n"])).collect()?;
+    // Most rosters list each household and each person once: one distinct count settles it,
+    // and the windows that find the repeats run only when there are some.
+    let households = if all_distinct(&households_data.valid, key)? {
+        households_data.valid.clone()
+    } else {
+        let hh = households_data.valid.clone().lazy().with_column(len().over([col(key)])?.alias("__n")).collect()?;
+        rejects.push(sources::reject_rows(
+            &households_data,
+            hh.clone().lazy().filter(col("__n").gt(lit(1))),
+            key,
+            concat_str([lit("户编号重复(户表中出现"), col("__n").cast(DataType::String), lit("次),无法确定哪一行有效")], "", false),
+        ));
+        hh.lazy().filter(col("__n").eq(lit(1))).drop(cols(["__n"])).collect()?
+    };
 
     let mh = r.member_household.as_str();
     let mid = r.member_id.as_str();
-    let members = members_data
-        .valid
-        .clone()
-        .lazy()
-        .with_columns([
-            col(mh).n_unique().over([col(mid)])?.alias("__homes"),
-            col(LINE).min().over([col(mid), col(mh)])?.alias("__first"),
-        ])
-        .collect()?;
-    // One person in two households: which is right is for the village to say, not a guess.
-    // The households are named only for the (few) people listed twice.
-    let twice = members.clone().lazy().filter(col("__homes").gt(lit(1))).with_column(
-        col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(mid)])?.alias("__homes_list"),
-    );
-    rejects.push(sources::reject_rows(
-        &members_data,
-        twice,
-        mid,
-        concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false),
-    ));
-    rejects.push(sources::reject_rows(
-        &members_data,
-        members.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
-        mid,
-        concat_str([lit("同一户内重复的成员记录(首次出现在第"), col("__first").cast(DataType::String), lit("行)")], "", false),
-    ));
-    let members = members
-        .lazy()
-        .filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first"))))
-        .drop(cols(["__homes", "__first"]));
+    let members = if all_distinct(&members_data.valid, mid)? {
+        members_data.valid.clone().lazy()
+    } else {
+        // Both windows partition by the ID, so polars groups the column once. `__first` is only
+        // read where the person has one household, where it is the first row of that household.
+        let members = members_data
+            .valid
+            .clone()
+            .lazy()
+            .with_columns([col(mh).n_unique().over([col(mid)])?.alias("__homes"), col(LINE).min().over([col(mid)])?.alias("__first")])
+            .collect()?;
+        // One person in two households: which is right is for the village to say, not a guess.
+        // The households are named only for the (few) people listed twice.
+        let twice = members.clone().lazy().filter(col("__homes").gt(lit(1))).with_column(
+            col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(mid)])?.alias("__homes_list"),
+        );
+        rejects.push(sources::reject_rows(
+            &members_data,
+            twice,
+            mid,
+            concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false),
+        ));
+        rejects.push(sources::reject_rows(
+            &members_data,
+            members.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
+            mid,
+            concat_str([lit("同一户内重复的成员记录(首次出现在第"), col("__first").cast(DataType::String), lit("行)")], "", false),
+        ));
+        members.lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")))).drop(cols(["__homes", "__first"]))
+    };
     let known = households.clone().lazy().select([col(key).alias("__hh_key"), lit(true).alias("__known")]);
     let members = members
         .join(known, [col(mh)], [col("__hh_key")], JoinArgs::new(JoinType::Left))

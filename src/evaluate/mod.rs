@@ -97,13 +97,21 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
         records = records.filter(within);
     }
     let r = &plan.roster;
-    let people = roster.members.clone().lazy().select([
+    // A department's records are few next to the roster: narrow the members to the IDs the
+    // records carry (a set of the small side, one scan of the large one) before joining, so
+    // that the join does not hash the whole roster once per source.
+    let records = records.collect()?;
+    let ids = records.column(source.id.as_str())?.as_materialized_series().unique()?;
+    let people = roster.members.clone().lazy().filter(col(r.member_id.as_str()).is_in(lit(ids).implode(false), false)).select([
         col(r.member_id.as_str()).alias(MEMBER_ID),
         col(r.member_household.as_str()).alias(HH),
         col(r.member_name.as_str()).alias(MEMBER_NAME),
         col(CO_RESIDENT),
     ]);
-    let joined = records.join(people, [col(source.id.as_str())], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns)).collect()?;
+    let joined = records
+        .lazy()
+        .join(people, [col(source.id.as_str())], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns))
+        .collect()?;
     let in_window = joined.height();
     let name_expr = match &source.name_column {
         Some(n) => col(n.as_str()).cast(DataType::String).fill_null(lit("")),

@@ -98,6 +98,25 @@ pub fn check(raw: Expr, tmp: &str) -> IdCheck {
     IdCheck { stages: vec![stage1, stage2, stage3], id, reason }
 }
 
+/// The fast path for IDs already in canonical form (18 characters, 17 digits and a digit or X,
+/// no white space): true where the birth date and check character are right, i.e. where
+/// `check` would keep the value as it is and give no reason. `tmp` prefixes the stage columns.
+pub fn canonical(raw: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
+    let (body, expected) = (format!("{tmp}.body"), format!("{tmp}.expected"));
+    let shape = raw.clone().str().contains(lit(r"^\d{17}[\dX]$"), true).fill_null(lit(false));
+    let stage1 = vec![when(shape.clone()).then(raw.clone().str().slice(lit(0i64), lit(17u64))).otherwise(lit(NULL).cast(DataType::String)).alias(body.as_str())];
+    let stage2 = vec![check_char(&body).alias(expected.as_str())];
+    let birth = col(body.as_str()).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions {
+        format: Some("%Y%m%d".into()),
+        strict: false,
+        exact: true,
+        cache: false,
+    });
+    let birth_ok = birth.clone().is_not_null().and(birth.dt().year().gt_eq(lit(1900i32)));
+    let check_ok = raw.str().slice(lit(17i64), lit(1u64)).eq(col(expected.as_str()));
+    (vec![stage1, stage2], shape.and(birth_ok).and(check_ok).fill_null(lit(false)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,6 +97,9 @@ impl std::fmt::Display for InputProblem {
     }
 }
 
+/// Row number in the file order of a table, while fast and slow rows are typed apart.
+const ROW: &str = "__row";
+
 /// Reads and validates every file of `table` inside `dir`.
 pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
     let raw = read::read_table(table, dir).map_err(|e| e.context(InputProblem::Unreadable))?;
@@ -111,15 +114,36 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
         });
     };
     let rows_read = raw.df.height();
+
+    // Fast path: rows whose every cell is already canonical are typed directly; only the others
+    // go through the normalizers and produce reasons. `ROW` restores the file order after.
+    let df = raw.df.with_row_index(ROW.into(), None)?;
+    let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c))).collect();
+    let mut staged = df.lazy();
+    let depth = fast.iter().map(|(_, f)| f.stages.len()).max().unwrap_or(0);
+    for i in 0..depth {
+        let batch: Vec<Expr> = fast.iter().filter_map(|(_, f)| f.stages.get(i)).flatten().cloned().collect();
+        staged = staged.with_columns(batch);
+    }
+    let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
+    let split = staged.with_column(canonical.alias("__canonical")).collect()?;
+    let mut quick_columns: Vec<Expr> = fast.iter().map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
+    quick_columns.extend([col(LINE), col(FILE), col(ROW)]);
+    let quick = split.clone().lazy().filter(col("__canonical")).select(quick_columns).collect()?;
+    let mut raw_columns: Vec<Expr> = table.columns.iter().map(|c| col(c.name.as_str())).collect();
+    raw_columns.extend([col(LINE), col(FILE), col(ROW)]);
+    let rest = split.lazy().filter(col("__canonical").not()).select(raw_columns).collect()?;
+    drop(fast);
+
     let parsed: Vec<(String, values::Parsed)> = table.columns.iter().map(|c| (c.name.clone(), values::parse(c))).collect();
     let reason_name = |c: &str| format!("__reason.{c}");
-    let mut exprs: Vec<Expr> = vec![col(LINE), col(FILE)];
+    let mut exprs: Vec<Expr> = vec![col(LINE), col(FILE), col(ROW)];
     for (name, p) in &parsed {
         exprs.push(p.value.clone().alias(name.as_str()));
         exprs.push(p.reason.clone().alias(reason_name(name).as_str()));
         exprs.push(col(name.as_str()).alias(format!("__raw.{name}").as_str()));
     }
-    let mut staged = raw.df.lazy();
+    let mut staged = rest.lazy();
     let depth = parsed.iter().map(|(_, p)| p.stages.len()).max().unwrap_or(0);
     for i in 0..depth {
         let batch: Vec<Expr> = parsed.iter().filter_map(|(_, p)| p.stages.get(i)).flatten().cloned().collect();
@@ -133,8 +157,14 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(true));
     let mut keep: Vec<Expr> = parsed.iter().map(|(n, _)| col(n.as_str())).collect();
-    keep.extend([col(LINE), col(FILE)]);
-    let valid = checked.clone().lazy().filter(all_ok).select(keep).collect()?;
+    keep.extend([col(LINE), col(FILE), col(ROW)]);
+    let slow = checked.clone().lazy().filter(all_ok).select(keep).collect()?;
+    let valid = if slow.height() == 0 {
+        quick
+    } else {
+        concat([quick.lazy(), slow.lazy()], UnionArgs::default())?.sort([ROW], SortMultipleOptions::default()).collect()?
+    };
+    let valid = valid.drop(ROW)?;
 
     let mut reject_parts = Vec::new();
     for (name, _) in &parsed {

@@ -64,6 +64,56 @@ fn date_stages(s: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
     (vec![stage1, stage2], coalesce(&[iso_date(col(iso.as_str())), serial]))
 }
 
+/// The fast path of a column: where `canonical` holds, the cell is already in the canonical
+/// form (`2021-03-02`, `12345.60`, a checked 18-digit ID, a declared enum value, trimmed text),
+/// `value` is what `parse` would give and there is no reason. Rows whose every cell is
+/// canonical skip the normalizers, which most rows of a system export do.
+pub struct Fast {
+    pub stages: Vec<Vec<Expr>>,
+    pub canonical: Expr,
+    pub value: Expr,
+}
+
+pub fn fast(column: &Column) -> Fast {
+    let raw = col(column.name.as_str());
+    let blank = raw.clone().is_null().or(raw.clone().str().len_bytes().eq(lit(0u32)));
+    // An empty cell is canonical only where the full parse also accepts it (as null).
+    let empty_ok = if column.optional { blank.clone() } else { lit(false) };
+    let matches = |re: &str| raw.clone().str().contains(lit(re.to_string()), true).fill_null(lit(false));
+    let (stages, canonical, value) = match &column.ty {
+        ColType::Text => (
+            Vec::new(),
+            // Trimmed already and free of U+FFFD (a decoding failure).
+            matches(r"^\s|\s$").not().and(raw.clone().str().contains_literal(lit("\u{fffd}")).fill_null(lit(false)).not()),
+            raw.clone().fill_null(lit("")),
+        ),
+        ColType::Money => (
+            Vec::new(),
+            // At most 20 integer digits: the cast can never overflow.
+            matches(r"^-?\d{1,20}(\.\d{1,2})?$").or(empty_ok),
+            when(blank.clone()).then(lit(NULL).cast(money_dtype())).otherwise(raw.clone().cast(money_dtype())),
+        ),
+        ColType::Integer => (Vec::new(), matches(r"^-?\d{1,15}$").or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw.clone().cast(DataType::Int64))),
+        ColType::Date => {
+            let d = format!("__fast.{}", column.name);
+            let parsed = when(matches(r"^\d{4}-\d{2}-\d{2}$")).then(iso_date(raw.clone())).otherwise(lit(NULL).cast(DataType::Date));
+            (vec![vec![parsed.alias(d.as_str())]], col(d.as_str()).is_not_null().or(empty_ok), col(d.as_str()))
+        }
+        ColType::Id => {
+            let (stages, ok) = id::canonical(raw.clone(), &format!("__fast.{}", column.name));
+            (stages, ok, raw.clone())
+        }
+        ColType::Enum(values) => {
+            // A declared spelling that is also a variant of another value goes the slow way.
+            let variants: Vec<&str> = column.synonyms.iter().flat_map(|(_, v)| v.iter().map(String::as_str)).collect();
+            let allowed: Vec<&str> = values.iter().map(String::as_str).filter(|v| !variants.contains(v)).collect();
+            let allowed = Series::new("allowed".into(), allowed);
+            (Vec::new(), raw.clone().is_in(lit(allowed).implode(false), false).fill_null(lit(false)).or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::String)).otherwise(raw.clone()))
+        }
+    };
+    Fast { stages, canonical, value }
+}
+
 /// Validation of one column. Text cells are trimmed; an empty cell is null and a reject
 /// unless the column is optional (text columns always accept empty cells, read as "").
 pub fn parse(column: &Column) -> Parsed {
