@@ -146,26 +146,31 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         .with_columns([col("__rows").fill_null(lit(0i64)), col("__co").fill_null(lit(0i64))])
         .with_column(col("__co").eq(lit(0i64)).alias("__empty"))
         .collect()?;
-    rejects.push(sources::reject_rows(
-        &households_data,
-        hh_marked.clone().lazy().filter(col("__empty")),
-        key,
-        when(col("__rows").eq(lit(0i64)))
-            .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
-            .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
-    ));
-    // Their members go with them: one count per household, joined back, not a second count.
-    let empty_keys = hh_marked.clone().lazy().filter(col("__empty")).select([col(key).alias("__empty_key"), lit(true).alias("__in_empty")]);
-    let members = members.lazy().join(empty_keys, [col(mh)], [col("__empty_key")], JoinArgs::new(JoinType::Left)).collect()?;
-    rejects.push(sources::reject_rows(
-        &members_data,
-        members.clone().lazy().filter(col("__in_empty").is_not_null()),
-        mh,
-        lit("所属户没有共同生活的成员,整户拒收"),
-    ));
-    let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty", "__rows", "__co"])).collect()?;
-    let members = members.lazy().filter(col("__in_empty").is_null()).drop(cols(["__in_empty"])).collect()?;
-
+    let empties = hh_marked.column("__empty")?.bool()?.sum().unwrap_or(0);
+    let (households, members) = if empties == 0 {
+        (hh_marked.drop_many(["__empty", "__rows", "__co"]), members)
+    } else {
+        rejects.push(sources::reject_rows(
+            &households_data,
+            hh_marked.clone().lazy().filter(col("__empty")),
+            key,
+            when(col("__rows").eq(lit(0i64)))
+                .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
+                .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
+        ));
+        // Their members go with them: one count per household, joined back, not a second count.
+        let empty_keys = hh_marked.clone().lazy().filter(col("__empty")).select([col(key).alias("__empty_key"), lit(true).alias("__in_empty")]);
+        let members = members.lazy().join(empty_keys, [col(mh)], [col("__empty_key")], JoinArgs::new(JoinType::Left)).collect()?;
+        rejects.push(sources::reject_rows(
+            &members_data,
+            members.clone().lazy().filter(col("__in_empty").is_not_null()),
+            mh,
+            lit("所属户没有共同生活的成员,整户拒收"),
+        ));
+        let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty", "__rows", "__co"])).collect()?;
+        let members = members.lazy().filter(col("__in_empty").is_null()).drop(cols(["__in_empty"])).collect()?;
+        (households, members)
+    };
     let rejects = concat(rejects, UnionArgs::default())?
         .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;

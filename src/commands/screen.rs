@@ -124,10 +124,12 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     if let Some((e, _)) = &elimination {
         tables.push(Table::new("elimination_candidates", "风险消除候选", TableData::Frame(e)));
     }
+    stages.mark("report: summaries, changes, elimination");
     let mut written = CsvRenderer.render(&tables, stage_dir.path())?;
+    stages.mark("report: CSV files");
     written.extend(XlsxRenderer.render(&tables, stage_dir.path())?);
     pb.finish_and_clear();
-    stages.mark("report: summaries, CSV, xlsx");
+    stages.mark("report: report.xlsx");
 
     let lists = Lists {
         new_leads: new_leads.height(),

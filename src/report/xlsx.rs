@@ -1,11 +1,13 @@
 //! xlsx renderer: one sheet per table for Excel/WPS users. A table longer than a sheet's
-//! 1,048,576 rows continues on further sheets (`监测对象(2)`, …).
+//! 1,048,576 rows continues on further sheets (`监测对象(2)`, …). Sheets are written in
+//! rust_xlsxwriter's constant-memory mode: each row goes to a temporary file as soon as the
+//! next one starts (strings inline, no shared-string table), and the workbook is streamed to
+//! its file, so a list of a million rows is never held twice in memory.
 
 use super::csv::{for_each_row, headers};
 use super::{write_atomically, Renderer, Table};
 use anyhow::Result;
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub struct XlsxRenderer;
@@ -13,8 +15,8 @@ pub struct XlsxRenderer;
 /// Data rows per sheet: Excel's limit less the header row.
 const ROWS_PER_SHEET: u32 = 1_048_575;
 
-fn new_sheet(name: &str, head: &[String]) -> Result<Worksheet> {
-    let mut sheet = Worksheet::new();
+fn new_sheet(wb: &mut Workbook, name: &str, head: &[String]) -> Result<Worksheet> {
+    let mut sheet = wb.new_worksheet_with_constant_memory();
     sheet.set_name(name)?;
     sheet.write_row_with_format(0, 0, head.iter().map(String::as_str), &Format::new().set_bold())?;
     for (i, h) in head.iter().enumerate() {
@@ -39,12 +41,13 @@ impl Renderer for XlsxRenderer {
             let head = headers(&t.data)?;
             let counts: Vec<bool> = head.iter().map(|h| is_count(h)).collect();
             let mut done: Vec<Worksheet> = Vec::new();
-            let mut sheet = new_sheet(t.sheet, &head)?;
+            let mut sheet = new_sheet(&mut wb, t.sheet, &head)?;
             let mut row: u32 = 0;
             for_each_row(&t.data, |cells| {
                 if row == ROWS_PER_SHEET {
                     let name = format!("{}({})", t.sheet, done.len() + 2);
-                    done.push(std::mem::replace(&mut sheet, new_sheet(&name, &head)?));
+                    let next = new_sheet(&mut wb, &name, &head)?;
+                    done.push(std::mem::replace(&mut sheet, next));
                     row = 0;
                 }
                 row += 1;
@@ -65,8 +68,7 @@ impl Renderer for XlsxRenderer {
             }
         }
         let path = dir.join("report.xlsx");
-        let bytes = wb.save_to_buffer()?;
-        write_atomically(&path, |w| Ok(w.write_all(&bytes)?))?;
+        write_atomically(&path, |w| Ok(wb.save_to_writer(w)?))?;
         Ok(vec![path])
     }
 }

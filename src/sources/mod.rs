@@ -119,20 +119,26 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
     // go through the normalizers and produce reasons. `ROW` restores the file order after.
     let df = raw.df.with_row_index(ROW.into(), None)?;
     let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c))).collect();
-    let mut staged = df.lazy();
+    let mut staged = df.clone().lazy();
     let depth = fast.iter().map(|(_, f)| f.stages.len()).max().unwrap_or(0);
     for i in 0..depth {
         let batch: Vec<Expr> = fast.iter().filter_map(|(_, f)| f.stages.get(i)).flatten().cloned().collect();
         staged = staged.with_columns(batch);
     }
     let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
-    let split = staged.with_column(canonical.alias("__canonical")).collect()?;
-    let mut quick_columns: Vec<Expr> = fast.iter().map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
-    quick_columns.extend([col(LINE), col(FILE), col(ROW)]);
-    let quick = split.clone().lazy().filter(col("__canonical")).select(quick_columns).collect()?;
+    let mut typed_columns: Vec<Expr> = fast.iter().map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
+    typed_columns.extend([col(LINE), col(FILE), col(ROW), canonical.fill_null(lit(false)).alias("__canonical")]);
+    let typed = staged.select(typed_columns).collect()?;
+    let mask = typed.column("__canonical")?.bool()?.clone();
+    let (quick, rest) = if mask.sum() == Some(typed.height() as IdxSize) {
+        // The usual case for a system export: nothing to filter, nothing for the slow path.
+        (typed.drop("__canonical")?, df.clear())
+    } else {
+        (typed.filter(&mask)?.drop("__canonical")?, df.filter(&!&mask)?)
+    };
     let mut raw_columns: Vec<Expr> = table.columns.iter().map(|c| col(c.name.as_str())).collect();
     raw_columns.extend([col(LINE), col(FILE), col(ROW)]);
-    let rest = split.lazy().filter(col("__canonical").not()).select(raw_columns).collect()?;
+    let rest = rest.lazy().select(raw_columns).collect()?;
     drop(fast);
 
     let parsed: Vec<(String, values::Parsed)> = table.columns.iter().map(|c| (c.name.clone(), values::parse(c))).collect();

@@ -104,14 +104,26 @@ fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
     )
 }
 
+/// Reads one file; its SHA-256 (for the manifest) is computed on another thread meanwhile, so
+/// that hashing a large roster does not add to the time it takes to parse it.
 fn read_file(path: &Path, rel: &str, table: &Table) -> Result<(DataFrame, FileInfo)> {
-    let sha256 = sha256_file(path)?;
+    std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| sha256_file(path));
+        let read = read_unhashed(path, rel, table);
+        let sha256 = hashing.join().map_err(|_| anyhow!("hashing {} failed", path.display()))??;
+        read.map(|(df, mut info)| {
+            info.sha256 = sha256;
+            (df, info)
+        })
+    })
+}
+
+fn read_unhashed(path: &Path, rel: &str, table: &Table) -> Result<(DataFrame, FileInfo)> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if WORKBOOK.contains(&ext.as_str()) {
         let (grid, sheet) = grid::from_workbook(path, table.read.sheet.as_ref())?;
         let label = format!("{rel}[{sheet}]");
         let (df, mut info) = from_grid(&grid, table, &label)?;
-        info.sha256 = sha256;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
         return Ok((df, info));
@@ -127,7 +139,6 @@ fn read_file(path: &Path, rel: &str, table: &Table) -> Result<(DataFrame, FileIn
 
     if utf8 && first_line_header {
         let (df, mut info) = fast_csv(path, rel, table, delimiter)?;
-        info.sha256 = sha256;
         info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
         info.delimiter = Some(delimiter as char);
         return Ok((df, info));
@@ -136,7 +147,6 @@ fn read_file(path: &Path, rel: &str, table: &Table) -> Result<(DataFrame, FileIn
     let (text, encoding) = decode(&bytes, &table.read.encoding);
     let grid = grid::from_text(&text, delimiter)?;
     let (df, mut info) = from_grid(&grid, table, rel)?;
-    info.sha256 = sha256;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
     Ok((df, info))
