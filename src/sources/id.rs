@@ -65,7 +65,7 @@ pub fn check(raw: Expr, tmp: &str) -> IdCheck {
     let stage3 = vec![check_char(&body).alias(expected.as_str())];
 
     let len = sc().str().len_chars();
-    let shape_ok = sc().str().contains(lit(r"^(\d{17}[\dX]|\d{15})$"), true);
+    let shape_ok = sc().str().contains(lit(r"^([0-9]{17}[0-9X]|[0-9]{15})$"), true);
     let scientific = sc().str().contains(lit(r"^[0-9.]+E\+?[0-9]+$"), true);
     let birth = col(body.as_str()).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions {
         format: Some("%Y%m%d".into()),
@@ -103,7 +103,7 @@ pub fn check(raw: Expr, tmp: &str) -> IdCheck {
 /// `check` would keep the value as it is and give no reason. `tmp` prefixes the stage columns.
 pub fn canonical(raw: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
     let (body, expected) = (format!("{tmp}.body"), format!("{tmp}.expected"));
-    let shape = raw.clone().str().contains(lit(r"^\d{17}[\dX]$"), true).fill_null(lit(false));
+    let shape = raw.clone().str().contains(lit(r"^[0-9]{17}[0-9X]$"), true).fill_null(lit(false));
     let stage1 = vec![when(shape.clone()).then(raw.clone().str().slice(lit(0i64), lit(17u64))).otherwise(lit(NULL).cast(DataType::String)).alias(body.as_str())];
     let stage2 = vec![check_char(&body).alias(expected.as_str())];
     let birth = col(body.as_str()).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions {

@@ -34,11 +34,11 @@ fn half_width(s: Expr) -> Expr {
 /// Commas are removed only where they group thousands (`1,00` stays unreadable).
 fn amount_text(s: Expr) -> Expr {
     let t = half_width(s).str().strip_chars(lit(NULL)).str().strip_suffix(lit("元")).str().strip_chars(lit(NULL));
-    let grouped = t.clone().str().contains(lit(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"), true);
+    let grouped = t.clone().str().contains(lit(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$"), true);
     when(grouped).then(t.clone().str().replace_all(lit(","), lit(""), true)).otherwise(t)
 }
 
-const YMD: &str = r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(\s+\d{1,2}:\d{2}(:\d{2})?)?$";
+const YMD: &str = r"^([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?(\s+[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?)?$";
 
 /// Dates as written in extracts: 2021-03-02, 2021/3/2, 2021.03.02, 2021年3月2日, 20210302,
 /// an Excel serial number (44257), or a workbook date cell with a time of day. Staged: the text
@@ -47,19 +47,19 @@ fn date_stages(s: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
     let (t, iso) = (format!("{tmp}.t"), format!("{tmp}.iso"));
     let stage1 = vec![half_width(s).str().strip_chars(lit(NULL)).alias(t.as_str())];
     let tc = || col(t.as_str());
-    let eight = tc().str().contains(lit(r"^\d{8}$"), true);
+    let eight = tc().str().contains(lit(r"^[0-9]{8}$"), true);
     let rewritten = tc()
         .str()
         .replace_all(lit(YMD), lit("$1-$2-$3"), false)
         .str()
-        .replace_all(lit(r"^(\d{4})-(\d)-"), lit("$1-0$2-"), false)
+        .replace_all(lit(r"^([0-9]{4})-([0-9])-"), lit("$1-0$2-"), false)
         .str()
-        .replace_all(lit(r"-(\d)$"), lit("-0$1"), false);
+        .replace_all(lit(r"-([0-9])$"), lit("-0$1"), false);
     let compact = concat_str([tc().str().slice(lit(0i64), lit(4u64)), lit("-"), tc().str().slice(lit(4i64), lit(2u64)), lit("-"), tc().str().slice(lit(6i64), lit(2u64))], "", false);
     let stage2 = vec![when(eight).then(compact).otherwise(rewritten).alias(iso.as_str())];
     // Excel serial numbers: day 25569 is 1970-01-01 (serials 20000–80000: years 1954–2119).
     let n = tc().cast(DataType::Int64);
-    let is_serial = tc().str().contains(lit(r"^\d{5}$"), true).and(n.clone().gt_eq(lit(20000i64))).and(n.clone().lt_eq(lit(80000i64)));
+    let is_serial = tc().str().contains(lit(r"^[0-9]{5}$"), true).and(n.clone().gt_eq(lit(20000i64))).and(n.clone().lt_eq(lit(80000i64)));
     let serial = when(is_serial).then((n - lit(25569i64)).cast(DataType::Int32).cast(DataType::Date)).otherwise(lit(NULL).cast(DataType::Date));
     (vec![stage1, stage2], coalesce(&[iso_date(col(iso.as_str())), serial]))
 }
@@ -79,6 +79,7 @@ pub fn fast(column: &Column) -> Fast {
     let blank = raw.clone().is_null().or(raw.clone().str().len_bytes().eq(lit(0u32)));
     // An empty cell is canonical only where the full parse also accepts it (as null).
     let empty_ok = if column.optional { blank.clone() } else { lit(false) };
+    // `[0-9]`, not `\d`: the regex `\d` is Unicode and matches full-width digits too.
     let matches = |re: &str| raw.clone().str().contains(lit(re.to_string()), true).fill_null(lit(false));
     let (stages, canonical, value) = match &column.ty {
         ColType::Text => (
@@ -90,13 +91,13 @@ pub fn fast(column: &Column) -> Fast {
         ColType::Money => (
             Vec::new(),
             // At most 20 integer digits: the cast can never overflow.
-            matches(r"^-?\d{1,20}(\.\d{1,2})?$").or(empty_ok),
+            matches(r"^-?[0-9]{1,20}(\.[0-9]{1,2})?$").or(empty_ok),
             when(blank.clone()).then(lit(NULL).cast(money_dtype())).otherwise(raw.clone().cast(money_dtype())),
         ),
-        ColType::Integer => (Vec::new(), matches(r"^-?\d{1,15}$").or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw.clone().cast(DataType::Int64))),
+        ColType::Integer => (Vec::new(), matches(r"^-?[0-9]{1,15}$").or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw.clone().cast(DataType::Int64))),
         ColType::Date => {
             let d = format!("__fast.{}", column.name);
-            let parsed = when(matches(r"^\d{4}-\d{2}-\d{2}$")).then(iso_date(raw.clone())).otherwise(lit(NULL).cast(DataType::Date));
+            let parsed = when(matches(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")).then(iso_date(raw.clone())).otherwise(lit(NULL).cast(DataType::Date));
             (vec![vec![parsed.alias(d.as_str())]], col(d.as_str()).is_not_null().or(empty_ok), col(d.as_str()))
         }
         ColType::Id => {
@@ -132,7 +133,7 @@ pub fn parse(column: &Column) -> Parsed {
         ColType::Money => {
             let t = format!("__money.{}", column.name);
             let tc = col(t.as_str());
-            let ok = tc.clone().str().contains(lit(r"^[+-]?\d+(\.\d{1,2})?$"), true);
+            let ok = tc.clone().str().contains(lit(r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"), true);
             let reason = when(ok).then(lit(NULL)).otherwise(lit("金额格式错误:应为以元为单位的十进制数,最多两位小数"));
             let mut p = finish(column, empty, garbled, tc.cast(money_dtype()), Some(reason));
             p.stages = vec![vec![amount_text(s.clone()).alias(t.as_str())]];
@@ -140,7 +141,7 @@ pub fn parse(column: &Column) -> Parsed {
         }
         ColType::Integer => {
             let s = half_width(s.clone()).str().strip_chars(lit(NULL));
-            let ok = s.clone().str().contains(lit(r"^[+-]?\d{1,15}$"), true);
+            let ok = s.clone().str().contains(lit(r"^[+-]?[0-9]{1,15}$"), true);
             (s.clone().cast(DataType::Int64), Some(when(ok).then(lit(NULL)).otherwise(lit("整数格式错误"))))
         }
         ColType::Date => {
@@ -209,6 +210,49 @@ mod tests {
         v.into_iter().zip(r).map(|(v, r)| (v.unwrap_or("null".into()), r)).collect()
     }
 
+    /// (canonical, fast value) of each cell.
+    fn run_fast(ty: ColType, optional: bool, cells: &[Option<&str>]) -> Vec<(bool, String)> {
+        let column = Column { name: "v".into(), ty, optional, aliases: Vec::new(), synonyms: Vec::new() };
+        let f = fast(&column);
+        let mut lf = df!("v" => cells).unwrap().lazy();
+        for s in f.stages {
+            lf = lf.with_columns(s);
+        }
+        let out = lf.select([f.canonical.alias("ok"), f.value.cast(DataType::String).alias("value")]).collect().unwrap();
+        let okc = out.column("ok").unwrap().bool().unwrap().clone();
+        let ok: Vec<bool> = (0..okc.len()).map(|i| okc.get(i).unwrap_or(false)).collect();
+        let v = crate::test_support::texts(&out, "value");
+        ok.into_iter().zip(v).map(|(o, v)| (o, v.unwrap_or("null".into()))).collect()
+    }
+
+    #[test]
+    fn the_fast_path_takes_only_cells_the_full_parse_accepts_unchanged() {
+        // For every cell the fast path calls canonical, the full parse must give the same value
+        // and no reason; the others (with separators, spaces, other date forms, bad check
+        // characters, undeclared values) must be left to the full parse.
+        let id_ok = "11010519491231002X"; // GB 11643's own example (check character X)
+        let cases: Vec<(ColType, bool, Vec<Option<&str>>, Vec<bool>)> = vec![
+            (ColType::Money, false, vec![Some("4000"), Some("-1.25"), Some("0.01"), Some("12,345.60"), Some(" 4000"), Some("4000.005"), Some("１０"), Some(""), None], vec![true, true, true, false, false, false, false, false, false]),
+            (ColType::Money, true, vec![Some(""), None, Some("5")], vec![true, true, true]),
+            (ColType::Date, false, vec![Some("2021-03-02"), Some("2021-02-30"), Some("2021/3/2"), Some("20210302"), Some("44257"), Some("")], vec![true, false, false, false, false, false]),
+            (ColType::Date, true, vec![Some(""), Some("1980-01-01")], vec![true, true]),
+            (ColType::Id, false, vec![Some(id_ok), Some("11010519491231002x"), Some("110105194912310021"), Some(" 11010519491231002X"), Some("110105491231002"), Some("5.22601E+17")], vec![true, false, false, false, false, false]),
+            (ColType::Integer, false, vec![Some("30"), Some("-2"), Some("３０"), Some(" 30"), Some("1.5")], vec![true, true, false, false, false]),
+            (ColType::Text, false, vec![Some("张三"), Some(" 张三"), Some("张三 "), None, Some("a\u{fffd}b")], vec![true, false, false, true, false]),
+            (ColType::Enum(Arc::new(vec!["是".into(), "否".into()])), false, vec![Some("是"), Some("否"), Some(" 是"), Some("Y"), Some("")], vec![true, true, false, false, false]),
+        ];
+        for (ty, optional, cells, expect) in cases {
+            let quick = run_fast(ty.clone(), optional, &cells);
+            let full = run(ty.clone(), optional, &cells);
+            for ((cell, (ok, v)), ((fv, reason), want)) in cells.iter().zip(&quick).zip(full.iter().zip(&expect)) {
+                assert_eq!(ok, want, "{ty:?} {cell:?}: canonical");
+                if *ok {
+                    assert_eq!((v, reason), (fv, &None), "{ty:?} {cell:?}: the fast value must be the full parse's");
+                }
+            }
+        }
+    }
+
     #[test]
     fn money_accepts_decimal_yuan_with_at_most_two_places() {
         let got = run(ColType::Money, false, &[Some("4000"), Some(" 4000.5 "), Some("-1.25"), Some("0.01")]);
@@ -219,7 +263,7 @@ mod tests {
 
     #[test]
     fn money_rejects_separators_extra_places_and_words() {
-        for bad in ["1,00", "4000.005", "12,3a", "四千", "1e3", ".", "1,0000.00"] {
+        for bad in ["1,00", "4000.005", "12,3a", "四千", "1e3", ".", "1,0000.00", "٣٠"] {
             let got = run(ColType::Money, false, &[Some(bad)]);
             assert!(got[0].1.as_deref().is_some_and(|r| r.contains("金额格式错误")), "{bad}: {:?}", got[0]);
         }
