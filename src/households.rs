@@ -109,17 +109,21 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         ));
         members.lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")))).drop(cols(["__homes", "__first"]))
     };
-    let known = households.clone().lazy().select([col(key).alias("__hh_key"), lit(true).alias("__known")]);
-    let members = members
-        .join(known, [col(mh)], [col("__hh_key")], JoinArgs::new(JoinType::Left))
-        .collect()?;
-    rejects.push(sources::reject_rows(
-        &members_data,
-        members.clone().lazy().filter(col("__known").is_null()),
-        mh,
-        lit("户编号在户表中不存在或该户已被拒收"),
-    ));
-    let members = members.lazy().filter(col("__known").is_not_null()).drop(cols(["__known"]));
+    // Members of a household the roster does not hold (or rejected): a set of the household
+    // keys, one scan of the members, and a copy only when some must go.
+    let keys = households.column(key)?.as_materialized_series().clone();
+    let members = members.with_column(col(mh).is_in(lit(keys).implode(false), false).fill_null(lit(false)).alias("__known")).collect()?;
+    let members = if members.column("__known")?.bool()?.sum() == Some(members.height() as IdxSize) {
+        members.drop("__known")?.lazy()
+    } else {
+        rejects.push(sources::reject_rows(
+            &members_data,
+            members.clone().lazy().filter(col("__known").not()),
+            mh,
+            lit("户编号在户表中不存在或该户已被拒收"),
+        ));
+        members.lazy().filter(col("__known")).drop(cols(["__known"]))
+    };
 
     // Co-residence, decided by the rules' condition on each member with its household.
     let co = compile(&r.co_resident).fill_null(lit(false));
@@ -174,5 +178,10 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let rejects = concat(rejects, UnionArgs::default())?
         .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
+    // The typed frames live on in `households` and `members`; the tables keep only what the
+    // manifest reports (files, rows read, rejects), not a second copy of the roster.
+    let (mut households_data, mut members_data) = (households_data, members_data);
+    households_data.valid = DataFrame::empty();
+    members_data.valid = DataFrame::empty();
     Ok(Roster { households_data, members_data, households, members, rejects })
 }

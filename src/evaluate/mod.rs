@@ -130,6 +130,9 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
         ])
         .collect()?;
     let used_frame = joined.lazy().filter(col(CO_RESIDENT).eq(lit(true))).collect()?;
+    // The records live on in `used_frame`; the table keeps only what the manifest reports.
+    let mut data = data;
+    data.valid = DataFrame::empty();
     let stats = SourceStats { in_window, used: used_frame.height(), unmatched: unmatched.height(), data };
     let records = with_household_columns(used_frame.lazy(), HH, &roster.households, plan, &plan.household_columns_for(&source.table.name));
     Ok((stats, records, unmatched))
