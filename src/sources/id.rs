@@ -51,6 +51,17 @@ fn check_char(body: &str) -> Expr {
     lit(CHECK.concat()).str().slice(r, lit(1u64))
 }
 
+/// The birth date inside a 17-digit body column is a real date, in 1900 or later.
+fn birth_ok(body: &str) -> Expr {
+    let birth = col(body).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions {
+        format: Some("%Y%m%d".into()),
+        strict: false,
+        exact: true,
+        cache: false,
+    });
+    birth.clone().is_not_null().and(birth.dt().year().gt_eq(lit(1900i32)))
+}
+
 /// Checks the ID in `raw`; `tmp` is a unique prefix for the intermediate columns.
 pub fn check(raw: Expr, tmp: &str) -> IdCheck {
     let n = |x: &str| format!("{tmp}.{x}");
@@ -67,13 +78,7 @@ pub fn check(raw: Expr, tmp: &str) -> IdCheck {
     let len = sc().str().len_chars();
     let shape_ok = sc().str().contains(lit(r"^([0-9]{17}[0-9X]|[0-9]{15})$"), true);
     let scientific = sc().str().contains(lit(r"^[0-9.]+E\+?[0-9]+$"), true);
-    let birth = col(body.as_str()).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions {
-        format: Some("%Y%m%d".into()),
-        strict: false,
-        exact: true,
-        cache: false,
-    });
-    let birth_ok = birth.clone().is_not_null().and(birth.dt().year().gt_eq(lit(1900i32)));
+    let birth_ok = birth_ok(&body);
     let given = sc().str().slice(lit(17i64), lit(1u64));
     let check_ok = len.clone().eq(lit(15u32)).or(given.eq(col(expected.as_str())));
     let zeroed = sc().str().ends_with(lit("000"));
@@ -106,13 +111,7 @@ pub fn canonical(raw: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
     let shape = raw.clone().str().contains(lit(r"^[0-9]{17}[0-9X]$"), true).fill_null(lit(false));
     let stage1 = vec![when(shape.clone()).then(raw.clone().str().slice(lit(0i64), lit(17u64))).otherwise(lit(NULL).cast(DataType::String)).alias(body.as_str())];
     let stage2 = vec![check_char(&body).alias(expected.as_str())];
-    let birth = col(body.as_str()).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions {
-        format: Some("%Y%m%d".into()),
-        strict: false,
-        exact: true,
-        cache: false,
-    });
-    let birth_ok = birth.clone().is_not_null().and(birth.dt().year().gt_eq(lit(1900i32)));
+    let birth_ok = birth_ok(&body);
     let check_ok = raw.str().slice(lit(17i64), lit(1u64)).eq(col(expected.as_str()));
     (vec![stage1, stage2], shape.and(birth_ok).and(check_ok).fill_null(lit(false)))
 }
