@@ -292,6 +292,15 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
     let joined = |parts: Vec<Expr>, sep: &str| if parts.is_empty() { lit("") } else { concat_str(parts, sep, true) };
     let labels = |rs: &[Rule]| joined(rs.iter().map(|r| when(col(hit_column(r).as_str())).then(lit(r.label.as_str())).otherwise(lit(NULL))).collect(), "；");
     let text = |c: &str| col(c).cast(DataType::String).fill_null(lit(""));
+    // The household's figures, as flagged.csv and screened.csv both show them.
+    let figures = || {
+        vec![
+            number_text(&rep.size).alias("家庭人口"),
+            number_text(&rep.net_income).alias("家庭纯收入"),
+            number_text(&rep.per_capita).alias("人均纯收入"),
+            number_text(&rep.line).alias("监测线"),
+        ]
+    };
     let (monitored, elimination, stays) = match &plan.monitoring {
         Some(m) => (
             compile(&m.monitored).fill_null(lit(false)),
@@ -302,20 +311,16 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
     };
     let frame = frame.lazy().with_column(monitored.alias("__monitored")).collect()?;
     let detail = keep_detail.then(|| frame.clone());
-    let screened_households = frame
-        .clone()
-        .lazy()
-        .select([
+    let mut screened_columns = vec![
             text("乡镇"),
             text("村"),
             text(key).alias("户编号"),
             text("户主姓名"),
             text("户类型"),
             text("监测状态"),
-            number_text(&rep.size).alias("家庭人口"),
-            number_text(&rep.net_income).alias("家庭纯收入"),
-            number_text(&rep.per_capita).alias("人均纯收入"),
-            number_text(&rep.line).alias("监测线"),
+    ];
+    screened_columns.extend(figures());
+    screened_columns.extend([
             col("__category").fill_null(lit("")).alias("类别"),
             labels(&plan.triggers).alias("触发规则"),
             labels(&plan.exclusions).alias("排除提示"),
@@ -328,7 +333,11 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
             elimination.clone().alias("__elimination_income"),
             elimination.and(any_of(plan.triggers.iter().collect()).not()).alias("__elimination"),
             stays.alias("__stays"),
-        ])
+    ]);
+    let screened_households = frame
+        .clone()
+        .lazy()
+        .select(screened_columns)
         .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
     let candidates = frame.lazy().filter(col("__category").is_not_null());
@@ -361,10 +370,9 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
             text("户主证件号码"),
             text("户类型"),
             text("监测状态"),
-            number_text(&rep.size).alias("家庭人口"),
-            number_text(&rep.net_income).alias("家庭纯收入"),
-            number_text(&rep.per_capita).alias("人均纯收入"),
-            number_text(&rep.line).alias("监测线"),
+    ];
+    columns.extend(figures());
+    columns.extend([
             col("__category").alias("类别"),
             when(risks.clone().eq(lit(""))).then(lit(rep.no_trigger_risk.as_str())).otherwise(risks).alias("风险类型"),
             when(review).then(lit(rep.review.as_str())).otherwise(lit(rep.include.as_str())).alias("建议"),
@@ -374,7 +382,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
             compile(&rep.size).cast(DataType::Int64).alias("__size"),
             col("__category"),
             col("__monitored"),
-    ];
+    ]);
     columns.extend(plan.risk_types().iter().map(|r| col(risk_column(r).as_str())));
     let listed = listed
         .select(columns)
