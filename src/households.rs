@@ -11,6 +11,9 @@ use std::path::Path;
 
 /// Column of the members frame: is the member co-resident?
 pub const CO_RESIDENT: &str = "__co_resident";
+/// Column of the households and members frames: the household's row in the roster, its key in
+/// every join and grouping after the roster checks (an integer hashes faster than a 户编号).
+pub const HH_ROW: &str = "__hh_row";
 
 pub struct Roster {
     pub households_data: TableData,
@@ -24,20 +27,24 @@ pub struct Roster {
 }
 
 /// Joins each record to the household columns its rules read (`needed`), renamed
-/// `户.<column>`. Records all belong to valid households already, so with nothing needed there
-/// is no join at all.
-pub fn with_household_columns(records: LazyFrame, record_key: &str, households: &DataFrame, plan: &Plan, needed: &[String]) -> LazyFrame {
+/// `户.<column>`; `record_key` holds the household's `HH_ROW`. Records all belong to valid
+/// households already, so with nothing needed there is no join at all.
+pub fn with_household_columns(records: LazyFrame, record_key: &str, households: &DataFrame, needed: &[String]) -> LazyFrame {
     if needed.is_empty() {
         return records;
     }
-    let key = plan.roster.key.as_str();
     let renamed: Vec<Expr> = needed
         .iter()
         .map(|c| col(c.as_str()).alias(household_column_in_records(c).as_str()))
-        .chain(std::iter::once(col(key).alias("__hh_key")))
+        .chain(std::iter::once(col(HH_ROW).alias("__hh_key")))
         .collect();
     let hh = households.clone().lazy().select(renamed);
     records.join(hh, [col(record_key)], [col("__hh_key")], JoinArgs::new(JoinType::Inner))
+}
+
+/// A left join that keeps the left frame's row order.
+fn ordered_left() -> JoinArgs {
+    JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) }
 }
 
 /// True when no value of `column` repeats.
@@ -109,70 +116,71 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         ));
         members.lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")))).drop(cols(["__homes", "__first"]))
     };
-    // Members of a household the roster does not hold (or rejected): a set of the household
-    // keys, one scan of the members, and a copy only when some must go.
-    let keys = households.column(key)?.as_materialized_series().clone();
-    let members = members.with_column(col(mh).is_in(lit(keys).implode(false), false).fill_null(lit(false)).alias("__known")).collect()?;
-    let members = if members.column("__known")?.bool()?.sum() == Some(members.height() as IdxSize) {
-        members.drop("__known")?.lazy()
+    // Each household's row in the roster becomes its integer key (`HH_ROW`): the joins and
+    // groupings that follow hash a number, not a 户编号 string. Each member gets it from one
+    // join of the members with the households; a member of a household the roster does not
+    // hold (or rejected) gets none, and its rows are copied out only when there are some.
+    let households = households.with_row_index(HH_ROW.into(), None)?;
+    let index = households.clone().lazy().select([col(key).alias("__index_key"), col(HH_ROW)]);
+    let members = members.join(index, [col(mh)], [col("__index_key")], ordered_left()).collect()?;
+    let members = if members.column(HH_ROW)?.null_count() == 0 {
+        members.lazy()
     } else {
         rejects.push(sources::reject_rows(
             &members_data,
-            members.clone().lazy().filter(col("__known").not()),
+            members.clone().lazy().filter(col(HH_ROW).is_null()),
             mh,
             lit("户编号在户表中不存在或该户已被拒收"),
         ));
-        members.lazy().filter(col("__known")).drop(cols(["__known"]))
+        members.lazy().filter(col(HH_ROW).is_not_null())
     };
 
     // Co-residence, decided by the rules' condition on each member with its household.
     let co = compile(&r.co_resident).fill_null(lit(false));
     let member_columns: Vec<Expr> =
-        r.members.columns.iter().map(|c| col(c.name.as_str())).chain([col(LINE), col(FILE), col(CO_RESIDENT)]).collect();
+        r.members.columns.iter().map(|c| col(c.name.as_str())).chain([col(LINE), col(FILE), col(CO_RESIDENT), col(HH_ROW)]).collect();
     let needed: Vec<String> = {
         let mut used = std::collections::BTreeSet::new();
         r.co_resident.columns_into(&mut used);
         let prefix = household_column_in_records("");
         used.iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
     };
-    let members = with_household_columns(members, mh, &households, plan, &needed)
+    let members = with_household_columns(members, HH_ROW, &households, &needed)
         .with_column(co.alias(CO_RESIDENT))
         .select(member_columns)
         .collect()?;
 
     // A household with no co-resident member has nobody to divide its income by.
-    // Counted from the households' side, so that a household with no member rows at all is
-    // caught too (it has nobody in the members table to be counted from).
-    let counts = members.clone().lazy().group_by([col(mh).alias("__count_key")]).agg([len().cast(DataType::Int64).alias("__rows"), col(CO_RESIDENT).cast(DataType::Int64).sum().alias("__co")]);
-    let hh_marked = households
-        .lazy()
-        .join(counts, [col(key)], [col("__count_key")], JoinArgs::new(JoinType::Left))
-        .with_columns([col("__rows").fill_null(lit(0i64)), col("__co").fill_null(lit(0i64))])
-        .with_column(col("__co").eq(lit(0i64)).alias("__empty"))
-        .collect()?;
+    // Found from the households' side (a set of the households that have a co-resident member),
+    // so that a household with no member rows at all is caught too; the rows are counted only
+    // for the households found, to say which of the two it is.
+    let co_homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+    let hh_marked = households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
     let empties = hh_marked.column("__empty")?.bool()?.sum().unwrap_or(0);
     let (households, members) = if empties == 0 {
-        (hh_marked.drop_many(["__empty", "__rows", "__co"]), members)
+        (hh_marked.drop("__empty")?, members)
     } else {
+        let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+        let rows = members.clone().lazy().group_by([col(HH_ROW).alias("__count_row")]).agg([len().cast(DataType::Int64).alias("__rows")]);
+        let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());
         rejects.push(sources::reject_rows(
             &households_data,
-            hh_marked.clone().lazy().filter(col("__empty")),
+            counted,
             key,
-            when(col("__rows").eq(lit(0i64)))
+            when(col("__rows").fill_null(lit(0i64)).eq(lit(0i64)))
                 .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
                 .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
         ));
-        // Their members go with them: one count per household, joined back, not a second count.
-        let empty_keys = hh_marked.clone().lazy().filter(col("__empty")).select([col(key).alias("__empty_key"), lit(true).alias("__in_empty")]);
-        let members = members.lazy().join(empty_keys, [col(mh)], [col("__empty_key")], JoinArgs::new(JoinType::Left)).collect()?;
+        // Their members go with them.
+        let members = members.lazy().with_column(col(HH_ROW).is_in(lit(empty_rows).implode(false), false).alias("__in_empty")).collect()?;
         rejects.push(sources::reject_rows(
             &members_data,
-            members.clone().lazy().filter(col("__in_empty").is_not_null()),
+            members.clone().lazy().filter(col("__in_empty")),
             mh,
             lit("所属户没有共同生活的成员,整户拒收"),
         ));
-        let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty", "__rows", "__co"])).collect()?;
-        let members = members.lazy().filter(col("__in_empty").is_null()).drop(cols(["__in_empty"])).collect()?;
+        let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty"])).collect()?;
+        let members = members.lazy().filter(col("__in_empty").not()).drop(cols(["__in_empty"])).collect()?;
         (households, members)
     };
     let rejects = concat(rejects, UnionArgs::default())?

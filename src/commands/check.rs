@@ -25,9 +25,13 @@ pub fn run(args: &CheckArgs) -> Result<()> {
             .chain(plan.sources.iter().map(|s| &s.table));
         let mut problems = Vec::new();
         for t in tables {
-            match read::read_table(t, dir) {
-                Ok(None) => out!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file),
-                Ok(Some(raw)) => out!("  {:<18} {:<22} ok ({} file{}, {} records)", t.name, t.file, raw.files.len(), if raw.files.len() == 1 { "" } else { "s" }, raw.df.height()),
+            let counted = read::read_files(t, dir).and_then(|raws| {
+                let records = raws.iter().map(read::count_records).sum::<Result<usize>>()?;
+                Ok((raws.len(), records))
+            });
+            match counted {
+                Ok((0, _)) => out!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file),
+                Ok((files, records)) => out!("  {:<18} {:<22} ok ({} file{}, {} records)", t.name, t.file, files, if files == 1 { "" } else { "s" }, records),
                 Err(e) => problems.push(format!("{e:#}")),
             }
         }

@@ -4,7 +4,7 @@
 pub mod compile;
 pub mod trace;
 
-use crate::households::{with_household_columns, Roster, CO_RESIDENT};
+use crate::households::{with_household_columns, Roster, CO_RESIDENT, HH_ROW};
 use crate::rules::plan::{Action, AggKind, Plan, Rule, Ty, MEMBER_NAME};
 use crate::sources::{self, read::FILE, read::LINE, TableData};
 use anyhow::Result;
@@ -104,7 +104,7 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
     let ids = records.column(source.id.as_str())?.as_materialized_series().unique()?;
     let people = roster.members.clone().lazy().filter(col(r.member_id.as_str()).is_in(lit(ids).implode(false), false)).select([
         col(r.member_id.as_str()).alias(MEMBER_ID),
-        col(r.member_household.as_str()).alias(HH),
+        col(HH_ROW).alias(HH),
         col(r.member_name.as_str()).alias(MEMBER_NAME),
         col(CO_RESIDENT),
     ]);
@@ -134,7 +134,7 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
     let mut data = data;
     data.valid = DataFrame::empty();
     let stats = SourceStats { in_window, used: used_frame.height(), unmatched: unmatched.height(), data };
-    let records = with_household_columns(used_frame.lazy(), HH, &roster.households, plan, &plan.household_columns_for(&source.table.name));
+    let records = with_household_columns(used_frame.lazy(), HH, &roster.households, &plan.household_columns_for(&source.table.name));
     Ok((stats, records, unmatched))
 }
 
@@ -156,18 +156,19 @@ fn member_records(plan: &Plan, roster: &Roster) -> LazyFrame {
         .lazy()
         .filter(col(CO_RESIDENT))
         .with_columns([
-            col(r.member_household.as_str()).alias(HH),
+            col(HH_ROW).alias(HH),
             col(r.member_id.as_str()).alias(MEMBER_ID),
             col(r.member_name.as_str()).alias(MEMBER_NAME),
         ]);
-    with_household_columns(m, HH, &roster.households, plan, &plan.household_columns_for(MEMBERS))
+    with_household_columns(m, HH, &roster.households, &plan.household_columns_for(MEMBERS))
 }
 
 /// One grouped pass over a record frame: every aggregate and record rule on this source.
-/// `order`: the record columns that order a household's records (and so its evidence): the
-/// record date first, then the content, so the order does not depend on how a department split
-/// its files; file and line break the remaining ties.
-fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: &[String]) -> Option<LazyFrame> {
+/// `order`: the record columns that order a household's records (and so its evidence), after
+/// the household and the person: the record date first, then the content, so the order does not
+/// depend on how a department split its files; file and line break the remaining ties. `None`
+/// where the person alone decides (the roster lists each person once).
+fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String]>) -> Option<LazyFrame> {
     let mut aggs: Vec<Expr> = Vec::new();
     for (i, a) in plan.aggregates.iter().enumerate().filter(|(_, a)| a.source == source) {
         let filter = a.filter.as_ref().map(|f| compile(f).fill_null(lit(false)));
@@ -202,8 +203,10 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: &[String]) -> O
         return None;
     }
     let mut keys: Vec<String> = vec![HH.into(), MEMBER_ID.into()];
-    keys.extend(order.iter().cloned());
-    keys.extend([FILE.to_string(), LINE.to_string()]);
+    if let Some(order) = order {
+        keys.extend(order.iter().cloned());
+        keys.extend([FILE.to_string(), LINE.to_string()]);
+    }
     let sorted = records.sort(keys, SortMultipleOptions::default().with_maintain_order(true));
     Some(sorted.group_by([col(HH)]).agg(aggs))
 }
@@ -215,8 +218,10 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
     let mut unmatched = Vec::new();
 
     let mut groups: Vec<LazyFrame> = Vec::new();
-    let member_order: Vec<String> = plan.roster.members.columns.iter().map(|c| c.name.clone()).collect();
-    if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster), &member_order) {
+    // A person is one row of the roster (the roster checks made sure), so the household and the
+    // ID order the members completely; sorting by every column besides would only cost time and
+    // keep every column of the roster alive through the sort.
+    if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster), None) {
         groups.push(g);
     }
     for source in &plan.sources {
@@ -229,7 +234,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
             .cloned()
             .chain(source.table.columns.iter().map(|c| c.name.clone()).filter(|c| Some(c) != source.window.as_ref() && *c != source.id))
             .collect();
-        if let Some(g) = grouped(plan, &source.table.name, records, &order) {
+        if let Some(g) = grouped(plan, &source.table.name, records, Some(&order)) {
             groups.push(g.collect()?.lazy());
         }
         stats.push(s);
@@ -237,7 +242,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
     }
     progress("汇总");
     for g in groups {
-        frame = frame.join(g, [col(key)], [col(HH)], JoinArgs::new(JoinType::Left));
+        frame = frame.join(g, [col(HH_ROW)], [col(HH)], JoinArgs::new(JoinType::Left));
     }
 
     // Households without records get each aggregate's neutral value.

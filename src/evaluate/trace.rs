@@ -5,7 +5,7 @@
 
 use super::compile::{compile, template};
 use super::{evidence_column, hit_column, TExprDate};
-use crate::households::{with_household_columns, Roster, CO_RESIDENT};
+use crate::households::{with_household_columns, Roster, CO_RESIDENT, HH_ROW};
 use crate::rules::plan::{Plan, Rule, Source, MEMBER_NAME};
 use crate::sources::{self, read::FILE, read::LINE};
 use anyhow::Result;
@@ -29,7 +29,7 @@ pub fn sources<'p>(plan: &'p Plan, roster: &Roster, dir: &Path) -> Result<Vec<So
     let r = &plan.roster;
     let people = roster.members.clone().lazy().select([
         col(r.member_id.as_str()).alias("__member_id"),
-        col(r.member_household.as_str()).alias("__hh"),
+        col(HH_ROW).alias("__hh"),
         col(r.member_name.as_str()).alias(MEMBER_NAME),
         col(CO_RESIDENT),
     ]);
@@ -46,7 +46,7 @@ pub fn sources<'p>(plan: &'p Plan, roster: &Roster, dir: &Path) -> Result<Vec<So
             Some(w) => TExprDate::between(w, plan.meta.window_start, plan.meta.window_end),
             None => lit(true),
         };
-        let records = with_household_columns(records, "__hh", &roster.households, plan, &plan.household_columns_for(&source.table.name)).with_column(in_window.alias(IN_WINDOW));
+        let records = with_household_columns(records, "__hh", &roster.households, &plan.household_columns_for(&source.table.name)).with_column(in_window.alias(IN_WINDOW));
         let rules: Vec<&Rule> = plan.triggers.iter().chain(&plan.exclusions).filter(|x| x.source.as_deref() == Some(source.table.name.as_str())).collect();
         let mut columns = Vec::new();
         for rule in &rules {

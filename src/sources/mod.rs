@@ -9,7 +9,7 @@ pub mod read;
 pub mod values;
 
 use crate::rules::plan::{ColType, Table};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use polars::prelude::*;
 use read::{FileInfo, FILE, LINE};
 use sha2::{Digest, Sha256};
@@ -97,13 +97,21 @@ impl std::fmt::Display for InputProblem {
     }
 }
 
-/// Row number in the file order of a table, while fast and slow rows are typed apart.
-const ROW: &str = "__row";
+/// Collects a plan with polars' streaming engine: it runs in morsels on every core, and a
+/// scan's file is never held whole as text. Used where the plan keeps row order by its nature
+/// (scans, element-wise columns, filters), never for joins whose output order matters.
+pub fn stream(lf: LazyFrame) -> PolarsResult<DataFrame> {
+    // A plan has several results only when collected with `collect_all`; one plan has one.
+    let mut df = lf.collect_with_engine(Engine::Streaming)?.unwrap_single();
+    // The engine's output is one chunk per morsel; joins and group-bys downstream want one.
+    df.rechunk_mut_par();
+    Ok(df)
+}
 
 /// Reads and validates every file of `table` inside `dir`.
 pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
-    let raw = read::read_table(table, dir).map_err(|e| e.context(InputProblem::Unreadable))?;
-    let Some(raw) = raw else {
+    let raws = read::read_files(table, dir).map_err(|e| e.context(InputProblem::Unreadable))?;
+    if raws.is_empty() {
         return Ok(TableData {
             name: table.name.clone(),
             pattern: table.file.clone(),
@@ -112,14 +120,39 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
             valid: empty_typed(table)?,
             rejects: empty_rejects(),
         });
-    };
-    let rows_read = raw.df.height();
+    }
+    let mut valid: Option<DataFrame> = None;
+    let mut rejects = Vec::new();
+    let mut files = Vec::new();
+    for raw in raws {
+        let label = format!("{} ({})", raw.info.file, table.name);
+        let (part, part_rejects, info) = load_file(table, raw).with_context(|| label).map_err(|e| e.context(InputProblem::Unreadable))?;
+        valid = Some(match valid {
+            None => part,
+            Some(mut all) => {
+                all.vstack_mut_owned(part)?;
+                all
+            }
+        });
+        rejects.push(part_rejects);
+        files.push(info);
+    }
+    let valid = valid.expect("at least one file");
+    let rows_read = files.iter().map(|f| f.records).sum();
+    let rejects = concat(rejects, UnionArgs::default())?
+        .sort(["文件", "行号"], SortMultipleOptions::default().with_maintain_order(true))
+        .collect()?;
+    Ok(TableData { name: table.name.clone(), pattern: table.file.clone(), files, rows_read, valid, rejects })
+}
 
+/// Validates one file: its valid rows (typed, in file order) and its rejects. The file's
+/// SHA-256 (for the manifest) is computed on another thread while it is parsed.
+fn load_file(table: &Table, raw: read::RawFile) -> Result<(DataFrame, LazyFrame, FileInfo)> {
+    let read::RawFile { path, lf, marks, mut info } = raw;
     // Fast path: rows whose every cell is already canonical are typed directly; only the others
-    // go through the normalizers and produce reasons. `ROW` restores the file order after.
-    let df = raw.df.with_row_index(ROW.into(), None)?;
+    // go through the normalizers and produce reasons.
     let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c))).collect();
-    let mut staged = df.clone().lazy();
+    let mut staged = lf.clone();
     let depth = fast.iter().map(|(_, f)| f.stages.len()).max().unwrap_or(0);
     for i in 0..depth {
         let batch: Vec<Expr> = fast.iter().filter_map(|(_, f)| f.stages.get(i)).flatten().cloned().collect();
@@ -127,23 +160,48 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
     }
     let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
     let mut typed_columns: Vec<Expr> = fast.iter().map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
-    typed_columns.extend([col(LINE), col(FILE), col(ROW), canonical.fill_null(lit(false)).alias("__canonical")]);
-    let typed = staged.select(typed_columns).collect()?;
-    let mask = typed.column("__canonical")?.bool()?.clone();
-    let (quick, rest) = if mask.sum() == Some(typed.height() as IdxSize) {
-        // The usual case for a system export: nothing to filter, nothing for the slow path.
-        (typed.drop("__canonical")?, df.clear())
-    } else {
-        (typed.filter(&mask)?.drop("__canonical")?, df.filter(&!&mask)?)
-    };
-    let mut raw_columns: Vec<Expr> = table.columns.iter().map(|c| col(c.name.as_str())).collect();
-    raw_columns.extend([col(LINE), col(FILE), col(ROW)]);
-    let rest = rest.lazy().select(raw_columns).collect()?;
+    typed_columns.extend([col(LINE), col(FILE), canonical.fill_null(lit(false)).alias("__canonical"), col(read::MAYBE_SKIP)]);
+    let typed = std::thread::scope(|scope| -> Result<DataFrame> {
+        let hashing = scope.spawn(|| sha256_file(&path));
+        let typed = stream(staged.select(typed_columns));
+        info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
+        Ok(typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {e}"))?)
+    })?;
     drop(fast);
+
+    // Blank and 合计 lines are counted, then dropped. They are told exactly (a second read of
+    // those lines) only where the cheap test marked some.
+    let maybe = typed.column(read::MAYBE_SKIP)?.bool()?.clone();
+    let typed = if maybe.sum().unwrap_or(0) == 0 {
+        typed.drop(read::MAYBE_SKIP)?
+    } else {
+        let candidates = typed.column(LINE)?.as_materialized_series().filter(&maybe)?;
+        let marks = stream(marks.filter(col(LINE).is_in(lit(candidates).implode(false), false)))?;
+        let (blank, total) = (marks.column(read::BLANK)?.bool()?, marks.column(read::TOTAL)?.bool()?);
+        info.skipped_blank += blank.sum().unwrap_or(0) as usize;
+        info.skipped_total += total.sum().unwrap_or(0) as usize;
+        let skipped = marks.column(LINE)?.as_materialized_series().filter(&(blank | total))?;
+        typed.lazy().filter(col(LINE).is_in(lit(skipped).implode(false), false).not()).drop(cols([read::MAYBE_SKIP])).collect()?
+    };
+    info.records = typed.height();
+
+    let mask = typed.column("__canonical")?.bool()?.clone();
+    if mask.sum() == Some(typed.height() as IdxSize) {
+        // The usual case for a system export: nothing to filter, nothing for the slow path.
+        return Ok((typed.drop("__canonical")?, empty_rejects().lazy(), info));
+    }
+    let quick = typed.filter(&mask)?.drop("__canonical")?;
+    // The other rows are read again, as text, and parsed the slow way. (A scan reads the file
+    // a second time: only files with non-canonical cells pay for it.)
+    let slow_lines = typed.filter(&!&mask)?.column(LINE)?.as_materialized_series().clone();
+    drop(typed);
+    let mut raw_columns: Vec<Expr> = table.columns.iter().map(|c| col(c.name.as_str())).collect();
+    raw_columns.extend([col(LINE), col(FILE)]);
+    let rest = stream(lf.filter(col(LINE).is_in(lit(slow_lines).implode(false), false)).select(raw_columns))?;
 
     let parsed: Vec<(String, values::Parsed)> = table.columns.iter().map(|c| (c.name.clone(), values::parse(c))).collect();
     let reason_name = |c: &str| format!("__reason.{c}");
-    let mut exprs: Vec<Expr> = vec![col(LINE), col(FILE), col(ROW)];
+    let mut exprs: Vec<Expr> = vec![col(LINE), col(FILE)];
     for (name, p) in &parsed {
         exprs.push(p.value.clone().alias(name.as_str()));
         exprs.push(p.reason.clone().alias(reason_name(name).as_str()));
@@ -163,14 +221,13 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(true));
     let mut keep: Vec<Expr> = parsed.iter().map(|(n, _)| col(n.as_str())).collect();
-    keep.extend([col(LINE), col(FILE), col(ROW)]);
+    keep.extend([col(LINE), col(FILE)]);
     let slow = checked.clone().lazy().filter(all_ok).select(keep).collect()?;
     let valid = if slow.height() == 0 {
         quick
     } else {
-        concat([quick.lazy(), slow.lazy()], UnionArgs::default())?.sort([ROW], SortMultipleOptions::default()).collect()?
+        concat([quick.lazy(), slow.lazy()], UnionArgs::default())?.sort([LINE], SortMultipleOptions::default()).collect()?
     };
-    let valid = valid.drop(ROW)?;
 
     let mut reject_parts = Vec::new();
     for (name, _) in &parsed {
@@ -189,14 +246,8 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
                 ]),
         );
     }
-    let rejects = if reject_parts.is_empty() {
-        empty_rejects()
-    } else {
-        concat(reject_parts, UnionArgs::default())?
-            .sort(["文件", "行号"], SortMultipleOptions::default().with_maintain_order(true))
-            .collect()?
-    };
-    Ok(TableData { name: table.name.clone(), pattern: table.file.clone(), files: raw.files, rows_read, valid, rejects })
+    let rejects = if reject_parts.is_empty() { empty_rejects().lazy() } else { concat(reject_parts, UnionArgs::default())? };
+    Ok((valid, rejects, info))
 }
 
 /// Rejects for rows of `data` selected by a condition, all with one column and reason.

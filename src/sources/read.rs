@@ -9,7 +9,6 @@
 use super::decode::{decode, prefix_is_utf8};
 use super::grid::{self, Grid};
 use super::header::{self, Mapping, NoHeader};
-use super::sha256_file;
 use crate::rules::plan::{Encoding, Table};
 use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
@@ -41,10 +40,33 @@ pub struct FileInfo {
     pub skipped_total: usize,
 }
 
-pub struct RawTable {
-    /// Declared columns as text, plus `LINE` and `FILE`.
-    pub df: DataFrame,
-    pub files: Vec<FileInfo>,
+/// One file as read, as two plans over it. For delimited text they are scans: each collect reads
+/// the file, so the whole text of a large roster is never held at once.
+pub struct RawFile {
+    pub path: PathBuf,
+    /// The declared columns as text (renamed from the file's headers), `LINE`, `FILE`, and
+    /// `MAYBE_SKIP`: true on every line that might be blank or a 合计 line (a cheap test on the
+    /// first column; `marks` tells exactly).
+    pub lf: LazyFrame,
+    /// `LINE`, `BLANK` and `TOTAL` of every line: lines that are not records (blank lines, 合计
+    /// lines) are counted for the manifest, then dropped.
+    pub marks: LazyFrame,
+    /// `records`, `skipped_*` and `sha256` are filled in by whoever collects the plans.
+    pub info: FileInfo,
+}
+
+/// Marks a line that is blank in every declared column.
+pub const BLANK: &str = "__blank";
+/// Marks a 合计/总计/小计 line.
+pub const TOTAL: &str = "__total";
+/// Marks a line that might be either (every blank or total line is marked, few others are).
+pub const MAYBE_SKIP: &str = "__maybe_skip";
+
+/// Records in a file (lines that are neither blank nor totals), for `fanpin check`.
+pub fn count_records(raw: &RawFile) -> Result<usize> {
+    let marks = super::stream(raw.marks.clone())?;
+    let skipped = marks.column(BLANK)?.bool()? | marks.column(TOTAL)?.bool()?;
+    Ok(marks.height() - skipped.sum().unwrap_or(0) as usize)
 }
 
 /// The files a pattern names, sorted (the order is part of the output's determinism).
@@ -68,22 +90,17 @@ const WORKBOOK: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 /// Bytes looked at to find the encoding, delimiter and header of a text file.
 const SNIFF_BYTES: usize = 256 * 1024;
 
-/// Reads every file of `table`; `None` when no file matches (a source with no records).
-pub fn read_table(table: &Table, dir: &Path) -> Result<Option<RawTable>> {
-    let paths = resolve(dir, &table.read.pattern)?;
-    if paths.is_empty() {
-        return Ok(None);
-    }
-    let mut frames = Vec::new();
-    let mut files = Vec::new();
-    for path in &paths {
-        let rel = path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/");
-        let (df, info) = read_file(path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
-        frames.push(df.lazy());
-        files.push(info);
-    }
-    let df = concat(frames, UnionArgs::default())?.collect()?;
-    Ok(Some(RawTable { df, files }))
+/// Opens every file of `table` (sorted); empty when no file matches (a source with no records).
+/// Workbooks and re-encoded text are parsed here; canonical delimited text is only sniffed.
+pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
+    resolve(dir, &table.read.pattern)?
+        .into_iter()
+        .map(|path| {
+            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let (lf, marks, info) = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
+            Ok(RawFile { path, lf, marks, info })
+        })
+        .collect()
 }
 
 fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
@@ -104,29 +121,15 @@ fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
     )
 }
 
-/// Reads one file; its SHA-256 (for the manifest) is computed on another thread meanwhile, so
-/// that hashing a large roster does not add to the time it takes to parse it.
-fn read_file(path: &Path, rel: &str, table: &Table) -> Result<(DataFrame, FileInfo)> {
-    std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| sha256_file(path));
-        let read = read_unhashed(path, rel, table);
-        let sha256 = hashing.join().map_err(|_| anyhow!("hashing {} failed", path.display()))??;
-        read.map(|(df, mut info)| {
-            info.sha256 = sha256;
-            (df, info)
-        })
-    })
-}
-
-fn read_unhashed(path: &Path, rel: &str, table: &Table) -> Result<(DataFrame, FileInfo)> {
+fn open_file(path: &Path, rel: &str, table: &Table) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if WORKBOOK.contains(&ext.as_str()) {
         let (grid, sheet) = grid::from_workbook(path, table.read.sheet.as_ref())?;
         let label = format!("{rel}[{sheet}]");
-        let (df, mut info) = from_grid(&grid, table, &label)?;
+        let (lf, marks, mut info) = from_grid(&grid, table, &label)?;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
-        return Ok((df, info));
+        return Ok((lf, marks, info));
     }
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
@@ -138,18 +141,18 @@ fn read_unhashed(path: &Path, rel: &str, table: &Table) -> Result<(DataFrame, Fi
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
     if utf8 && first_line_header {
-        let (df, mut info) = fast_csv(path, rel, table, delimiter)?;
+        let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter)?;
         info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
         info.delimiter = Some(delimiter as char);
-        return Ok((df, info));
+        return Ok((lf, marks, info));
     }
     let bytes = std::fs::read(path)?;
     let (text, encoding) = decode(&bytes, &table.read.encoding);
     let grid = grid::from_text(&text, delimiter)?;
-    let (df, mut info) = from_grid(&grid, table, rel)?;
+    let (lf, marks, mut info) = from_grid(&grid, table, rel)?;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
-    Ok((df, info))
+    Ok((lf, marks, info))
 }
 
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
@@ -168,8 +171,9 @@ fn empty_info(label: &str, format: &'static str) -> FileInfo {
     }
 }
 
-/// Records from a grid: rows after the header, without blank rows and total lines.
-fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(DataFrame, FileInfo)> {
+/// Records from a grid: rows after the header, without blank rows and total lines (counted here,
+/// so the plans' marks are all false).
+fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let rows: Vec<&[String]> = grid.rows.iter().map(|(_, r)| r.as_slice()).collect();
     let mapping = header::find(&rows, table).map_err(|e| missing_columns_error(table, e))?;
     let mut info = empty_info(label, "csv");
@@ -197,32 +201,34 @@ fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(DataFrame, File
     cols.push(Column::new(LINE.into(), lines));
     let n = info.records;
     cols.push(Column::new(FILE.into(), vec![label; n]));
-    Ok((DataFrame::new_infer_height(cols)?, info))
+    let lf = DataFrame::new_infer_height(cols)?.lazy();
+    let marks = lf.clone().select([col(LINE), lit(false).alias(BLANK), lit(false).alias(TOTAL)]);
+    Ok((lf.with_column(lit(false).alias(MAYBE_SKIP)), marks, info))
 }
 
-/// polars' parallel reader for UTF-8 delimited text with the header on line 1.
-fn fast_csv(path: &Path, rel: &str, table: &Table, delimiter: u8) -> Result<(DataFrame, FileInfo)> {
-    let parse = CsvParseOptions::default()
+/// polars' scan of UTF-8 delimited text with the header on line 1 (run later, by the
+/// streaming engine, in parallel morsels).
+fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+    let path_str = path.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", path.display()))?;
+    let mut scan = LazyCsvReader::new(PlRefPath::new(path_str))
+        .with_glob(false)
+        .with_has_header(true)
+        .with_infer_schema_length(Some(0))
         .with_separator(delimiter)
         .with_encoding(CsvEncoding::LossyUtf8)
         .with_truncate_ragged_lines(true)
-        .with_missing_is_null(true);
-    let df = CsvReadOptions::default()
-        .with_has_header(true)
-        .with_infer_schema_length(Some(0))
-        .with_parse_options(parse)
+        .with_missing_is_null(true)
         .with_row_index(Some(RowIndex { name: LINE.into(), offset: 2 }))
-        .try_into_reader_with_file_path(Some(path.to_path_buf()))
-        .map_err(|e| anyhow!("cannot open: {e}"))?
         .finish()
-        .map_err(|e| anyhow!("cannot read as delimited text: {e}"))?;
-    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-    let header_cells: Vec<String> = names.iter().filter(|n| *n != LINE).cloned().collect();
+        .map_err(|e| anyhow!("cannot open: {e}"))?;
+    let schema = scan.collect_schema().map_err(|e| anyhow!("cannot read as delimited text: {e}"))?;
+    let header_cells: Vec<String> = schema.iter_names().filter(|n| n.as_str() != LINE).map(|n| n.to_string()).collect();
     let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e))?;
     let mut info = empty_info(rel, "csv");
     info.mapping = mapping.columns.iter().map(|(c, _, h)| (c.clone(), h.clone())).collect();
 
-    let is_blank = |c: Expr| c.clone().is_null().or(c.str().strip_chars(lit(NULL)).str().len_bytes().eq(lit(0u32)));
+    // Blank: every declared cell empty or white space (polars reads an empty cell as null).
+    let is_blank = |c: Expr| c.clone().is_null().or(c.str().contains(lit(r"^\s*$"), true));
     let blank = mapping
         .columns
         .iter()
@@ -230,23 +236,28 @@ fn fast_csv(path: &Path, rel: &str, table: &Table, delimiter: u8) -> Result<(Dat
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(false));
     // A total line: its first non-empty cell (of the first two) starts with 合计/总计/小计.
-    let first_text = match header_cells.as_slice() {
-        [] => lit(NULL).cast(DataType::String),
-        [one] => col(one.as_str()).str().strip_chars(lit(NULL)),
-        [one, two, ..] => when(is_blank(col(one.as_str()))).then(col(two.as_str()).str().strip_chars(lit(NULL))).otherwise(col(one.as_str()).str().strip_chars(lit(NULL))),
-    };
-    let total = ["合计", "总计", "小计"].iter().map(|t| first_text.clone().str().starts_with(lit(*t))).reduce(|a, b| a.or(b)).expect("three").fill_null(lit(false));
-    let counted = df
-        .lazy()
-        .with_columns([blank.alias("__blank"), total.alias("__total")])
-        .collect()?;
-    let count = |c: &str| -> Result<usize> { Ok(counted.column(c)?.as_materialized_series().bool()?.sum().unwrap_or(0) as usize) };
-    info.skipped_blank = count("__blank")?;
-    info.skipped_total = count("__total")?;
+    let total_in = |c: &str| col(c).str().contains(lit(r"^\s*(合计|总计|小计)"), true);
+    let total = match header_cells.as_slice() {
+        [] => lit(false),
+        [one] => total_in(one),
+        [one, two, ..] => when(is_blank(col(one.as_str()))).then(total_in(two)).otherwise(total_in(one)),
+    }
+    .fill_null(lit(false));
+    // Either needs the first declared cell blank, or the file's first cell blank or a total:
+    // one regex over one column in the usual case where both are the same column.
+    let maybe_in = |c: &str| col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合计|总计|小计)"), true));
+    let first_declared = mapping.columns.first().map(|(_, i, _)| header_cells[*i].as_str());
+    let maybe = match (header_cells.first(), first_declared) {
+        (Some(c0), Some(d0)) if c0 == d0 => maybe_in(c0),
+        (Some(c0), Some(d0)) => maybe_in(c0).or(is_blank(col(d0))),
+        _ => lit(true),
+    }
+    .fill_null(lit(true));
+    let line = || col(LINE).cast(DataType::Int64);
+    let marks = scan.clone().select([line(), blank.alias(BLANK), total.alias(TOTAL)]);
     let mut select: Vec<Expr> = mapping.columns.iter().map(|(c, i, _)| col(header_cells[*i].as_str()).alias(c.as_str())).collect();
-    select.push(col(LINE).cast(DataType::Int64));
+    select.push(line());
     select.push(lit(rel).alias(FILE));
-    let out = counted.lazy().filter(col("__blank").not().and(col("__total").not())).select(select).collect()?;
-    info.records = out.height();
-    Ok((out, info))
+    select.push(maybe.alias(MAYBE_SKIP));
+    Ok((scan.select(select), marks, info))
 }
