@@ -63,18 +63,22 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
                 .context(sources::InputProblem::Missing));
         }
     }
-    let households_data = sources::load_table(&r.households, dir)?;
-    let members_data = sources::load_table(&r.members, dir)?;
+    let mut households_data = sources::load_table(&r.households, dir)?;
+    let mut members_data = sources::load_table(&r.members, dir)?;
+    // The typed frames move out: the tables keep only what the manifest reports (files, rows
+    // read, rejects), never a second copy of the roster.
+    let households_valid = std::mem::take(&mut households_data.valid);
+    let members_valid = std::mem::take(&mut members_data.valid);
     let key = r.key.as_str();
     let mut rejects = vec![households_data.rejects.clone().lazy(), members_data.rejects.clone().lazy()];
 
     // A 户编号 listed twice cannot be told apart: every row with it is rejected.
     // Most rosters list each household and each person once: one distinct count settles it,
     // and the windows that find the repeats run only when there are some.
-    let households = if all_distinct(&households_data.valid, key)? {
-        households_data.valid.clone()
+    let households = if all_distinct(&households_valid, key)? {
+        households_valid
     } else {
-        let hh = households_data.valid.clone().lazy().with_column(len().over([col(key)])?.alias("__n")).collect()?;
+        let hh = households_valid.lazy().with_column(len().over([col(key)])?.alias("__n")).collect()?;
         rejects.push(sources::reject_rows(
             &households_data,
             hh.clone().lazy().filter(col("__n").gt(lit(1))),
@@ -86,14 +90,12 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
 
     let mh = r.member_household.as_str();
     let mid = r.member_id.as_str();
-    let members = if all_distinct(&members_data.valid, mid)? {
-        members_data.valid.clone().lazy()
+    let members = if all_distinct(&members_valid, mid)? {
+        members_valid.lazy()
     } else {
         // Both windows partition by the ID, so polars groups the column once. `__first` is only
         // read where the person has one household, where it is the first row of that household.
-        let members = members_data
-            .valid
-            .clone()
+        let members = members_valid
             .lazy()
             .with_columns([col(mh).n_unique().over([col(mid)])?.alias("__homes"), col(LINE).min().over([col(mid)])?.alias("__first")])
             .collect()?;
@@ -122,7 +124,14 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     // hold (or rejected) gets none, and its rows are copied out only when there are some.
     let households = households.with_row_index(HH_ROW.into(), None)?;
     let index = households.clone().lazy().select([col(key).alias("__index_key"), col(HH_ROW)]);
-    let members = members.join(index, [col(mh)], [col("__index_key")], ordered_left()).collect()?;
+    // Only the key column goes through the join; the row numbers are added to the members as
+    // they are, not to a copy of every column.
+    let mut members = members.collect()?;
+    let rows = members.clone().lazy().select([col(mh)]).join(index, [col(mh)], [col("__index_key")], ordered_left()).select([col(HH_ROW)]).collect()?;
+    if rows.height() != members.height() {
+        anyhow::bail!("internal error: {} members but {} household rows found for them", members.height(), rows.height());
+    }
+    members.with_column(rows.column(HH_ROW)?.clone())?;
     let members = if members.column(HH_ROW)?.null_count() == 0 {
         members.lazy()
     } else {
@@ -186,10 +195,23 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let rejects = concat(rejects, UnionArgs::default())?
         .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
-    // The typed frames live on in `households` and `members`; the tables keep only what the
-    // manifest reports (files, rows read, rejects), not a second copy of the roster.
-    let (mut households_data, mut members_data) = (households_data, members_data);
-    households_data.valid = DataFrame::empty();
-    members_data.valid = DataFrame::empty();
     Ok(Roster { households_data, members_data, households, members, rejects })
+}
+
+impl Roster {
+    /// Keeps only the member columns a screening reads after the roster checks: the person,
+    /// the household row, co-residence, and the columns the rules over `members` read. At
+    /// province scale the roster's other columns (relation, sex, health, file and line) would
+    /// otherwise stay in memory for the whole run. (`explain` keeps them all, to show them.)
+    pub fn narrow_members(&mut self, plan: &Plan) -> Result<()> {
+        let r = &plan.roster;
+        let mut keep: Vec<String> = vec![r.member_id.clone(), r.member_name.clone(), CO_RESIDENT.into(), HH_ROW.into()];
+        for c in plan.record_columns_for("members") {
+            if r.members.column(&c).is_some() && !keep.contains(&c) {
+                keep.push(c);
+            }
+        }
+        self.members = self.members.select(keep)?;
+        Ok(())
+    }
 }

@@ -64,7 +64,8 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
 
     let pb = spinner(args.quiet || crate::log::json());
     pb.set_message("读取户表与人表 (roster)");
-    let roster = households::build(plan, &args.data)?;
+    let mut roster = households::build(plan, &args.data)?;
+    roster.narrow_members(plan)?;
     stages.mark("roster: read, validate, cross-check");
     let mut current = String::from("rules load");
     let outcome = evaluate::run(plan, &roster, &args.data, false, |stage| {

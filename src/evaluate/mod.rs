@@ -207,13 +207,16 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String
         keys.extend(order.iter().cloned());
         keys.extend([FILE.to_string(), LINE.to_string()]);
     }
-    let sorted = records.sort(keys, SortMultipleOptions::default().with_maintain_order(true));
-    Some(sorted.group_by([col(HH)]).agg(aggs))
+    // Only the evidence (records joined in order) depends on the order of a household's
+    // records; counts, sums of decimals, any/all, max and min do not. Without record rules on
+    // this source there is nothing to sort (at province scale: tens of millions of members).
+    let has_evidence = plan.triggers.iter().chain(&plan.exclusions).any(|r| r.source.as_deref() == Some(source));
+    let records = if has_evidence { records.sort(keys, SortMultipleOptions::default().with_maintain_order(true)) } else { records };
+    Some(records.group_by([col(HH)]).agg(aggs))
 }
 
 pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str)) -> Result<Outcome> {
     let key = plan.roster.key.as_str();
-    let mut frame = roster.households.clone().lazy();
     let mut stats = Vec::new();
     let mut unmatched = Vec::new();
 
@@ -241,9 +244,27 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
         unmatched.push(u.lazy());
     }
     progress("汇总");
+    // The aggregates and rule hits are joined to the household rows alone, then set beside the
+    // households' columns: the joins copy the narrow aggregate frame, never the households' text
+    // columns. The evidence text is set apart: only listed households (and `explain`) need it,
+    // and a text column for every rule and every household of a province does not fit.
+    let ordered = || JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
+    let evidence_names: Vec<String> = plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_some()).map(evidence_column).collect();
+    let mut aggregates = roster.households.clone().lazy().select([col(HH_ROW)]);
+    let mut evidence_groups: Vec<DataFrame> = Vec::new();
     for g in groups {
-        frame = frame.join(g, [col(HH_ROW)], [col(HH)], JoinArgs::new(JoinType::Left));
+        let g = g.collect()?;
+        let here: Vec<String> = g.get_column_names().iter().map(|n| n.to_string()).filter(|n| evidence_names.contains(n)).collect();
+        if !here.is_empty() {
+            evidence_groups.push(g.select(std::iter::once(HH.to_string()).chain(here.iter().cloned()))?);
+        }
+        aggregates = aggregates.join(g.drop_many(here).lazy(), [col(HH_ROW)], [col(HH)], ordered());
     }
+    let aggregates = aggregates.collect()?;
+    if aggregates.height() != roster.households.height() {
+        anyhow::bail!("internal error: {} households but {} aggregate rows", roster.households.height(), aggregates.height());
+    }
+    let mut frame = roster.households.hstack(&aggregates.columns()[1..])?.lazy();
 
     // Households without records get each aggregate's neutral value.
     let mut fills = Vec::new();
@@ -254,7 +275,6 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
     }
     for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_some()) {
         fills.push(col(hit_column(rule).as_str()).fill_null(lit(false)));
-        fills.push(col(evidence_column(rule).as_str()).fill_null(lit("")));
     }
     if !fills.is_empty() {
         frame = frame.with_columns(fills);
@@ -263,12 +283,21 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
         frame = frame.with_column(compile(&d.expr).alias(d.name.as_str()));
     }
     for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_none()) {
-        let hit = compile(&rule.when).fill_null(lit(false));
-        frame = frame.with_columns([
-            hit.clone().alias(hit_column(rule).as_str()),
-            when(hit).then(template(&rule.evidence)).otherwise(lit("")).alias(evidence_column(rule).as_str()),
-        ]);
+        frame = frame.with_column(compile(&rule.when).fill_null(lit(false)).alias(hit_column(rule).as_str()));
     }
+    // The evidence columns, for the households of `lf` only: the records' evidence joined from
+    // the groups, the household rules' evidence written from the household's own figures.
+    let with_evidence = |lf: LazyFrame| -> LazyFrame {
+        let mut lf = lf;
+        for g in &evidence_groups {
+            lf = lf.join(g.clone().lazy(), [col(HH_ROW)], [col(HH)], ordered());
+        }
+        let mut columns: Vec<Expr> = evidence_names.iter().map(|n| col(n.as_str()).fill_null(lit(""))).collect();
+        for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_none()) {
+            columns.push(when(col(hit_column(rule).as_str())).then(template(&rule.evidence)).otherwise(lit("")).alias(evidence_column(rule).as_str()));
+        }
+        if columns.is_empty() { lf } else { lf.with_columns(columns) }
+    };
     let category = case(
         plan.categories.iter().map(|c| (compile(&c.when).fill_null(lit(false)), lit(c.name.as_str()))).collect(),
         lit(NULL),
@@ -315,7 +344,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
         None => (lit(false), lit(false), lit(false)),
     };
     let frame = frame.lazy().with_column(monitored.alias("__monitored")).collect()?;
-    let detail = keep_detail.then(|| frame.clone());
+    let detail = if keep_detail { Some(with_evidence(frame.clone().lazy()).collect()?) } else { None };
     let mut screened_columns = vec![
             text("乡镇"),
             text("村"),
@@ -348,7 +377,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
     let candidates = frame.lazy().filter(col("__category").is_not_null());
     let excluded = candidates.clone().filter(hard_exclude.clone()).select([len()]).collect()?;
     let excluded = excluded.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
-    let listed = candidates.filter(hard_exclude.not());
+    let listed = with_evidence(candidates.filter(hard_exclude.not()));
 
     let listed = listed.with_columns(
         plan.risk_types()

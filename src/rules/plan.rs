@@ -384,6 +384,19 @@ impl Plan {
     /// The household columns that expressions over the records of `source` (a source name or
     /// `members`) read, so that only those are joined to the records.
     pub fn household_columns_for(&self, source: &str) -> Vec<String> {
+        let prefix = household_column_in_records("");
+        self.columns_read_from(source).iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
+    }
+
+    /// The record columns (not household columns) that expressions over the records of
+    /// `source` read.
+    pub fn record_columns_for(&self, source: &str) -> Vec<String> {
+        let prefix = household_column_in_records("");
+        self.columns_read_from(source).into_iter().filter(|c| !c.starts_with(prefix.as_str())).collect()
+    }
+
+    /// Every column name that the rules, aggregates and evidence over `source` read.
+    fn columns_read_from(&self, source: &str) -> std::collections::BTreeSet<String> {
         let mut used = std::collections::BTreeSet::new();
         for r in self.triggers.iter().chain(&self.exclusions).filter(|r| r.source.as_deref() == Some(source)) {
             r.when.columns_into(&mut used);
@@ -401,8 +414,7 @@ impl Plan {
         if source == "members" {
             self.roster.co_resident.columns_into(&mut used);
         }
-        let prefix = household_column_in_records("");
-        used.iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
+        used
     }
 
     /// Risk types in the order their first trigger appears in the rules file.

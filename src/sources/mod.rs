@@ -104,7 +104,8 @@ pub fn stream(lf: LazyFrame) -> PolarsResult<DataFrame> {
     // A plan has several results only when collected with `collect_all`; one plan has one.
     let mut df = lf.collect_with_engine(Engine::Streaming)?.unwrap_single();
     // The engine's output is one chunk per morsel; joins and group-bys downstream want one.
-    df.rechunk_mut_par();
+    // Column by column, so that only one column is ever held twice.
+    df.rechunk_mut();
     Ok(df)
 }
 
