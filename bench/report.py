@@ -44,7 +44,7 @@ def main(meas: str, verdicts: str, machine: str, stages: str, out: str) -> int:
     med = {k: statistics.median(v) for k, v in walls.items()}
     peak = {k: max(v) for k, v in rss.items()}
 
-    head = ["households"] + [f"{label} wall (median)" for _, label in TOOLS] + [
+    head = ["households", "runs"] + [f"{label} wall (median)" for _, label in TOOLS] + [
         "fanpin peak RSS", "DuckDB peak RSS", "polars peak RSS",
         "fanpin / DuckDB", "fanpin / polars read", "fanpin / cat", "flagged lists",
     ]
@@ -53,7 +53,7 @@ def main(meas: str, verdicts: str, machine: str, stages: str, out: str) -> int:
         v, detail = verdict.get(s, ("missing", "not compared"))
         f = med.get((s, "fanpin"))
         ratio = lambda t: f"{f / med[(s, t)]:.2f}" if f and med.get((s, t)) else "–"
-        row = [f"{s:,}"]
+        row = [f"{s:,}", str(len(walls[(s, "fanpin")])) if (s, "fanpin") in walls else "0"]
         row += [fmt_s(med[(s, t)]) if (s, t) in med else "–" for t, _ in TOOLS]
         row += [fmt_mb(peak[(s, t)]) if (s, t) in peak else "–" for t in ("fanpin", "duckdb", "polars")]
         # A peer that gives a different answer does not count: no ratio against it.
@@ -78,7 +78,7 @@ Written by `bash bench/run.sh` (see bench/README.md); do not edit by hand.
 
 {Path(machine).read_text().strip()}
 
-Medians over {runs} interleaved runs: wall clock from bash's `$EPOCHREALTIME` around
+Medians over up to {runs} interleaved runs (the runs column; Guizhou scale is run once): wall clock from bash's `$EPOCHREALTIME` around
 `/usr/bin/time -v`, which gives the peak RSS (the largest of the runs is shown). The input files
 are in the page cache (read once before the first run); every tool uses both cores. Ratios are
 of median wall times: below 1 means fanpin is faster.

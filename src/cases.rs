@@ -224,8 +224,8 @@ fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Pa
         write_csv(scratch, &source.table, &rows)?;
     }
 
-    let roster = households::build(plan, scratch)?;
-    let outcome = evaluate::run(plan, &roster, scratch, false, |_| {})?;
+    let mut roster = households::build(plan, scratch, households::Keep::Screening)?;
+    let outcome = evaluate::run(plan, &mut roster, scratch, false, |_| {})?;
     let mut notes = Vec::new();
     let mut rejects = vec![roster.rejects.clone()];
     rejects.extend(outcome.sources.iter().map(|s| s.data.rejects.clone()));

@@ -53,7 +53,17 @@ fn all_distinct(df: &DataFrame, column: &str) -> Result<bool> {
     Ok(n.column("n")?.get(0)?.extract::<u64>() == Some(df.height() as u64))
 }
 
-pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
+/// Which member columns the roster keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Every declared column (`explain` shows them all).
+    All,
+    /// Only what a screening reads after the roster checks (see `Roster::narrow_members`):
+    /// at province scale the others (relation, sex, health, birth date) are gigabytes.
+    Screening,
+}
+
+pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
     let r = &plan.roster;
     for t in [&r.households, &r.members] {
         // Department extracts may be absent; the roster may not (an empty list would look like
@@ -64,7 +74,18 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
         }
     }
     let mut households_data = sources::load_table(&r.households, dir)?;
-    let mut members_data = sources::load_table(&r.members, dir)?;
+    let mut members_data = match keep {
+        Keep::All => sources::load_table(&r.members, dir)?,
+        Keep::Screening => {
+            // The roster checks read the household, the person and co-residence.
+            let mut used = std::collections::BTreeSet::new();
+            r.co_resident.columns_into(&mut used);
+            let mut columns = screening_member_columns(plan);
+            columns.push(r.member_household.clone());
+            columns.extend(used.into_iter().filter(|c| r.members.column(c).is_some()));
+            sources::load_table_keeping(&r.members, dir, Some(&columns))?
+        }
+    };
     // The typed frames move out: the tables keep only what the manifest reports (files, rows
     // read, rejects), never a second copy of the roster.
     let households_valid = std::mem::take(&mut households_data.valid);
@@ -146,8 +167,16 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
 
     // Co-residence, decided by the rules' condition on each member with its household.
     let co = compile(&r.co_resident).fill_null(lit(false));
-    let member_columns: Vec<Expr> =
-        r.members.columns.iter().map(|c| col(c.name.as_str())).chain([col(LINE), col(FILE), col(CO_RESIDENT), col(HH_ROW)]).collect();
+    // The declared columns loaded (all of them, or a screening's), in declared order.
+    let loaded = members.clone().collect_schema()?;
+    let member_columns: Vec<Expr> = r
+        .members
+        .columns
+        .iter()
+        .filter(|c| loaded.contains(c.name.as_str()))
+        .map(|c| col(c.name.as_str()))
+        .chain([col(LINE), col(FILE), col(CO_RESIDENT), col(HH_ROW)])
+        .collect();
     let needed: Vec<String> = {
         let mut used = std::collections::BTreeSet::new();
         r.co_resident.columns_into(&mut used);
@@ -195,7 +224,11 @@ pub fn build(plan: &Plan, dir: &Path) -> Result<Roster> {
     let rejects = concat(rejects, UnionArgs::default())?
         .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
-    Ok(Roster { households_data, members_data, households, members, rejects })
+    let mut roster = Roster { households_data, members_data, households, members, rejects };
+    if keep == Keep::Screening {
+        roster.narrow_members(plan)?;
+    }
+    Ok(roster)
 }
 
 impl Roster {
@@ -203,15 +236,23 @@ impl Roster {
     /// the household row, co-residence, and the columns the rules over `members` read. At
     /// province scale the roster's other columns (relation, sex, health, file and line) would
     /// otherwise stay in memory for the whole run. (`explain` keeps them all, to show them.)
-    pub fn narrow_members(&mut self, plan: &Plan) -> Result<()> {
-        let r = &plan.roster;
-        let mut keep: Vec<String> = vec![r.member_id.clone(), r.member_name.clone(), CO_RESIDENT.into(), HH_ROW.into()];
-        for c in plan.record_columns_for("members") {
-            if r.members.column(&c).is_some() && !keep.contains(&c) {
-                keep.push(c);
-            }
-        }
+    fn narrow_members(&mut self, plan: &Plan) -> Result<()> {
+        let mut keep = screening_member_columns(plan);
+        keep.extend([CO_RESIDENT.to_string(), HH_ROW.to_string()]);
         self.members = self.members.select(keep)?;
         Ok(())
     }
+}
+
+/// The declared member columns a screening reads after the roster checks: the person, and the
+/// columns the rules over `members` read.
+fn screening_member_columns(plan: &Plan) -> Vec<String> {
+    let r = &plan.roster;
+    let mut keep: Vec<String> = vec![r.member_id.clone(), r.member_name.clone()];
+    for c in plan.record_columns_for("members") {
+        if r.members.column(&c).is_some() && !keep.contains(&c) {
+            keep.push(c);
+        }
+    }
+    keep
 }

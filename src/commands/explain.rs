@@ -77,7 +77,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let (rules_path, data, as_of, manifest) = manifest_invocation(&args.out)?;
     let loaded = rules::load(&rules_path, Some(&data), as_of)?;
     let plan = &loaded.plan;
-    let mut roster = households::build(plan, &data)?;
+    let mut roster = households::build(plan, &data, households::Keep::All)?;
     let r = &plan.roster;
     let key = args.key.trim().to_uppercase();
     let by_member = roster.members.clone().lazy().filter(col(r.member_id.as_str()).eq(lit(key.as_str()))).select([col(r.member_household.as_str()).cast(DataType::String)]).collect()?;
@@ -96,7 +96,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     }
     roster.members = roster.members.clone().lazy().filter(col(r.member_household.as_str()).cast(DataType::String).eq(lit(household_key.as_str()))).collect()?;
     roster.households = households;
-    let outcome = evaluate::run(plan, &roster, &data, true, |_| {})?;
+    let outcome = evaluate::run(plan, &mut roster, &data, true, |_| {})?;
     let detail = outcome.detail.as_ref().ok_or_else(|| anyhow!("no detail"))?;
     let records = trace::sources(plan, &roster, &data)?;
 

@@ -64,16 +64,17 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
 
     let pb = spinner(args.quiet || crate::log::json());
     pb.set_message("读取户表与人表 (roster)");
-    let mut roster = households::build(plan, &args.data)?;
-    roster.narrow_members(plan)?;
+    let mut roster = households::build(plan, &args.data, households::Keep::Screening)?;
     stages.mark("roster: read, validate, cross-check");
     let mut current = String::from("rules load");
-    let outcome = evaluate::run(plan, &roster, &args.data, false, |stage| {
+    let outcome = evaluate::run(plan, &mut roster, &args.data, false, |stage| {
         stages.mark(&current);
         current = format!("source {stage}: read, validate, join, aggregate");
         pb.set_message(format!("筛查 {stage}"));
     })?;
     stages.mark("households: derived figures, household rules, category, exclusions, output columns");
+    // The outcome holds what the outputs need; the roster's frames are not read again.
+    roster.households = DataFrame::empty();
 
     pb.set_message("写出结果");
     let mut rejects = vec![roster.rejects.clone().lazy()];

@@ -215,7 +215,10 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String
     Some(records.group_by([col(HH)]).agg(aggs))
 }
 
-pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str)) -> Result<Outcome> {
+/// Screens every household of `roster`. Without `keep_detail` (a screening, not `explain`), the
+/// members frame is emptied once the records are grouped: at province scale it is gigabytes
+/// that nothing after this point reads.
+pub fn run(plan: &Plan, roster: &mut Roster, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str)) -> Result<Outcome> {
     let key = plan.roster.key.as_str();
     let mut stats = Vec::new();
     let mut unmatched = Vec::new();
@@ -225,7 +228,7 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
     // ID order the members completely; sorting by every column besides would only cost time and
     // keep every column of the roster alive through the sort.
     if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster), None) {
-        groups.push(g);
+        groups.push(g.collect()?.lazy());
     }
     for source in &plan.sources {
         progress(&source.table.label);
@@ -242,6 +245,9 @@ pub fn run(plan: &Plan, roster: &Roster, dir: &Path, keep_detail: bool, mut prog
         }
         stats.push(s);
         unmatched.push(u.lazy());
+    }
+    if !keep_detail {
+        roster.members = DataFrame::empty();
     }
     progress("汇总");
     // The aggregates and rule hits are joined to the household rows alone, then set beside the

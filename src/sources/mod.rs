@@ -111,6 +111,13 @@ pub fn stream(lf: LazyFrame) -> PolarsResult<DataFrame> {
 
 /// Reads and validates every file of `table` inside `dir`.
 pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
+    load_table_keeping(table, dir, None)
+}
+
+/// Like `load_table`, but the valid rows keep only the columns named in `keep` (plus line and
+/// file): every column is still validated, and a row with an unreadable cell in any of them
+/// is still rejected, but the others are not held once checked.
+pub fn load_table_keeping(table: &Table, dir: &Path, keep: Option<&[String]>) -> Result<TableData> {
     let raws = read::read_files(table, dir).map_err(|e| e.context(InputProblem::Unreadable))?;
     if raws.is_empty() {
         return Ok(TableData {
@@ -118,7 +125,7 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
             pattern: table.file.clone(),
             files: Vec::new(),
             rows_read: 0,
-            valid: empty_typed(table)?,
+            valid: kept(empty_typed(table)?, keep)?,
             rejects: empty_rejects(),
         });
     }
@@ -127,7 +134,7 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
     let mut files = Vec::new();
     for raw in raws {
         let label = format!("{} ({})", raw.info.file, table.name);
-        let (part, part_rejects, info) = load_file(table, raw).with_context(|| label).map_err(|e| e.context(InputProblem::Unreadable))?;
+        let (part, part_rejects, info) = load_file(table, raw, keep).with_context(|| label).map_err(|e| e.context(InputProblem::Unreadable))?;
         valid = Some(match valid {
             None => part,
             Some(mut all) => {
@@ -148,7 +155,16 @@ pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
 
 /// Validates one file: its valid rows (typed, in file order) and its rejects. The file's
 /// SHA-256 (for the manifest) is computed on another thread while it is parsed.
-fn load_file(table: &Table, raw: read::RawFile) -> Result<(DataFrame, LazyFrame, FileInfo)> {
+/// The columns of `df` named in `keep` (all when `None`), with line and file.
+fn kept(df: DataFrame, keep: Option<&[String]>) -> Result<DataFrame> {
+    match keep {
+        None => Ok(df),
+        Some(k) => Ok(df.select(df.get_column_names().iter().map(|n| n.to_string()).filter(|n| k.contains(n) || n == LINE || n == FILE))?),
+    }
+}
+
+fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Result<(DataFrame, LazyFrame, FileInfo)> {
+    let kept_column = |name: &str| keep.is_none_or(|k| k.iter().any(|c| c == name));
     let read::RawFile { path, lf, marks, mut info } = raw;
     // Fast path: rows whose every cell is already canonical are typed directly; only the others
     // go through the normalizers and produce reasons.
@@ -160,7 +176,7 @@ fn load_file(table: &Table, raw: read::RawFile) -> Result<(DataFrame, LazyFrame,
         staged = staged.with_columns(batch);
     }
     let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
-    let mut typed_columns: Vec<Expr> = fast.iter().map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
+    let mut typed_columns: Vec<Expr> = fast.iter().filter(|(n, _)| kept_column(n)).map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
     typed_columns.extend([col(LINE), col(FILE), canonical.fill_null(lit(false)).alias("__canonical"), col(read::MAYBE_SKIP)]);
     let typed = std::thread::scope(|scope| -> Result<DataFrame> {
         let hashing = scope.spawn(|| sha256_file(&path));
@@ -221,9 +237,9 @@ fn load_file(table: &Table, raw: read::RawFile) -> Result<(DataFrame, LazyFrame,
         .map(|(n, _)| col(reason_name(n).as_str()).is_null())
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(true));
-    let mut keep: Vec<Expr> = parsed.iter().map(|(n, _)| col(n.as_str())).collect();
-    keep.extend([col(LINE), col(FILE)]);
-    let slow = checked.clone().lazy().filter(all_ok).select(keep).collect()?;
+    let mut valid_columns: Vec<Expr> = parsed.iter().filter(|(n, _)| kept_column(n)).map(|(n, _)| col(n.as_str())).collect();
+    valid_columns.extend([col(LINE), col(FILE)]);
+    let slow = checked.clone().lazy().filter(all_ok).select(valid_columns).collect()?;
     let valid = if slow.height() == 0 {
         quick
     } else {
