@@ -201,3 +201,54 @@ fn a_household_with_no_member_rows_at_all_is_rejected_not_silently_lost() {
     assert!(r.get("原因").contains("没有任何成员"), "{}", r.render());
     out.assert_row("H1", &[("类别", "脱贫不稳定户")]);
 }
+
+/// A screening keeps only the member columns its rules read (memory at province scale), but
+/// every declared column is still validated: a member whose 出生日期 is no date is rejected and
+/// not counted, although no rule reads the birth date.
+#[test]
+fn a_member_with_a_bad_birth_date_is_rejected_though_no_rule_reads_it() {
+    let mut fx = Fixture::new();
+    let a = fx.person("戊一");
+    fx.household(hh("H1", "脱贫户", &a).wage("12000")); // members.csv line 2: 戊一
+    let b = fx.person("戊二");
+    fx.record("members", &["H1", "戊二", &b.id, "配偶", b.sex(), "1980-02-30", "健康", "普通劳动力", "是"]); // line 3
+    let out = fx.run();
+    assert_has_reject(
+        &out,
+        &[("来源", "members"), ("文件", "members.csv"), ("行号", "3"), ("列", "出生日期"), ("值", "1980-02-30")],
+    );
+    // Only 戊一 counts: n = 1, NI = 12000, PCI = 12000.00 ≥ 6320, no trigger → not listed.
+    // Counting 戊二 too would give 6000.00 < 6320: 脱贫不稳定户.
+    let row = out.find_in("screened.csv", "H1").expect("H1 screened");
+    assert_eq!((row.get("家庭人口"), row.get("人均纯收入")), ("1", "12000.00"));
+    out.assert_not_listed("H1", "戊二 is rejected, so the per-capita income is 12000.00");
+}
+
+/// Canonical UTF-8 CSV takes the streaming scan. Blank lines (empty or white space only) and a
+/// 合计 line are skipped and counted, and line numbers still count every line of the file.
+#[test]
+fn blank_and_total_lines_of_a_scanned_csv_are_skipped_counted_and_keep_line_numbers() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "己一");
+    let b = poor(&mut fx, "H2", "脱贫户", "己二");
+    let bad = with_wrong_check(&b.id);
+    let text = format!(
+        "证件号码,姓名,就诊日期,医疗总费用,报销金额,个人自付,病种,是否大病\n\
+         {},己一,2021-03-01,9000.00,4000.00,5000.00,肺炎,否\n\
+         ,,,,,,,\n\
+         \x20 ,\u{3000},,,,,,\n\
+         {},己二,2021-03-01,9000.00,4000.00,5000.00,肺炎,否\n\
+         合计,,,18000.00,8000.00,10000.00,,\n",
+        a.id, bad
+    );
+    fx.raw_file("medical.csv", text);
+    let out = fx.run();
+    // Line 2: H1's record, 5000 ≥ 4000 → 因病. Lines 3-4 blank, line 6 a total. Line 5: a wrong
+    // check character, rejected at its own line.
+    out.assert_row("H1", &[("风险类型", "因病")]);
+    assert_has_reject(&out, &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "5"), ("列", "证件号码"), ("值", bad.as_str())]);
+    let m = out.manifest();
+    let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").expect("medical input");
+    let file = &medical["files"][0];
+    assert_eq!((file["records"].as_u64(), file["skipped_blank_rows"].as_u64(), file["skipped_total_rows"].as_u64()), (Some(2), Some(2), Some(1)));
+}
