@@ -43,7 +43,7 @@ pub fn with_household_columns(records: LazyFrame, record_key: &str, households: 
 }
 
 /// A left join that keeps the left frame's row order.
-fn ordered_left() -> JoinArgs {
+pub fn ordered_left() -> JoinArgs {
     JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) }
 }
 

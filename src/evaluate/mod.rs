@@ -4,7 +4,7 @@
 pub mod compile;
 pub mod trace;
 
-use crate::households::{with_household_columns, Roster, CO_RESIDENT, HH_ROW};
+use crate::households::{ordered_left, with_household_columns, Roster, CO_RESIDENT, HH_ROW};
 use crate::rules::plan::{Action, AggKind, Plan, Rule, Ty, MEMBER_NAME};
 use crate::sources::{self, read::FILE, read::LINE, TableData};
 use anyhow::Result;
@@ -254,7 +254,6 @@ pub fn run(plan: &Plan, roster: &mut Roster, dir: &Path, keep_detail: bool, mut 
     // households' columns: the joins copy the narrow aggregate frame, never the households' text
     // columns. The evidence text is set apart: only listed households (and `explain`) need it,
     // and a text column for every rule and every household of a province does not fit.
-    let ordered = || JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) };
     let evidence_names: Vec<String> = plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_some()).map(evidence_column).collect();
     let mut aggregates = roster.households.clone().lazy().select([col(HH_ROW)]);
     let mut evidence_groups: Vec<DataFrame> = Vec::new();
@@ -264,7 +263,7 @@ pub fn run(plan: &Plan, roster: &mut Roster, dir: &Path, keep_detail: bool, mut 
         if !here.is_empty() {
             evidence_groups.push(g.select(std::iter::once(HH.to_string()).chain(here.iter().cloned()))?);
         }
-        aggregates = aggregates.join(g.drop_many(here).lazy(), [col(HH_ROW)], [col(HH)], ordered());
+        aggregates = aggregates.join(g.drop_many(here).lazy(), [col(HH_ROW)], [col(HH)], ordered_left());
     }
     let aggregates = aggregates.collect()?;
     if aggregates.height() != roster.households.height() {
@@ -296,7 +295,7 @@ pub fn run(plan: &Plan, roster: &mut Roster, dir: &Path, keep_detail: bool, mut 
     let with_evidence = |lf: LazyFrame| -> LazyFrame {
         let mut lf = lf;
         for g in &evidence_groups {
-            lf = lf.join(g.clone().lazy(), [col(HH_ROW)], [col(HH)], ordered());
+            lf = lf.join(g.clone().lazy(), [col(HH_ROW)], [col(HH)], ordered_left());
         }
         let mut columns: Vec<Expr> = evidence_names.iter().map(|n| col(n.as_str()).fill_null(lit(""))).collect();
         for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_none()) {

@@ -11,6 +11,7 @@ pub mod values;
 use crate::rules::plan::{ColType, Table};
 use anyhow::{Context, Result};
 use polars::prelude::*;
+use polars_core::query_result::QueryResult;
 use read::{FileInfo, FILE, LINE};
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -101,8 +102,11 @@ impl std::fmt::Display for InputProblem {
 /// scan's file is never held whole as text. Used where the plan keeps row order by its nature
 /// (scans, element-wise columns, filters), never for joins whose output order matters.
 pub fn stream(lf: LazyFrame) -> PolarsResult<DataFrame> {
-    // A plan has several results only when collected with `collect_all`; one plan has one.
-    let mut df = lf.collect_with_engine(Engine::Streaming)?.unwrap_single();
+    let mut df = match lf.collect_with_engine(Engine::Streaming)? {
+        QueryResult::Single(df) => df,
+        // Only `collect_all` gives several results; one plan has one.
+        QueryResult::Multiple(_) => polars_bail!(ComputeError: "one result was expected from one plan"),
+    };
     // The engine's output is one chunk per morsel; joins and group-bys downstream want one.
     // Column by column, so that only one column is ever held twice.
     df.rechunk_mut();
@@ -145,7 +149,7 @@ pub fn load_table_keeping(table: &Table, dir: &Path, keep: Option<&[String]>) ->
         rejects.push(part_rejects);
         files.push(info);
     }
-    let valid = valid.expect("at least one file");
+    let valid = valid.ok_or_else(|| anyhow::anyhow!("{}: no file was read", table.name))?;
     let rows_read = files.iter().map(|f| f.records).sum();
     let rejects = concat(rejects, UnionArgs::default())?
         .sort(["文件", "行号"], SortMultipleOptions::default().with_maintain_order(true))
@@ -153,8 +157,6 @@ pub fn load_table_keeping(table: &Table, dir: &Path, keep: Option<&[String]>) ->
     Ok(TableData { name: table.name.clone(), pattern: table.file.clone(), files, rows_read, valid, rejects })
 }
 
-/// Validates one file: its valid rows (typed, in file order) and its rejects. The file's
-/// SHA-256 (for the manifest) is computed on another thread while it is parsed.
 /// The columns of `df` named in `keep` (all when `None`), with line and file.
 fn kept(df: DataFrame, keep: Option<&[String]>) -> Result<DataFrame> {
     match keep {
@@ -163,6 +165,8 @@ fn kept(df: DataFrame, keep: Option<&[String]>) -> Result<DataFrame> {
     }
 }
 
+/// Validates one file: its valid rows (typed, in file order) and its rejects. The file's
+/// SHA-256 (for the manifest) is computed on another thread while it is parsed.
 fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Result<(DataFrame, LazyFrame, FileInfo)> {
     let kept_column = |name: &str| keep.is_none_or(|k| k.iter().any(|c| c == name));
     let read::RawFile { path, lf, marks, mut info } = raw;
