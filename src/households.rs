@@ -14,6 +14,8 @@ pub const CO_RESIDENT: &str = "__co_resident";
 /// Column of the households and members frames: the household's row in the roster, its key in
 /// every join and grouping after the roster checks (an integer hashes faster than a 户编号).
 pub const HH_ROW: &str = "__hh_row";
+/// Column of the members frame: the person's integer key (`sources::id::person_key` of the ID).
+pub const PERSON: &str = "__person";
 
 pub struct Roster {
     pub households_data: TableData,
@@ -81,7 +83,8 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
             let mut used = std::collections::BTreeSet::new();
             r.co_resident.columns_into(&mut used);
             let mut columns = screening_member_columns(plan);
-            columns.push(r.member_household.clone());
+            // The ID is shown in the rejects of people listed twice.
+            columns.extend([r.member_household.clone(), r.member_id.clone()]);
             columns.extend(used.into_iter().filter(|c| r.members.column(c).is_some()));
             sources::load_table_keeping(&r.members, dir, Some(&columns))?
         }
@@ -89,7 +92,9 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
     // The typed frames move out: the tables keep only what the manifest reports (files, rows
     // read, rejects), never a second copy of the roster.
     let households_valid = std::mem::take(&mut households_data.valid);
-    let members_valid = std::mem::take(&mut members_data.valid);
+    let mut members_valid = std::mem::take(&mut members_data.valid);
+    let person = members_valid.clone().lazy().select([crate::sources::id::person_key(col(r.member_id.as_str())).alias(PERSON)]).collect()?;
+    members_valid.with_column(person.column(PERSON)?.clone())?;
     let key = r.key.as_str();
     let mut rejects = vec![households_data.rejects.clone().lazy(), members_data.rejects.clone().lazy()];
 
@@ -111,19 +116,19 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
 
     let mh = r.member_household.as_str();
     let mid = r.member_id.as_str();
-    let members = if all_distinct(&members_valid, mid)? {
+    let members = if all_distinct(&members_valid, PERSON)? {
         members_valid.lazy()
     } else {
         // Both windows partition by the ID, so polars groups the column once. `__first` is only
         // read where the person has one household, where it is the first row of that household.
         let members = members_valid
             .lazy()
-            .with_columns([col(mh).n_unique().over([col(mid)])?.alias("__homes"), col(LINE).min().over([col(mid)])?.alias("__first")])
+            .with_columns([col(mh).n_unique().over([col(PERSON)])?.alias("__homes"), col(LINE).min().over([col(PERSON)])?.alias("__first")])
             .collect()?;
         // One person in two households: which is right is for the village to say, not a guess.
         // The households are named only for the (few) people listed twice.
         let twice = members.clone().lazy().filter(col("__homes").gt(lit(1))).with_column(
-            col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(mid)])?.alias("__homes_list"),
+            col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(PERSON)])?.alias("__homes_list"),
         );
         rejects.push(sources::reject_rows(
             &members_data,
@@ -175,7 +180,7 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
         .iter()
         .filter(|c| loaded.contains(c.name.as_str()))
         .map(|c| col(c.name.as_str()))
-        .chain([col(LINE), col(FILE), col(CO_RESIDENT), col(HH_ROW)])
+        .chain([col(LINE), col(FILE), col(CO_RESIDENT), col(HH_ROW), col(PERSON)])
         .collect();
     let needed: Vec<String> = {
         let mut used = std::collections::BTreeSet::new();
@@ -232,23 +237,24 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
 }
 
 impl Roster {
-    /// Keeps only the member columns a screening reads after the roster checks: the person,
-    /// the household row, co-residence, and the columns the rules over `members` read. At
-    /// province scale the roster's other columns (relation, sex, health, file and line) would
-    /// otherwise stay in memory for the whole run. (`explain` keeps them all, to show them.)
+    /// Keeps only the member columns a screening reads after the roster checks: the person's
+    /// key and name, the household row, co-residence, and the columns the rules over `members`
+    /// read. At province scale the roster's other columns (the ID text, relation, sex, health,
+    /// file and line) would otherwise stay in memory for the whole run. (`explain` keeps them
+    /// all, to show them.)
     fn narrow_members(&mut self, plan: &Plan) -> Result<()> {
         let mut keep = screening_member_columns(plan);
-        keep.extend([CO_RESIDENT.to_string(), HH_ROW.to_string()]);
+        keep.extend([CO_RESIDENT.to_string(), HH_ROW.to_string(), PERSON.to_string()]);
         self.members = self.members.select(keep)?;
         Ok(())
     }
 }
 
-/// The declared member columns a screening reads after the roster checks: the person, and the
-/// columns the rules over `members` read.
+/// The declared member columns a screening reads after the roster checks: the name (evidence
+/// names people), and the columns the rules over `members` read. (The person is `PERSON`.)
 fn screening_member_columns(plan: &Plan) -> Vec<String> {
     let r = &plan.roster;
-    let mut keep: Vec<String> = vec![r.member_id.clone(), r.member_name.clone()];
+    let mut keep: Vec<String> = vec![r.member_name.clone()];
     for c in plan.record_columns_for("members") {
         if r.members.column(&c).is_some() && !keep.contains(&c) {
             keep.push(c);

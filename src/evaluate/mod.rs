@@ -4,7 +4,8 @@
 pub mod compile;
 pub mod trace;
 
-use crate::households::{ordered_left, with_household_columns, Roster, CO_RESIDENT, HH_ROW};
+use crate::households::{ordered_left, with_household_columns, Roster, CO_RESIDENT, HH_ROW, PERSON};
+use crate::sources::id::person_key;
 use crate::rules::plan::{Action, AggKind, Plan, Rule, Ty, MEMBER_NAME};
 use crate::sources::{self, read::FILE, read::LINE, TableData};
 use anyhow::Result;
@@ -12,9 +13,11 @@ use compile::{agg_column, case, compile, dec_dtype, template};
 use polars::prelude::*;
 use std::path::Path;
 
-/// Record frames carry the household key and the member's ID under these names.
+/// Record frames carry the household key and the member's key (`PERSON`) under these names.
 const HH: &str = "__hh";
 const MEMBER_ID: &str = "__member_id";
+/// A record's person key, computed from the source's ID column.
+const RECORD_PERSON: &str = "__record_person";
 /// Key of the members "source" in aggregates and rules.
 const MEMBERS: &str = "members";
 
@@ -100,17 +103,19 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
     // A department's records are few next to the roster: narrow the members to the IDs the
     // records carry (a set of the small side, one scan of the large one) before joining, so
     // that the join does not hash the whole roster once per source.
-    let records = records.collect()?;
-    let ids = records.column(source.id.as_str())?.as_materialized_series().unique()?;
-    let people = roster.members.clone().lazy().filter(col(r.member_id.as_str()).is_in(lit(ids).implode(false), false)).select([
-        col(r.member_id.as_str()).alias(MEMBER_ID),
+    // Both sides are joined on the person's integer key (the IDs are valid and normalized).
+    let records = records.with_column(person_key(col(source.id.as_str())).alias(RECORD_PERSON)).collect()?;
+    let ids = records.column(RECORD_PERSON)?.as_materialized_series().unique()?;
+    let people = roster.members.clone().lazy().filter(col(PERSON).is_in(lit(ids).implode(false), false)).select([
+        col(PERSON).alias(MEMBER_ID),
         col(HH_ROW).alias(HH),
         col(r.member_name.as_str()).alias(MEMBER_NAME),
         col(CO_RESIDENT),
     ]);
     let joined = records
         .lazy()
-        .join(people, [col(source.id.as_str())], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns))
+        .join(people, [col(RECORD_PERSON)], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns))
+        .drop(cols([RECORD_PERSON]))
         .collect()?;
     let in_window = joined.height();
     let name_expr = match &source.name_column {
@@ -157,7 +162,7 @@ fn member_records(plan: &Plan, roster: &Roster) -> LazyFrame {
         .filter(col(CO_RESIDENT))
         .with_columns([
             col(HH_ROW).alias(HH),
-            col(r.member_id.as_str()).alias(MEMBER_ID),
+            col(PERSON).alias(MEMBER_ID),
             col(r.member_name.as_str()).alias(MEMBER_NAME),
         ]);
     with_household_columns(m, HH, &roster.households, &plan.household_columns_for(MEMBERS))

@@ -51,6 +51,10 @@ pub struct RawFile {
     /// `LINE`, `BLANK` and `TOTAL` of every line: lines that are not records (blank lines, 合计
     /// lines) are counted for the manifest, then dropped.
     pub marks: LazyFrame,
+    /// `lf` over a strict UTF-8 read, for delimited text: faster than the lossy read, which
+    /// checks every cell on its own; it fails on the first byte that is not UTF-8, and then the
+    /// file is read again through `lf` (which turns such bytes into U+FFFD, a reject).
+    pub strict: Option<LazyFrame>,
     /// `records`, `skipped_*` and `sha256` are filled in by whoever collects the plans.
     pub info: FileInfo,
 }
@@ -97,8 +101,8 @@ pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
         .into_iter()
         .map(|path| {
             let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            let (lf, marks, info) = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
-            Ok(RawFile { path, lf, marks, info })
+            let Opened { lf, marks, strict, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
+            Ok(RawFile { path, lf, marks, strict, info })
         })
         .collect()
 }
@@ -121,7 +125,15 @@ fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
     )
 }
 
-fn open_file(path: &Path, rel: &str, table: &Table) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+/// The plans over one file (see `RawFile`).
+struct Opened {
+    lf: LazyFrame,
+    marks: LazyFrame,
+    strict: Option<LazyFrame>,
+    info: FileInfo,
+}
+
+fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     if WORKBOOK.contains(&ext.as_str()) {
         let (grid, sheet) = grid::from_workbook(path, table.read.sheet.as_ref())?;
@@ -129,7 +141,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<(LazyFrame, LazyFr
         let (lf, marks, mut info) = from_grid(&grid, table, &label)?;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
-        return Ok((lf, marks, info));
+        return Ok(Opened { lf, marks, strict: None, info });
     }
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
@@ -141,10 +153,11 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<(LazyFrame, LazyFr
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
     if utf8 && first_line_header {
-        let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter)?;
+        let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8)?;
+        let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8)?;
         info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
         info.delimiter = Some(delimiter as char);
-        return Ok((lf, marks, info));
+        return Ok(Opened { lf, marks, strict: Some(strict), info });
     }
     let bytes = std::fs::read(path)?;
     let (text, encoding) = decode(&bytes, &table.read.encoding);
@@ -152,7 +165,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<(LazyFrame, LazyFr
     let (lf, marks, mut info) = from_grid(&grid, table, rel)?;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
-    Ok((lf, marks, info))
+    Ok(Opened { lf, marks, strict: None, info })
 }
 
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
@@ -208,14 +221,14 @@ fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(LazyFrame, Lazy
 
 /// polars' scan of UTF-8 delimited text with the header on line 1 (run later, by the
 /// streaming engine, in parallel morsels).
-fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvEncoding) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let path_str = path.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", path.display()))?;
     let mut scan = LazyCsvReader::new(PlRefPath::new(path_str))
         .with_glob(false)
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .with_separator(delimiter)
-        .with_encoding(CsvEncoding::LossyUtf8)
+        .with_encoding(encoding)
         .with_truncate_ragged_lines(true)
         .with_missing_is_null(true)
         .with_row_index(Some(RowIndex { name: LINE.into(), offset: 2 }))

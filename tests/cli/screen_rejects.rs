@@ -252,3 +252,34 @@ fn blank_and_total_lines_of_a_scanned_csv_are_skipped_counted_and_keep_line_numb
     let file = &medical["files"][0];
     assert_eq!((file["records"].as_u64(), file["skipped_blank_rows"].as_u64(), file["skipped_total_rows"].as_u64()), (Some(2), Some(2), Some(1)));
 }
+
+/// A canonical UTF-8 CSV is read strictly first (the fast way). A byte that is not UTF-8 past
+/// the first 256 KB (which decide the encoding) makes fanpin read the file again with such bytes
+/// as U+FFFD: only the row holding it is rejected, and every other row is still read.
+#[test]
+fn a_byte_that_is_not_utf8_deep_in_a_large_csv_rejects_only_its_row() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "庚一");
+    let b = poor(&mut fx, "H2", "脱贫户", "庚二");
+    let stranger = pid(900); // in no household: the filler records are unmatched
+    let mut bytes = "证件号码,姓名,就诊日期,医疗总费用,报销金额,个人自付,病种,是否大病\n".as_bytes().to_vec();
+    let filler = format!("{stranger},路人,2021-03-01,100.00,50.00,50.00,感冒,否\n");
+    let n = 300 * 1024 / filler.len() + 1;
+    for _ in 0..n {
+        bytes.extend_from_slice(filler.as_bytes());
+    }
+    // Line n + 2: 庚一's record, with the byte 0xFF inside the name; line n + 3: 庚二's record.
+    bytes.extend_from_slice(format!("{},庚", a.id).as_bytes());
+    bytes.push(0xFF);
+    bytes.extend_from_slice("一,2021-03-01,9000.00,4000.00,5000.00,肺炎,否\n".as_bytes());
+    bytes.extend_from_slice(format!("{},庚二,2021-03-01,9000.00,4000.00,5000.00,肺炎,否\n", b.id).as_bytes());
+    fx.raw_file("medical.csv", bytes);
+    let out = fx.run();
+    let line = (n + 2).to_string();
+    assert_has_reject(&out, &[("来源", "medical"), ("行号", line.as_str()), ("列", "姓名"), ("值", "庚\u{fffd}一")]);
+    // 庚二's self-paid 5000 ≥ 4000: 因病. 庚一's record is rejected, so H1 (listed for its
+    // income) has no 因病.
+    out.assert_row("H2", &[("风险类型", "因病")]);
+    let h1 = out.find_in("flagged.csv", "H1").expect("H1 listed for its income");
+    assert!(!h1.get("风险类型").contains("因病"), "{}", h1.render());
+}
