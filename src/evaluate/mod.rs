@@ -7,7 +7,7 @@ pub mod trace;
 use crate::households::{ordered_left, with_household_columns, Roster, CO_RESIDENT, HH_ROW, PERSON};
 use crate::sources::id::person_key;
 use crate::rules::plan::{Action, AggKind, Plan, Rule, Ty, MEMBER_NAME};
-use crate::sources::{self, read::FILE, read::LINE, TableData};
+use crate::sources::{self, read::FILE, read::LINE, Extracts, TableData};
 use anyhow::Result;
 use compile::{agg_column, case, compile, dec_dtype, template};
 use polars::prelude::*;
@@ -81,8 +81,7 @@ fn agg_default(kind: AggKind, ty: &Ty) -> Option<Expr> {
 
 /// Reads a source, keeps the records in the window, splits matched / unmatched, and returns
 /// the record frame of co-resident members (with household columns) for the rules.
-fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Source, dir: &Path) -> Result<(SourceStats, LazyFrame, DataFrame)> {
-    let data = sources::load_table(&source.table, dir)?;
+fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Source, data: TableData, dir: &Path) -> Result<(SourceStats, LazyFrame, DataFrame)> {
     if source.required && !data.present() {
         return Err(anyhow::anyhow!(
             "{} ({}): no file matches {} in {}, and the rules mark the source required",
@@ -223,21 +222,22 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String
 /// Screens every household of `roster`. Without `keep_detail` (a screening, not `explain`), the
 /// members frame is emptied once the records are grouped: at province scale it is gigabytes
 /// that nothing after this point reads.
-pub fn run(plan: &Plan, roster: &mut Roster, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str)) -> Result<Outcome> {
+pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str)) -> Result<Outcome> {
     let key = plan.roster.key.as_str();
     let mut stats = Vec::new();
     let mut unmatched = Vec::new();
 
     let mut groups: Vec<LazyFrame> = Vec::new();
-    // A person is one row of the roster (the roster checks made sure), so the household and the
-    // ID order the members completely; sorting by every column besides would only cost time and
-    // keep every column of the roster alive through the sort.
+    // A person is one row of the roster (the roster checks made sure), so the household and
+    // the ID order the members completely; sorting by every column besides would only cost
+    // time and keep every column of the roster alive through the sort.
     if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster), None) {
         groups.push(g.collect()?.lazy());
     }
     for source in &plan.sources {
         progress(&source.table.label);
-        let (s, records, u) = source_records(plan, roster, source, dir)?;
+        let data = extracts.next(&source.table)?;
+        let (s, records, u) = source_records(plan, roster, source, data, dir)?;
         // Materialized once: the grouped pass reads it, nothing else does.
         let order: Vec<String> = source
             .window

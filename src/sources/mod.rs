@@ -113,6 +113,49 @@ pub fn stream(lf: LazyFrame) -> PolarsResult<DataFrame> {
     Ok(df)
 }
 
+/// Where the evaluation gets each department's extract, in the rules' order.
+pub enum Extracts<'a> {
+    /// Read each one when its turn comes.
+    Here(&'a Path),
+    /// Read ahead on another thread (`read_ahead`).
+    Ahead(std::sync::mpsc::Receiver<Result<TableData>>),
+}
+
+impl Extracts<'_> {
+    /// The next extract; `table` is the one expected (the rules' order).
+    pub fn next(&self, table: &Table) -> Result<TableData> {
+        match self {
+            Extracts::Here(dir) => load_table(table, dir),
+            Extracts::Ahead(next) => {
+                let data = next.recv().map_err(|_| anyhow::anyhow!("internal error: {} was not read", table.name))??;
+                if data.name != table.name {
+                    anyhow::bail!("internal error: {} was read where {} was expected", data.name, table.name);
+                }
+                Ok(data)
+            }
+        }
+    }
+}
+
+/// Reads the extracts of `tables` (in order) on a thread of `scope`, at most `ahead` of them
+/// waiting, read, besides the one being handed over. Department extracts depend neither on the
+/// roster nor on each other: read while the roster is checked and the previous source joined,
+/// they fill the core those steps' serial parts leave idle. The thread stops at the first error
+/// (handed over in its turn) or when the receiving side is dropped.
+pub fn read_ahead<'scope, 'env: 'scope>(scope: &'scope std::thread::Scope<'scope, 'env>, tables: Vec<&'env Table>, dir: &'env Path, ahead: usize) -> Extracts<'env> {
+    let (loaded, next) = std::sync::mpsc::sync_channel(ahead);
+    scope.spawn(move || {
+        for table in tables {
+            let data = load_table(table, dir);
+            let failed = data.is_err();
+            if loaded.send(data).is_err() || failed {
+                break;
+            }
+        }
+    });
+    Extracts::Ahead(next)
+}
+
 /// Reads and validates every file of `table` inside `dir`.
 pub fn load_table(table: &Table, dir: &Path) -> Result<TableData> {
     load_table_keeping(table, dir, None)

@@ -20,7 +20,7 @@ pub struct Parsed {
 }
 
 fn iso_date(s: Expr) -> Expr {
-    s.str().to_date(StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: false, exact: true, cache: true })
+    s.str().to_date(StrptimeOptions { format: Some("%Y-%m-%d".into()), strict: false, exact: true, cache: false })
 }
 
 /// Full-width digits, signs and points as ASCII (hand-typed extracts carry them).
