@@ -87,7 +87,7 @@ of median wall times: below 1 means fanpin is faster.
 
 ## Where fanpin's time goes
 
-{Path(stages).read_text().strip() or "(not measured: strace is not available)"}
+{Path(stages).read_text().strip() or "(no stage timings: no fanpin manifest was found)"}
 
 ## Every measurement
 

@@ -121,29 +121,13 @@ for run in $(seq 1 "$RUNS"); do
     done
 done
 
-# Where fanpin's time goes: one more run of the largest size (not in the medians), with the
-# moments it opens its files traced; bench/stages.py turns them into stages.
+# Where fanpin's time goes: the stage timings each run writes into its manifest (the last run of
+# each size), one column per size.
 STAGES=$WORK/stages.md
-: >"$STAGES"
-if command -v strace >/dev/null || { apt-get install -y -qq strace >/dev/null 2>&1 && command -v strace >/dev/null; }; then
-    # The largest size measured more than once.
-    n=${SIZES[0]}
-    for m in "${SIZES[@]}"; do
-        if [ "$m" -lt "$ONCE_FROM" ] && [ "$m" -gt "$n" ]; then n=$m; fi
-    done
-    say "stages of fanpin screen on $n households (one traced run)"
-    quiet
-    if strace -f -ttt -e trace=openat,rename,exit_group -o "$WORK/strace.txt" \
-        "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$BENCH/data/h$n" --out "$WORK/h$n/fanpin-traced" -q; then
-        {
-            echo "One more fanpin run on $n households (not one of the measured runs), staged by the moments"
-            echo "it opens its files (\`strace -e trace=openat,rename\`, see bench/stages.py):"
-            echo
-            "$PY" "$BENCH/stages.py" "$WORK/strace.txt" "$BENCH/data/h$n"
-        } >"$STAGES"
-        cat "$STAGES" >&2
-    fi
-fi
+manifests=()
+for n in "${SIZES[@]}"; do manifests+=("$WORK/h$n/fanpin/manifest.json"); done
+"$PY" "$BENCH/stages.py" "${manifests[@]}" >"$STAGES" || true
+cat "$STAGES" >&2
 
 MACHINE=$WORK/machine.txt
 {

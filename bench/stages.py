@@ -1,90 +1,53 @@
-"""Where fanpin's wall time goes, from the moments it opens its files.
+"""Where fanpin's wall time goes, from the stage timings it writes into its own manifest.
 
-    strace -f -ttt -e trace=openat,rename,exit_group -o TRACE fanpin screen ... --data D --out O
-    python bench/stages.py TRACE D > stages.md
+    python bench/stages.py bench/out/h100000/fanpin/manifest.json bench/out/h1000000/fanpin/manifest.json ...
 
-fanpin reads its inputs one after the other (households, members, then each department extract)
-and writes its outputs at the end, so the time from one input file's first open to the next one's
-is that file's stage: read, validate, normalize IDs, join and aggregate its records. A file opened
-several times in a row is first passed over whole (hash, encoding check) and then parsed: those
-are shown apart. The last extract's stage also holds the household evaluation (categories,
-exclusions, the flagged list), which ends when the first output is opened.
+Each `fanpin screen` records in manifest.json (`stages_ms`) the wall time from the end of one
+stage to the end of the next: the households read and validated, the members read and validated,
+the roster's cross-checks, each department source joined to the members and aggregated, the
+household evaluation (derived figures, rules, category, exclusions, the flagged list), the
+summaries, and the outputs (the CSV files and report.xlsx, written in parallel). The department
+extracts are read and validated on another thread from the start, beside the roster stages, so
+their reading is inside the roster's wall time and a source's stage is its join and aggregation
+(plus any wait for its extract). Prints one markdown table: a column per manifest (data size).
 """
 
-import os
-import re
+import json
 import sys
 from pathlib import Path
 
-LINE = re.compile(r'^\d+\s+([\d.]+)\s+(openat|rename|exit_group)\((?:AT_FDCWD, )?"?([^",)]*)')
 
-
-def main(trace: str, data: str) -> int:
-    data_dir = os.path.abspath(data)
-    events = []  # (time, kind, name)
-    start = end = None
-    for line in Path(trace).read_text(errors="replace").splitlines():
-        m = LINE.match(line)
-        if not m:
+def main(*manifests: str) -> int:
+    runs = []  # (households, [(stage, seconds)], elapsed)
+    for m in manifests:
+        p = Path(m)
+        if not p.is_file():
             continue
-        t, call, path = float(m.group(1)), m.group(2), m.group(3)
-        start = t if start is None else start
-        if call == "exit_group":
-            end = t
-            continue
-        if "ENOENT" in line:
-            continue
-        name = path.rsplit("/", 1)[-1]
-        if call == "openat" and os.path.dirname(os.path.abspath(path)) == data_dir and name.endswith(".csv"):
-            events.append((t, "in", name))
-        elif ".partial" in name or call == "rename":
-            events.append((t, "out", name.lstrip(".").replace(".partial", "")))
-    if not events or end is None:
-        print("no trace to read", file=sys.stderr)
+        data = json.loads(p.read_text(encoding="utf-8"))
+        runs.append((data["counts"]["households_screened"], [(s, ms / 1000) for s, ms in data["stages_ms"]], data["elapsed_ms"] / 1000))
+    if not runs:
+        print("(no fanpin manifest to read)")
         return 1
-
-    rows = []  # (stage, seconds)
-    first_in = next(t for t, k, _ in events if k == "in")
-    rows.append(("start: rules, checks", first_in - start))
-    ins = [(t, n) for t, k, n in events if k == "in"]
-    first_out = next((t for t, k, _ in events if k == "out"), end)
-    i = 0
-    while i < len(ins):
-        t0, name = ins[i]
-        j = i
-        while j + 1 < len(ins) and ins[j + 1][1] == name:
-            j += 1
-        last_open = ins[j][0]
-        nxt = ins[j + 1][0] if j + 1 < len(ins) else first_out
-        if j > i and last_open - t0 >= 0.05:
-            rows.append((f"{name}: whole-file pass before parsing (hash, encoding check)", last_open - t0))
-            t0 = last_open
-        if name == "households.csv":
-            label = f"{name}: read, validate"
-        elif name == "members.csv":
-            label = f"{name}: read, validate, roster checks"
-        else:
-            label = f"{name}: read, validate, join to members, aggregate"
-        if j + 1 == len(ins):
-            label += "; then the household evaluation"
-        rows.append((label, nxt - t0))
-        i = j + 1
-    # Outputs: CSVs, then the xlsx (built in memory, then written), then hashes and the manifest.
-    outs = [(t, n) for t, k, n in events if k == "out"]
-    xlsx = [t for t, n in outs if n.startswith("report.xlsx")]
-    csv_end = max((t for t, n in outs if n.endswith(".csv") and (not xlsx or t < xlsx[0])), default=first_out)
-    rows.append(("outputs: CSV files", csv_end - first_out))
-    if xlsx:
-        rows.append(("outputs: report.xlsx (build and write)", max(xlsx) - csv_end))
-        rows.append(("outputs: hashes, manifest, move into place", end - max(xlsx)))
-    else:
-        rows.append(("outputs: the rest", end - csv_end))
-    total = end - start
-    print("| stage | wall | share |")
-    print("|---|---|---|")
-    for label, s in rows:
-        print(f"| {label} | {s:.2f} s | {100 * s / total:.0f} % |")
-    print(f"| **total** (one run under strace) | {total:.2f} s | 100 % |")
+    runs.sort(key=lambda r: r[0])
+    stages = []
+    for _, rows, _ in runs:
+        for s, _ in rows:
+            if s not in stages:
+                stages.append(s)
+    largest = runs[-1]
+    print("From the last measured run of each size (`stages_ms` in its manifest.json).")
+    print("The department extracts are read on another thread beside the roster stages.")
+    print()
+    print("| stage | " + " | ".join(f"{n:,} households" for n, _, _ in runs) + f" | share at {largest[0]:,} |")
+    print("|---|" + "---|" * (len(runs) + 1))
+    for s in stages:
+        cells = []
+        for _, rows, _ in runs:
+            v = dict(rows).get(s)
+            cells.append("" if v is None else f"{v:.2f} s")
+        share = dict(largest[1]).get(s, 0.0) / largest[2] if largest[2] else 0.0
+        print(f"| {s} | " + " | ".join(cells) + f" | {100 * share:.0f} % |")
+    print("| **total** (elapsed, from the manifest) | " + " | ".join(f"{e:.2f} s" for _, _, e in runs) + " | 100 % |")
     return 0
 
 

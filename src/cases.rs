@@ -224,7 +224,7 @@ fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Pa
         write_csv(scratch, &source.table, &rows)?;
     }
 
-    let mut roster = households::build(plan, scratch, households::Keep::Screening)?;
+    let mut roster = households::build(plan, scratch, households::Keep::Screening, |_| {})?;
     let outcome = evaluate::run(plan, &mut roster, crate::sources::Extracts::Here(scratch), scratch, false, |_| {})?;
     let mut notes = Vec::new();
     let mut rejects = vec![roster.rejects.clone()];
@@ -264,7 +264,7 @@ fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Pa
     if let Some(want) = &e.per_capita {
         let got = if listed.height() == 0 {
             // Not listed: the figure is still computed for every screened household.
-            let s = &outcome.screened_households;
+            let s = &outcome.screened_households()?;
             s.column("人均纯收入").ok().and_then(|c| c.str().ok().and_then(|c| c.get(0).map(str::to_string))).unwrap_or_default()
         } else {
             pci

@@ -65,7 +65,9 @@ pub enum Keep {
     Screening,
 }
 
-pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
+/// Reads and checks the roster. `done` is called with the name of each stage as it ends (the
+/// manifest's stage timings).
+pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) -> Result<Roster> {
     let r = &plan.roster;
     for t in [&r.households, &r.members] {
         // Department extracts may be absent; the roster may not (an empty list would look like
@@ -76,6 +78,7 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
         }
     }
     let mut households_data = sources::load_table(&r.households, dir)?;
+    done("roster: households read, validated");
     let mut members_data = match keep {
         Keep::All => sources::load_table(&r.members, dir)?,
         Keep::Screening => {
@@ -89,6 +92,7 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep) -> Result<Roster> {
             sources::load_table_keeping(&r.members, dir, Some(&columns))?
         }
     };
+    done("roster: members read, validated");
     // The typed frames move out: the tables keep only what the manifest reports (files, rows
     // read, rejects), never a second copy of the roster.
     let households_valid = std::mem::take(&mut households_data.valid);

@@ -77,7 +77,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let (rules_path, data, as_of, manifest) = manifest_invocation(&args.out)?;
     let loaded = rules::load(&rules_path, Some(&data), as_of)?;
     let plan = &loaded.plan;
-    let mut roster = households::build(plan, &data, households::Keep::All)?;
+    let mut roster = households::build(plan, &data, households::Keep::All, |_| {})?;
     let r = &plan.roster;
     let key = args.key.trim().to_uppercase();
     let by_member = roster.members.clone().lazy().filter(col(r.member_id.as_str()).eq(lit(key.as_str()))).select([col(r.member_household.as_str()).cast(DataType::String)]).collect()?;
@@ -261,7 +261,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     }
     if let Some(mon) = &plan.monitoring {
         if flag(detail, "__monitored", 0) {
-            let s = &outcome.screened_households;
+            let s = &outcome.screened_households()?;
             let elim = flag(s, "__elimination", 0);
             let stays = flag(s, "__stays", 0);
             let _ = writeln!(

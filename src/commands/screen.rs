@@ -69,12 +69,12 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     // about 80 MB more memory, since they fill the core the roster checks leave idle.
     let (mut roster, outcome) = std::thread::scope(|scope| -> Result<_> {
         let extracts = crate::sources::read_ahead(scope, plan.sources.iter().map(|s| &s.table).collect(), &args.data, plan.sources.len());
-        let mut roster = households::build(plan, &args.data, households::Keep::Screening)?;
-        stages.mark("roster: read, validate, cross-check");
+        let mut roster = households::build(plan, &args.data, households::Keep::Screening, |stage| stages.mark(stage))?;
+        stages.mark("roster: cross-checks (repeats, unknown households, co-residence)");
         let mut current = String::from("rules load");
         let outcome = evaluate::run(plan, &mut roster, extracts, &args.data, false, |stage| {
             stages.mark(&current);
-            current = format!("source {stage}: read, validate, join, aggregate");
+            current = format!("source {stage}: join to members, aggregate (read ahead)");
             pb.set_message(format!("筛查 {stage}"));
         })?;
         Ok((roster, outcome))
@@ -101,13 +101,19 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     };
     let listed = marked.as_ref().unwrap_or(&outcome.listed);
     let new_leads = listed.clone().lazy().filter(col("__monitored").not()).collect()?;
-    let dropped = match &previous {
-        Some(p) => Some(changes::dropped(&outcome, &p.listed)?),
+    // Compared with the previous run, the screened households are needed here; otherwise they are
+    // only written, and computed on the CSV thread (`TableData::Plan`).
+    let screened = match &previous {
+        Some(_) => Some(outcome.screened_households()?),
         None => None,
     };
-    let elimination = match (&previous, &plan.monitoring) {
-        (Some(p), Some(_)) => match &p.screened {
-            Some(before) => Some(changes::elimination_candidates(&outcome, before)?),
+    let dropped = match (&previous, &screened) {
+        (Some(p), Some(s)) => Some(changes::dropped(&outcome, s, &p.listed)?),
+        _ => None,
+    };
+    let elimination = match (&previous, &screened, &plan.monitoring) {
+        (Some(p), Some(s), Some(_)) => match &p.screened {
+            Some(before) => Some(changes::elimination_candidates(s, before)?),
             None => {
                 crate::log::warn("--previous has no screened.csv (a run before this version?): elimination_candidates.csv is not written");
                 None
@@ -125,7 +131,17 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         Table::new("rejects", "拒收记录", TableData::Frame(&rejects)),
         Table::new("coverage", "规则命中", TableData::Text(&coverage)),
         Table::new("parameters", "适用参数", TableData::Text(&parameters)),
-        Table { workbook: false, ..Table::new("screened", "全部筛查户", TableData::Frame(&outcome.screened_households)) },
+        Table {
+            workbook: false,
+            ..Table::new(
+                "screened",
+                "全部筛查户",
+                match &screened {
+                    Some(s) => TableData::Frame(s),
+                    None => TableData::Plan(&outcome.screened_plan),
+                },
+            )
+        },
     ];
     if let Some(d) = &dropped {
         tables.push(Table::new("dropped", "本次未列出", TableData::Text(d)));

@@ -45,14 +45,23 @@ pub struct Outcome {
     /// `__excluded`, `__monitored`, `__elimination_income` (the rules' own risk-elimination
     /// conditions hold and no category), `__elimination` (that, and no trigger) and `__stays`
     /// (stays monitored anyway).
-    /// Written as screened.csv; the next run's --previous reads it.
-    pub screened_households: DataFrame,
+    /// Written as screened.csv; the next run's --previous reads it. A plan, collected by
+    /// `screened_households` where it is needed: `screen` runs it on the thread that writes the
+    /// CSV files, beside the one building report.xlsx, rather than before both start.
+    pub screened_plan: LazyFrame,
     pub unmatched: DataFrame,
     /// For each trigger and exclusion: how many screened households it hit.
     pub coverage: Vec<(String, String, usize)>,
     /// With `keep_detail`: the whole household frame (every derived figure, aggregate, rule
     /// hit and evidence column), for `explain`.
     pub detail: Option<DataFrame>,
+}
+
+impl Outcome {
+    /// Every screened household (see `screened_plan`), sorted by 乡镇, 村, 户编号.
+    pub fn screened_households(&self) -> Result<DataFrame> {
+        Ok(self.screened_plan.clone().collect()?)
+    }
 }
 
 pub fn hit_column(rule: &Rule) -> String {
@@ -378,12 +387,25 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
             elimination.and(any_of(plan.triggers.iter().collect()).not()).alias("__elimination"),
             stays.alias("__stays"),
     ]);
-    let screened_households = frame
-        .clone()
+    // The plan holds only the columns it reads (the frame's others are released with it).
+    let mut read: std::collections::BTreeSet<String> = ["乡镇", "村", key, "户主姓名", "户类型", "监测状态", "__category", "__monitored"].map(String::from).into();
+    read.extend(rules.iter().map(|r| hit_column(r)));
+    let mut aggregates = std::collections::BTreeSet::new();
+    let mut figures_read = vec![&rep.size, &rep.net_income, &rep.per_capita, &rep.line];
+    if let Some(m) = &plan.monitoring {
+        figures_read.push(&m.elimination);
+        figures_read.extend(&m.stays_monitored);
+    }
+    for e in figures_read {
+        e.columns_into(&mut read);
+        e.aggregates_into(&mut aggregates);
+    }
+    read.extend(aggregates.into_iter().map(agg_column));
+    let screened_plan = frame
+        .select(read)?
         .lazy()
         .select(screened_columns)
-        .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true))
-        .collect()?;
+        .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true));
     let candidates = frame.lazy().filter(col("__category").is_not_null());
     let excluded = candidates.clone().filter(hard_exclude.clone()).select([len()]).collect()?;
     let excluded = excluded.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
@@ -438,7 +460,7 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
     } else {
         concat(unmatched, UnionArgs::default())?.collect()?
     };
-    Ok(Outcome { sources: stats, screened, listed, excluded, screened_households, unmatched, coverage, detail })
+    Ok(Outcome { sources: stats, screened, listed, excluded, screened_plan, unmatched, coverage, detail })
 }
 
 /// The 【适用参数】 part of 证据: each parameter value (with the date it took effect) that the

@@ -52,15 +52,15 @@ pub fn read_previous(dir: &Path) -> Result<Previous> {
 /// in the previous run; households that stay monitored anyway (`__stays`) are left out. Returns
 /// the table and how many households met the income conditions in both runs (no category,
 /// `__elimination_income`) but stay monitored.
-pub fn elimination_candidates(outcome: &Outcome, previous: &DataFrame) -> Result<(DataFrame, usize)> {
+/// `screened` is `outcome.screened_households()`.
+pub fn elimination_candidates(screened: &DataFrame, previous: &DataFrame) -> Result<(DataFrame, usize)> {
     let money = DataType::Decimal(38, 2);
     let before = previous.clone().lazy().select([
         col("户编号"),
         col("人均纯收入").alias("上次人均纯收入"),
         col("监测线").alias("上次监测线"),
     ]);
-    let met = outcome
-        .screened_households
+    let met = screened
         .clone()
         .lazy()
         .filter(col("__monitored").and(col("__elimination_income")))
@@ -131,12 +131,13 @@ pub fn mark_changes(listed: &DataFrame, previous: &BTreeMap<String, [String; 4]>
 }
 
 /// Households listed last time and not now, with why.
-pub fn dropped(outcome: &Outcome, previous: &BTreeMap<String, [String; 4]>) -> Result<TextTable> {
+/// `screened` is `outcome.screened_households()`.
+pub fn dropped(outcome: &Outcome, screened: &DataFrame, previous: &BTreeMap<String, [String; 4]>) -> Result<TextTable> {
     let listed: BTreeSet<String> = {
         let c = outcome.listed.column("户编号")?.str()?.clone();
         (0..c.len()).filter_map(|i| c.get(i).map(str::to_string)).collect()
     };
-    let s = &outcome.screened_households;
+    let s = screened;
     let keys = s.column("户编号")?.str()?.clone();
     let cats = s.column("__category")?.str()?.clone();
     let excl = s.column("__excluded")?.bool()?.clone();

@@ -5,6 +5,7 @@ use super::{write_atomically, Renderer, Table, TableData};
 use anyhow::Result;
 use polars::prelude::*;
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 pub struct CsvRenderer;
@@ -22,34 +23,49 @@ pub fn text_columns(df: &DataFrame) -> Result<Vec<(String, StringChunked)>> {
     Ok(out)
 }
 
-/// Calls `row` with each row's cells, in order.
-pub fn for_each_row(table: &TableData, mut row: impl FnMut(&[&str]) -> Result<()>) -> Result<Vec<String>> {
+/// Calls `row` with each row's cells, in order; returns the headers.
+pub fn for_each_row(table: &TableData, row: impl FnMut(&[&str]) -> Result<()>) -> Result<Vec<String>> {
+    for_each_row_in(table, 0..usize::MAX, row)
+}
+
+/// Like `for_each_row`, for the rows of `range` only (clamped to the table's rows).
+pub fn for_each_row_in(table: &TableData, range: Range<usize>, mut row: impl FnMut(&[&str]) -> Result<()>) -> Result<Vec<String>> {
+    let frame = |df: &DataFrame, row: &mut dyn FnMut(&[&str]) -> Result<()>| -> Result<Vec<String>> {
+        let start = range.start.min(df.height());
+        let part = df.slice(start as i64, range.end.min(df.height()) - start);
+        let cols = text_columns(&part)?;
+        let mut cells: Vec<&str> = Vec::with_capacity(cols.len());
+        for i in 0..part.height() {
+            cells.clear();
+            cells.extend(cols.iter().map(|(_, c)| c.get(i).unwrap_or("")));
+            row(&cells)?;
+        }
+        Ok(cols.into_iter().map(|(n, _)| n).collect())
+    };
     match table {
         TableData::Text(t) => {
-            for r in &t.rows {
+            let start = range.start.min(t.rows.len());
+            for r in &t.rows[start..range.end.min(t.rows.len())] {
                 let cells: Vec<&str> = r.iter().map(String::as_str).collect();
                 row(&cells)?;
             }
             Ok(t.headers.clone())
         }
-        TableData::Frame(df) => {
-            let cols = text_columns(df)?;
-            let mut cells: Vec<&str> = Vec::with_capacity(cols.len());
-            for i in 0..df.height() {
-                cells.clear();
-                cells.extend(cols.iter().map(|(_, c)| c.get(i).unwrap_or("")));
-                row(&cells)?;
-            }
-            Ok(cols.into_iter().map(|(n, _)| n).collect())
-        }
+        TableData::Frame(df) => frame(df, &mut row),
+        TableData::Plan(lf) => frame(&(*lf).clone().collect()?, &mut row),
     }
 }
 
 pub fn headers(table: &TableData) -> Result<Vec<String>> {
     Ok(match table {
         TableData::Text(t) => t.headers.clone(),
-        TableData::Frame(df) => df.get_column_names().iter().filter(|n| !n.starts_with("__")).map(|n| n.to_string()).collect(),
+        TableData::Frame(df) => visible(df.get_column_names().into_iter()),
+        TableData::Plan(lf) => visible((*lf).clone().collect_schema()?.iter_names()),
     })
+}
+
+fn visible<'a>(names: impl Iterator<Item = &'a PlSmallStr>) -> Vec<String> {
+    names.filter(|n| !n.starts_with("__")).map(|n| n.to_string()).collect()
 }
 
 impl Renderer for CsvRenderer {

@@ -10,13 +10,15 @@ pub mod terminal;
 pub mod xlsx;
 
 use anyhow::{Context, Result};
-use polars::prelude::DataFrame;
+use polars::prelude::{DataFrame, LazyFrame};
 use std::path::{Path, PathBuf};
 use summary::TextTable;
 
 /// One output table: a name (file stem / sheet title) and its data.
 pub enum TableData<'a> {
     Frame(&'a DataFrame),
+    /// A frame computed by whichever renderer writes it first (see `Outcome::screened_plan`).
+    Plan(&'a LazyFrame),
     Text(&'a TextTable),
 }
 

@@ -215,31 +215,31 @@ pub enum TExpr {
 }
 
 impl TExpr {
+    /// The expressions this one is made of.
+    fn operands(&self) -> Vec<&TExpr> {
+        match self {
+            TExpr::Col { .. } | TExpr::Lit(_) | TExpr::Agg { .. } => Vec::new(),
+            TExpr::Neg(e) | TExpr::Not(e) | TExpr::In { value: e, .. } => vec![e],
+            TExpr::Arith { lhs, rhs, .. } | TExpr::Cmp { lhs, rhs, .. } | TExpr::Logic { lhs, rhs, .. } => vec![lhs, rhs],
+            TExpr::If { cond, then, otherwise, .. } => vec![cond, then, otherwise],
+            TExpr::Round { num, den, .. } => std::iter::once(num).chain(den).map(|b| &**b).collect(),
+        }
+    }
+
     /// Adds the physical columns this expression reads to `out`.
     pub fn columns_into(&self, out: &mut std::collections::BTreeSet<String>) {
-        match self {
-            TExpr::Col { column, .. } => {
-                out.insert(column.clone());
-            }
-            TExpr::Lit(_) | TExpr::Agg { .. } => {}
-            TExpr::Neg(e) | TExpr::Not(e) => e.columns_into(out),
-            TExpr::Arith { lhs, rhs, .. } | TExpr::Cmp { lhs, rhs, .. } | TExpr::Logic { lhs, rhs, .. } => {
-                lhs.columns_into(out);
-                rhs.columns_into(out);
-            }
-            TExpr::In { value, .. } => value.columns_into(out),
-            TExpr::If { cond, then, otherwise, .. } => {
-                cond.columns_into(out);
-                then.columns_into(out);
-                otherwise.columns_into(out);
-            }
-            TExpr::Round { num, den, .. } => {
-                num.columns_into(out);
-                if let Some(d) = den {
-                    d.columns_into(out);
-                }
-            }
+        if let TExpr::Col { column, .. } = self {
+            out.insert(column.clone());
         }
+        self.operands().into_iter().for_each(|e| e.columns_into(out));
+    }
+
+    /// Adds the indexes of the aggregates (`Plan::aggregates`) this expression reads to `out`.
+    pub fn aggregates_into(&self, out: &mut std::collections::BTreeSet<usize>) {
+        if let TExpr::Agg { index, .. } = self {
+            out.insert(*index);
+        }
+        self.operands().into_iter().for_each(|e| e.aggregates_into(out));
     }
 
     pub fn ty(&self) -> Ty {
