@@ -137,17 +137,9 @@ pub fn compile(e: &TExpr) -> Expr {
 fn mantissa(e: &TExpr) -> Expr {
     match e.ty() {
         Ty::Int => compile(e),
-        ty => {
-            let s = ty.scale();
-            // x * 10^s at scale s is an integer value; the cast to Int64 is then exact.
-            let shifted = TExpr::Arith {
-                op: BinOp::Mul,
-                lhs: Box::new(e.clone()),
-                rhs: Box::new(TExpr::Lit(Value::Dec(Decimal::from_i128_with_scale(10i128.pow(s), 0)))),
-                ty: Ty::Dec(s),
-            };
-            compile(&shifted).cast(DataType::Int64)
-        }
+        // A Decimal at scale s is stored as its mantissa at scale s (an i128): read as it is,
+        // with no decimal multiplication or division per row.
+        ty => compile(e).cast(dtype(&ty)).to_physical().cast(DataType::Int64),
     }
 }
 

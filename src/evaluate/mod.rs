@@ -269,21 +269,27 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
     // columns. The evidence text is set apart: only listed households (and `explain`) need it,
     // and a text column for every rule and every household of a province does not fit.
     let evidence_names: Vec<String> = plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_some()).map(evidence_column).collect();
-    let mut aggregates = roster.households.clone().lazy().select([col(HH_ROW)]);
+    // Each group is joined to the household rows on its own, and the results set side by side:
+    // a chain of joins would carry every earlier group's columns through every later join.
+    let rows = roster.households.clone().lazy().select([col(HH_ROW)]);
     let mut evidence_groups: Vec<DataFrame> = Vec::new();
+    let mut aligned = Vec::new();
     for g in groups {
         let g = g.collect()?;
         let here: Vec<String> = g.get_column_names().iter().map(|n| n.to_string()).filter(|n| evidence_names.contains(n)).collect();
         if !here.is_empty() {
             evidence_groups.push(g.select(std::iter::once(HH.to_string()).chain(here.iter().cloned()))?);
         }
-        aggregates = aggregates.join(g.drop_many(here).lazy(), [col(HH_ROW)], [col(HH)], ordered_left());
+        aligned.push(rows.clone().join(g.drop_many(here).lazy(), [col(HH_ROW)], [col(HH)], ordered_left()).drop(cols([HH_ROW])).collect()?);
     }
-    let aggregates = aggregates.collect()?;
-    if aggregates.height() != roster.households.height() {
-        anyhow::bail!("internal error: {} households but {} aggregate rows", roster.households.height(), aggregates.height());
+    let mut frame = roster.households.clone();
+    for part in aligned {
+        if part.height() != frame.height() {
+            anyhow::bail!("internal error: {} households but {} aggregate rows", frame.height(), part.height());
+        }
+        frame.hstack_mut(part.columns())?;
     }
-    let mut frame = roster.households.hstack(&aggregates.columns()[1..])?.lazy();
+    let mut frame = frame.lazy();
 
     // Households without records get each aggregate's neutral value.
     let mut fills = Vec::new();
