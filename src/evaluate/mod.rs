@@ -176,56 +176,92 @@ fn member_records(plan: &Plan, roster: &Roster) -> LazyFrame {
     with_household_columns(m, HH, &roster.households, &plan.household_columns_for(MEMBERS))
 }
 
-/// One grouped pass over a record frame: every aggregate and record rule on this source.
+/// A source's figures per household: the aggregates and rule hits (one row per household with
+/// records, keyed by `HH`), and the evidence of its record rules (one row per household with a
+/// hit; `None` without record rules).
+struct Grouped {
+    figures: DataFrame,
+    evidence: Option<DataFrame>,
+}
+
+/// Every aggregate and record rule on one source. Each record's values are computed first, over
+/// whole columns (an aggregate's value is null where its filter fails); the grouping then only
+/// sums, counts, tests or joins ready columns, which polars does per group without evaluating
+/// an expression per group. The evidence is written, ordered and joined for the records that hit
+/// a rule only.
 /// `order`: the record columns that order a household's records (and so its evidence), after
 /// the household and the person: the record date first, then the content, so the order does not
 /// depend on how a department split its files; file and line break the remaining ties. `None`
 /// where the person alone decides (the roster lists each person once).
-fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String]>) -> Option<LazyFrame> {
+fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String]>) -> Result<Option<Grouped>> {
+    let rules: Vec<&Rule> = plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.as_deref() == Some(source)).collect();
+    let mut values: Vec<Expr> = Vec::new();
     let mut aggs: Vec<Expr> = Vec::new();
     for (i, a) in plan.aggregates.iter().enumerate().filter(|(_, a)| a.source == source) {
+        let v = format!("__value.{i}");
         let filter = a.filter.as_ref().map(|f| compile(f).fill_null(lit(false)));
-        let e = match a.kind {
+        let condition = || compile(a.value.as_ref().expect("any and all have a condition")).fill_null(lit(false));
+        let (value, agg) = match a.kind {
             AggKind::Count => match filter {
-                Some(f) => f.cast(DataType::Int64).sum(),
-                None => len().cast(DataType::Int64),
+                Some(f) => (Some(f.cast(DataType::Int64)), col(v.as_str()).sum()),
+                None => (None, len().cast(DataType::Int64)),
             },
-            AggKind::Any => compile(a.value.as_ref().expect("any has a condition")).fill_null(lit(false)).any(false),
-            AggKind::All => compile(a.value.as_ref().expect("all has a condition")).fill_null(lit(false)).all(false),
+            AggKind::Any => (Some(condition()), col(v.as_str()).any(false)),
+            AggKind::All => (Some(condition()), col(v.as_str()).all(false)),
             AggKind::Sum | AggKind::Max | AggKind::Min => {
-                let v = compile(a.value.as_ref().expect("has a value"));
-                let v = match filter {
-                    Some(f) => v.filter(f),
-                    None => v,
+                let x = compile(a.value.as_ref().expect("sum, max and min have a value"));
+                // Null where the filter fails: sum, max and min skip nulls, as they would skip
+                // the records filtered out (a household with none left sums to 0, has no max).
+                let x = match filter {
+                    Some(f) => when(f).then(x).otherwise(lit(NULL)),
+                    None => x,
                 };
-                match a.kind {
-                    AggKind::Sum => v.sum(),
-                    AggKind::Max => v.max(),
-                    _ => v.min(),
-                }
+                let agg = match a.kind {
+                    AggKind::Sum => col(v.as_str()).sum(),
+                    AggKind::Max => col(v.as_str()).max(),
+                    _ => col(v.as_str()).min(),
+                };
+                (Some(x), agg)
             }
         };
-        aggs.push(e.alias(agg_column(i).as_str()));
+        values.extend(value.map(|x| x.alias(v.as_str())));
+        aggs.push(agg.alias(agg_column(i).as_str()));
     }
-    for rule in plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.as_deref() == Some(source)) {
-        let hit = compile(&rule.when).fill_null(lit(false));
-        aggs.push(hit.clone().any(false).alias(hit_column(rule).as_str()));
-        aggs.push(template(&rule.evidence).filter(hit).str().join("；", true).alias(evidence_column(rule).as_str()));
+    for rule in &rules {
+        let hit = hit_column(rule);
+        values.push(compile(&rule.when).fill_null(lit(false)).alias(hit.as_str()));
+        aggs.push(col(hit.as_str()).any(false).alias(hit.as_str()));
     }
     if aggs.is_empty() {
-        return None;
+        return Ok(None);
     }
-    let mut keys: Vec<String> = vec![HH.into(), MEMBER_ID.into()];
-    if let Some(order) = order {
-        keys.extend(order.iter().cloned());
-        keys.extend([FILE.to_string(), LINE.to_string()]);
-    }
+    let records = if values.is_empty() { records } else { records.with_columns(values) }.collect()?;
+    let figures = records.clone().lazy().group_by([col(HH)]).agg(aggs).collect()?;
     // Only the evidence (records joined in order) depends on the order of a household's
-    // records; counts, sums of decimals, any/all, max and min do not. Without record rules on
-    // this source there is nothing to sort (at province scale: tens of millions of members).
-    let has_evidence = plan.triggers.iter().chain(&plan.exclusions).any(|r| r.source.as_deref() == Some(source));
-    let records = if has_evidence { records.sort(keys, SortMultipleOptions::default().with_maintain_order(true)) } else { records };
-    Some(records.group_by([col(HH)]).agg(aggs))
+    // records; counts, sums of decimals, any/all, max and min do not. So only the records that
+    // hit a rule are sorted (at province scale the others are tens of millions).
+    let evidence = match rules.iter().map(|r| col(hit_column(r).as_str())).reduce(|a, b| a.or(b)) {
+        None => None,
+        Some(any_hit) => {
+            let hits = records.lazy().filter(any_hit);
+            let hits = match order {
+                Some(order) => {
+                    let mut keys: Vec<String> = vec![HH.into(), MEMBER_ID.into()];
+                    keys.extend(order.iter().cloned());
+                    keys.extend([FILE.to_string(), LINE.to_string()]);
+                    hits.sort(keys, SortMultipleOptions::default().with_maintain_order(true))
+                }
+                None => hits,
+            };
+            let texts: Vec<Expr> = rules
+                .iter()
+                .map(|r| when(col(hit_column(r).as_str())).then(template(&r.evidence)).otherwise(lit(NULL)).alias(evidence_column(r).as_str()))
+                .collect();
+            let joined: Vec<Expr> = rules.iter().map(|r| col(evidence_column(r).as_str()).str().join("；", true)).collect();
+            Some(hits.with_columns(texts).group_by([col(HH)]).agg(joined).collect()?)
+        }
+    };
+    Ok(Some(Grouped { figures, evidence }))
 }
 
 /// Screens every household of `roster`. Without `keep_detail` (a screening, not `explain`), the
@@ -236,13 +272,11 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
     let mut stats = Vec::new();
     let mut unmatched = Vec::new();
 
-    let mut groups: Vec<LazyFrame> = Vec::new();
+    let mut groups: Vec<Grouped> = Vec::new();
     // A person is one row of the roster (the roster checks made sure), so the household and
     // the ID order the members completely; sorting by every column besides would only cost
     // time and keep every column of the roster alive through the sort.
-    if let Some(g) = grouped(plan, MEMBERS, member_records(plan, roster), None) {
-        groups.push(g.collect()?.lazy());
-    }
+    groups.extend(grouped(plan, MEMBERS, member_records(plan, roster), None)?);
     for source in &plan.sources {
         progress(&source.table.label);
         let data = extracts.next(&source.table)?;
@@ -254,9 +288,7 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
             .cloned()
             .chain(source.table.columns.iter().map(|c| c.name.clone()).filter(|c| Some(c) != source.window.as_ref() && *c != source.id))
             .collect();
-        if let Some(g) = grouped(plan, &source.table.name, records, Some(&order)) {
-            groups.push(g.collect()?.lazy());
-        }
+        groups.extend(grouped(plan, &source.table.name, records, Some(&order))?);
         stats.push(s);
         unmatched.push(u.lazy());
     }
@@ -275,12 +307,8 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
     let mut evidence_groups: Vec<DataFrame> = Vec::new();
     let mut aligned = Vec::new();
     for g in groups {
-        let g = g.collect()?;
-        let here: Vec<String> = g.get_column_names().iter().map(|n| n.to_string()).filter(|n| evidence_names.contains(n)).collect();
-        if !here.is_empty() {
-            evidence_groups.push(g.select(std::iter::once(HH.to_string()).chain(here.iter().cloned()))?);
-        }
-        aligned.push(rows.clone().join(g.drop_many(here).lazy(), [col(HH_ROW)], [col(HH)], ordered_left()).drop(cols([HH_ROW])).collect()?);
+        evidence_groups.extend(g.evidence);
+        aligned.push(rows.clone().join(g.figures.lazy(), [col(HH_ROW)], [col(HH)], ordered_left()).drop(cols([HH_ROW])).collect()?);
     }
     let mut frame = roster.households.clone();
     for part in aligned {
