@@ -49,6 +49,32 @@ pub fn ordered_left() -> JoinArgs {
     JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) }
 }
 
+/// The households' 户编号 as a number, while the roster checks compare them (see `digits_length`).
+const KEY_NUMBER: &str = "__key_number";
+
+/// The length of the households' 户编号 when every one is a number of that many digits, at
+/// most 19, without a leading zero (the national system's are 16): two such texts are equal
+/// exactly when their numbers are, so joins and distinct counts can hash an integer.
+fn digits_length(households: &DataFrame, key: &str) -> Result<Option<u32>> {
+    let Some(first) = households.column(key)?.str()?.get(0) else { return Ok(None) };
+    let n = first.len() as u32;
+    if !(1..=19).contains(&n) {
+        return Ok(None);
+    }
+    let nulls = households.clone().lazy().select([digits_key(col(key), n).null_count().alias("n")]).collect()?;
+    Ok((nulls.column("n")?.get(0)?.extract::<u64>() == Some(0)).then_some(n))
+}
+
+/// `key` as an unsigned number where it is `digits` bytes that read as a number of `digits`
+/// digits (at least 10^(digits-1)): a sign, a space or any other character would leave fewer
+/// digits, a leading zero a smaller number. Null otherwise.
+fn digits_key(key: Expr, digits: u32) -> Expr {
+    let number = key.clone().cast(DataType::UInt64);
+    when(key.str().len_bytes().eq(lit(digits)).and(number.clone().gt_eq(lit(10u64.pow(digits - 1)))))
+        .then(number)
+        .otherwise(lit(NULL).cast(DataType::UInt64))
+}
+
 /// True when no value of `column` repeats.
 fn all_distinct(df: &DataFrame, column: &str) -> Result<bool> {
     let n = df.clone().lazy().select([col(column).n_unique().alias("n")]).collect()?;
@@ -105,10 +131,17 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
     // A 户编号 listed twice cannot be told apart: every row with it is rejected.
     // Most rosters list each household and each person once: one distinct count settles it,
     // and the windows that find the repeats run only when there are some.
-    let households = if all_distinct(&households_valid, key)? {
+    // 户编号 compared as numbers where the roster's are all numbers of one length.
+    let digits = digits_length(&households_valid, key)?;
+    let households_valid = match digits {
+        Some(n) => households_valid.lazy().with_column(digits_key(col(key), n).alias(KEY_NUMBER)).collect()?,
+        None => households_valid,
+    };
+    let key_compared = if digits.is_some() { KEY_NUMBER } else { key };
+    let households = if all_distinct(&households_valid, key_compared)? {
         households_valid
     } else {
-        let hh = households_valid.lazy().with_column(len().over([col(key)])?.alias("__n")).collect()?;
+        let hh = households_valid.lazy().with_column(len().over([col(key_compared)])?.alias("__n")).collect()?;
         rejects.push(sources::reject_rows(
             &households_data,
             hh.clone().lazy().filter(col("__n").gt(lit(1))),
@@ -153,11 +186,20 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
     // join of the members with the households; a member of a household the roster does not
     // hold (or rejected) gets none, and its rows are copied out only when there are some.
     let households = households.with_row_index(HH_ROW.into(), None)?;
-    let index = households.clone().lazy().select([col(key).alias("__index_key"), col(HH_ROW)]);
+    let index = households.clone().lazy().select([col(key_compared).alias("__index_key"), col(HH_ROW)]);
+    let households = match digits {
+        Some(_) => households.drop(KEY_NUMBER)?,
+        None => households,
+    };
     // Only the key column goes through the join; the row numbers are added to the members as
-    // they are, not to a copy of every column.
+    // they are, not to a copy of every column. A member's 户编号 that is not a number of the
+    // roster's length is equal to no household's: its number is null, and matches nothing.
     let mut members = members.collect()?;
-    let rows = members.clone().lazy().select([col(mh)]).join(index, [col(mh)], [col("__index_key")], ordered_left()).select([col(HH_ROW)]).collect()?;
+    let member_key = match digits {
+        Some(n) => digits_key(col(mh), n),
+        None => col(mh),
+    };
+    let rows = members.clone().lazy().select([member_key.alias("__member_key")]).join(index, [col("__member_key")], [col("__index_key")], ordered_left()).select([col(HH_ROW)]).collect()?;
     if rows.height() != members.height() {
         anyhow::bail!("internal error: {} members but {} household rows found for them", members.height(), rows.height());
     }
@@ -198,15 +240,18 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
         .collect()?;
 
     // A household with no co-resident member has nobody to divide its income by.
-    // Found from the households' side (a set of the households that have a co-resident member),
-    // so that a household with no member rows at all is caught too; the rows are counted only
-    // for the households found, to say which of the two it is.
-    let co_homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
-    let hh_marked = households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
-    let empties = hh_marked.column("__empty")?.bool()?.sum().unwrap_or(0);
-    let (households, members) = if empties == 0 {
-        (hh_marked.drop("__empty")?, members)
+    // Every member's `HH_ROW` is a household's: when the co-resident members' rows are as many
+    // distinct values as there are households, every household has one (the usual case, one
+    // distinct count). Otherwise they are found from the households' side (a set of the
+    // households that have a co-resident member), so that a household with no member rows at
+    // all is caught too; the rows are counted only for the households found, to say which of
+    // the two it is.
+    let homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW).n_unique().alias("n")]).collect()?;
+    let (households, members) = if homes.column("n")?.get(0)?.extract::<u64>() == Some(households.height() as u64) {
+        (households, members)
     } else {
+        let co_homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+        let hh_marked = households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
         let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
         let rows = members.clone().lazy().group_by([col(HH_ROW).alias("__count_row")]).agg([len().cast(DataType::Int64).alias("__rows")]);
         let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());

@@ -283,3 +283,43 @@ fn a_byte_that_is_not_utf8_deep_in_a_large_csv_rejects_only_its_row() {
     let h1 = out.find_in("flagged.csv", "H1").expect("H1 listed for its income");
     assert!(!h1.get("风险类型").contains("因病"), "{}", h1.render());
 }
+
+/// 户编号 of the national system's form (16 digits) are compared as numbers; a member's 户编号
+/// that reads as the same number but is another text (a sign, a leading zero) names no
+/// household of the roster and is rejected, as a text comparison would.
+#[test]
+fn a_member_whose_household_number_differs_only_by_a_sign_or_a_leading_zero_is_not_joined() {
+    let mut fx = Fixture::new();
+    poor(&mut fx, "5226011010010001", "脱贫户", "庚一"); // members.csv line 2
+    let b = fx.person("庚二");
+    fx.member("+226011010010001", &b, "配偶"); // line 3: the number 226011010010001, another text
+    let c = fx.person("庚三");
+    fx.member("0226011010010001", &c, "子女"); // line 4: the same number with a leading zero
+    let d = fx.person("庚四");
+    fx.member("5226011010010001", &d, "子女"); // line 5: H1 itself
+    let out = fx.run();
+    for line in ["3", "4"] {
+        assert_has_reject(&out, &[("来源", "members"), ("文件", "members.csv"), ("行号", line), ("列", "户编号")]);
+    }
+    // 庚一 and 庚四: n = 2, NI = 5000, PCI = 2500.00 < 6320 → 脱贫不稳定户.
+    out.assert_row("5226011010010001", &[("家庭人口", "2"), ("人均纯收入", "2500.00"), ("类别", "脱贫不稳定户")]);
+}
+
+/// A roster whose 户编号 are not all numbers of one length without a leading zero is compared
+/// as text throughout: `0226…` and `+226…` are two households, though both read as one number.
+#[test]
+fn household_numbers_that_read_as_the_same_number_are_still_two_households() {
+    let mut fx = Fixture::new();
+    poor(&mut fx, "5226011010010001", "脱贫户", "辛一");
+    poor(&mut fx, "0226011010010001", "一般农户", "辛二");
+    poor(&mut fx, "+226011010010001", "一般农户", "辛三");
+    let d = fx.person("辛四");
+    fx.member("+226011010010001", &d, "配偶");
+    let out = fx.run();
+    assert!(out.rejects().is_empty(), "{}", out.csv("rejects.csv").render());
+    // NI 5000 each: 5226…: n = 1, PCI 5000.00 → 脱贫不稳定户; 0226…: n = 1 → 边缘易致贫户;
+    // +226…: n = 2, PCI 2500.00 → 边缘易致贫户.
+    out.assert_row("5226011010010001", &[("家庭人口", "1"), ("类别", "脱贫不稳定户")]);
+    out.assert_row("0226011010010001", &[("家庭人口", "1"), ("人均纯收入", "5000.00"), ("类别", "边缘易致贫户")]);
+    out.assert_row("+226011010010001", &[("家庭人口", "2"), ("人均纯收入", "2500.00"), ("类别", "边缘易致贫户")]);
+}
