@@ -4,12 +4,13 @@
 
 Each `fanpin screen` records in manifest.json (`stages_ms`) the wall time from the end of one
 stage to the end of the next: the households read and validated, the members read and validated,
-the roster's cross-checks, each department source joined to the members and aggregated, the
-household evaluation (derived figures, rules, category, exclusions, the flagged list), the
-summaries, and the outputs (the CSV files and report.xlsx, written in parallel). The department
-extracts are read and validated on another thread from the start, beside the roster stages, so
-their reading is inside the roster's wall time and a source's stage is its join and aggregation
-(plus any wait for its extract). Prints one markdown table: a column per manifest (data size).
+the roster's cross-checks, the aggregates over the members, the extracts received (any wait for
+them) with the members their records name, each department source joined to those members and
+aggregated, the household evaluation (derived figures, rules, category, exclusions, the flagged
+list), the summaries, and the outputs (the CSV files and report.xlsx, written in parallel). The
+department extracts are read and validated on another thread from the start, beside the roster
+stages, so their reading is inside the roster's wall time. Prints one markdown table: a column
+per manifest (data size).
 """
 
 import json

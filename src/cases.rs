@@ -225,7 +225,7 @@ fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Pa
     }
 
     let mut roster = households::build(plan, scratch, households::Keep::Screening, |_| {})?;
-    let outcome = evaluate::run(plan, &mut roster, crate::sources::Extracts::Here(scratch), scratch, false, |_| {})?;
+    let outcome = evaluate::run(plan, &mut roster, crate::sources::Extracts::Here(scratch), scratch, false, |_, _| {})?;
     let mut notes = Vec::new();
     let mut rejects = vec![roster.rejects.clone()];
     rejects.extend(outcome.sources.iter().map(|s| s.data.rejects.clone()));

@@ -96,7 +96,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     }
     roster.members = roster.members.clone().lazy().filter(col(r.member_household.as_str()).cast(DataType::String).eq(lit(household_key.as_str()))).collect()?;
     roster.households = households;
-    let outcome = evaluate::run(plan, &mut roster, crate::sources::Extracts::Here(&data), &data, true, |_| {})?;
+    let outcome = evaluate::run(plan, &mut roster, crate::sources::Extracts::Here(&data), &data, true, |_, _| {})?;
     let detail = outcome.detail.as_ref().ok_or_else(|| anyhow!("no detail"))?;
     let records = trace::sources(plan, &roster, &data)?;
 

@@ -71,15 +71,19 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         let extracts = crate::sources::read_ahead(scope, plan.sources.iter().map(|s| &s.table).collect(), &args.data, plan.sources.len());
         let mut roster = households::build(plan, &args.data, households::Keep::Screening, |stage| stages.mark(stage))?;
         stages.mark("roster: cross-checks (repeats, unknown households, co-residence)");
-        let mut current = String::from("rules load");
-        let outcome = evaluate::run(plan, &mut roster, extracts, &args.data, false, |stage| {
-            stages.mark(&current);
-            current = format!("source {stage}: join to members, aggregate (read ahead)");
-            pb.set_message(format!("筛查 {stage}"));
+        // Each step is timed from its start to the next one's (the last, to the end of `run`).
+        let mut current: Option<String> = None;
+        let outcome = evaluate::run(plan, &mut roster, extracts, &args.data, false, |stage, message| {
+            if let Some(c) = current.replace(stage.to_string()) {
+                stages.mark(&c);
+            }
+            pb.set_message(message.to_string());
         })?;
+        if let Some(c) = current {
+            stages.mark(&c);
+        }
         Ok((roster, outcome))
     })?;
-    stages.mark("households: derived figures, household rules, category, exclusions, output columns");
     // The outcome holds what the outputs need; the roster's frames are not read again.
     roster.households = DataFrame::empty();
 

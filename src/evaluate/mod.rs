@@ -88,9 +88,15 @@ fn agg_default(kind: AggKind, ty: &Ty) -> Option<Expr> {
     }
 }
 
-/// Reads a source, keeps the records in the window, splits matched / unmatched, and returns
-/// the record frame of co-resident members (with household columns) for the rules.
-fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Source, data: TableData, dir: &Path) -> Result<(SourceStats, LazyFrame, DataFrame)> {
+/// A source's records in the window, with each one's person key (`RECORD_PERSON`), and the
+/// table (its valid rows released).
+struct InWindow {
+    data: TableData,
+    records: DataFrame,
+}
+
+/// Keeps the records of `data` in the window and reads each one's person key.
+fn in_window(plan: &Plan, source: &crate::rules::plan::Source, mut data: TableData, dir: &Path) -> Result<InWindow> {
     if source.required && !data.present() {
         return Err(anyhow::anyhow!(
             "{} ({}): no file matches {} in {}, and the rules mark the source required",
@@ -101,25 +107,44 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
         )
         .context(sources::InputProblem::Missing));
     }
-    let mut records = data.valid.clone().lazy();
+    let mut records = std::mem::take(&mut data.valid).lazy();
     if let Some(w) = &source.window {
         let (s, e) = (plan.meta.window_start, plan.meta.window_end);
         let within = TExprDate::between(w, s, e);
         records = records.filter(within);
     }
-    let r = &plan.roster;
-    // A department's records are few next to the roster: narrow the members to the IDs the
-    // records carry (a set of the small side, one scan of the large one) before joining, so
-    // that the join does not hash the whole roster once per source.
-    // Both sides are joined on the person's integer key (the IDs are valid and normalized).
+    // Joined on the person's integer key (the IDs are valid and normalized).
     let records = records.with_column(person_key(col(source.id.as_str())).alias(RECORD_PERSON)).collect()?;
+    Ok(InWindow { data, records })
+}
+
+/// The members named by any department's records (`MEMBER_ID`, `HH`, `MEMBER_NAME`,
+/// `CO_RESIDENT`). Records are few next to the roster: one scan of the members against the set
+/// of every extract's people, then each source's join reads this part only, and never hashes
+/// or scans the whole roster.
+fn people_in_records(plan: &Plan, roster: &Roster, sources: &[InWindow]) -> Result<DataFrame> {
+    let keys: Vec<LazyFrame> = sources.iter().map(|s| s.records.clone().lazy().select([col(RECORD_PERSON)])).collect();
+    let ids = if keys.is_empty() {
+        Series::new_empty(RECORD_PERSON.into(), &DataType::Int64)
+    } else {
+        concat(keys, UnionArgs::default())?.unique(None, UniqueKeepStrategy::Any).collect()?.column(RECORD_PERSON)?.as_materialized_series().clone()
+    };
+    Ok(roster
+        .members
+        .clone()
+        .lazy()
+        .filter(col(PERSON).is_in(lit(ids).implode(false), false))
+        .select([col(PERSON).alias(MEMBER_ID), col(HH_ROW).alias(HH), col(plan.roster.member_name.as_str()).alias(MEMBER_NAME), col(CO_RESIDENT)])
+        .collect()?)
+}
+
+/// Joins a source's records in the window to the members they name (`people`: see
+/// `people_in_records`), splits matched / unmatched, and returns the record frame of
+/// co-resident members (with household columns) for the rules.
+fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Source, window: InWindow, people: &DataFrame) -> Result<(SourceStats, LazyFrame, DataFrame)> {
+    let InWindow { data, records } = window;
     let ids = records.column(RECORD_PERSON)?.as_materialized_series().unique()?;
-    let people = roster.members.clone().lazy().filter(col(PERSON).is_in(lit(ids).implode(false), false)).select([
-        col(PERSON).alias(MEMBER_ID),
-        col(HH_ROW).alias(HH),
-        col(r.member_name.as_str()).alias(MEMBER_NAME),
-        col(CO_RESIDENT),
-    ]);
+    let people = people.clone().lazy().filter(col(MEMBER_ID).is_in(lit(ids).implode(false), false));
     let joined = records
         .lazy()
         .join(people, [col(RECORD_PERSON)], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns))
@@ -144,8 +169,6 @@ fn source_records(plan: &Plan, roster: &Roster, source: &crate::rules::plan::Sou
         .collect()?;
     let used_frame = joined.lazy().filter(col(CO_RESIDENT).eq(lit(true))).collect()?;
     // The records live on in `used_frame`; the table keeps only what the manifest reports.
-    let mut data = data;
-    data.valid = DataFrame::empty();
     let stats = SourceStats { in_window, used: used_frame.height(), unmatched: unmatched.height(), data };
     let records = with_household_columns(used_frame.lazy(), HH, &roster.households, &plan.household_columns_for(&source.table.name));
     Ok((stats, records, unmatched))
@@ -267,20 +290,23 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String
 /// Screens every household of `roster`. Without `keep_detail` (a screening, not `explain`), the
 /// members frame is emptied once the records are grouped: at province scale it is gigabytes
 /// that nothing after this point reads.
-pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str)) -> Result<Outcome> {
+pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, keep_detail: bool, mut progress: impl FnMut(&str, &str)) -> Result<Outcome> {
     let key = plan.roster.key.as_str();
     let mut stats = Vec::new();
     let mut unmatched = Vec::new();
 
     let mut groups: Vec<Grouped> = Vec::new();
+    progress("members: aggregates and rules over the members", "成员");
     // A person is one row of the roster (the roster checks made sure), so the household and
     // the ID order the members completely; sorting by every column besides would only cost
     // time and keep every column of the roster alive through the sort.
     groups.extend(grouped(plan, MEMBERS, member_records(plan, roster), None)?);
-    for source in &plan.sources {
-        progress(&source.table.label);
-        let data = extracts.next(&source.table)?;
-        let (s, records, u) = source_records(plan, roster, source, data, dir)?;
+    progress("sources: extracts received, records in the window, the members they name", "部门数据");
+    let windows: Vec<InWindow> = plan.sources.iter().map(|source| in_window(plan, source, extracts.next(&source.table)?, dir)).collect::<Result<_>>()?;
+    let people = people_in_records(plan, roster, &windows)?;
+    for (source, window) in plan.sources.iter().zip(windows) {
+        progress(&format!("source {}: join to members, aggregate", source.table.label), &format!("筛查 {}", source.table.label));
+        let (s, records, u) = source_records(plan, roster, source, window, &people)?;
         // Materialized once: the grouped pass reads it, nothing else does.
         let order: Vec<String> = source
             .window
@@ -292,10 +318,11 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
         stats.push(s);
         unmatched.push(u.lazy());
     }
+    drop(people);
     if !keep_detail {
         roster.members = DataFrame::empty();
     }
-    progress("汇总");
+    progress("households: derived figures, household rules, category, exclusions, output columns", "汇总");
     // The aggregates and rule hits are joined to the household rows alone, then set beside the
     // households' columns: the joins copy the narrow aggregate frame, never the households' text
     // columns. The evidence text is set apart: only listed households (and `explain`) need it,
