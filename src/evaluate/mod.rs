@@ -207,6 +207,32 @@ struct Grouped {
     evidence: Option<DataFrame>,
 }
 
+/// Where `records` come in household order (the members do, when members.csv lists the
+/// households in the order households.csv does), marks `HH` sorted: polars then groups it by
+/// cutting it into runs, with no hash table (the members at 1M households: 0.24 s to 0.05 s), and
+/// the groups come out in household order.
+fn mark_if_sorted_by_household(records: &mut DataFrame) -> Result<()> {
+    let hh = records.column(HH)?.as_materialized_series();
+    if hh.null_count() > 0 || !hh.is_sorted(SortOptions::default())? {
+        return Ok(());
+    }
+    records.apply(HH, |c| {
+        let mut c = c.clone();
+        c.set_sorted_flag(polars::series::IsSorted::Ascending);
+        c
+    })?;
+    Ok(())
+}
+
+/// Whether `figures` has a row for each household, in the households' order.
+fn same_rows(figures: &DataFrame, households: &DataFrame) -> Result<bool> {
+    if figures.height() != households.height() {
+        return Ok(false);
+    }
+    let (hh, rows) = (figures.column(HH)?.as_materialized_series(), households.column(HH_ROW)?.as_materialized_series());
+    Ok(hh.dtype() == rows.dtype() && hh.equal_missing(rows)?.all())
+}
+
 /// Every aggregate and record rule on one source. Each record's values are computed first, over
 /// whole columns (an aggregate's value is null where its filter fails); the grouping then only
 /// sums, counts, tests or joins ready columns, which polars does per group without evaluating
@@ -258,7 +284,8 @@ fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String
     if aggs.is_empty() {
         return Ok(None);
     }
-    let records = if values.is_empty() { records } else { records.with_columns(values) }.collect()?;
+    let mut records = if values.is_empty() { records } else { records.with_columns(values) }.collect()?;
+    mark_if_sorted_by_household(&mut records)?;
     let figures = records.clone().lazy().group_by([col(HH)]).agg(aggs).collect()?;
     // Only the evidence (records joined in order) depends on the order of a household's
     // records; counts, sums of decimals, any/all, max and min do not. So only the records that
@@ -335,7 +362,13 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
     let mut aligned = Vec::new();
     for g in groups {
         evidence_groups.extend(g.evidence);
-        aligned.push(rows.clone().join(g.figures.lazy(), [col(HH_ROW)], [col(HH)], ordered_left()).drop(cols([HH_ROW])).collect()?);
+        aligned.push(if same_rows(&g.figures, &roster.households)? {
+            // One row per household already, in the households' order (the members' figures,
+            // grouped in household order): set beside them as they are.
+            g.figures.drop(HH)?
+        } else {
+            rows.clone().join(g.figures.lazy(), [col(HH_ROW)], [col(HH)], ordered_left()).drop(cols([HH_ROW])).collect()?
+        });
     }
     let mut frame = roster.households.clone();
     for part in aligned {
