@@ -3,8 +3,8 @@
     python bench/stages.py bench/out/h100000/fanpin/manifest.json bench/out/h1000000/fanpin/manifest.json ...
 
 Each `fanpin screen` records in manifest.json (`stages_ms`) the wall time from the end of one
-stage to the end of the next: the households read and validated, the members read and validated,
-the roster's cross-checks, the aggregates over the members, the extracts received (any wait for
+stage to the end of the next: the households and members read and validated (at once), the
+roster's cross-checks, the aggregates over the members, the extracts received (any wait for
 them) with the members their records name, each department source joined to those members and
 aggregated, the household evaluation (derived figures, rules, category, exclusions, the flagged
 list), the summaries, and the outputs (the CSV files and report.xlsx, written in parallel). The

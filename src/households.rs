@@ -103,10 +103,10 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
                 .context(sources::InputProblem::Missing));
         }
     }
-    let mut households_data = sources::load_table(&r.households, dir)?;
-    done("roster: households read, validated");
-    let mut members_data = match keep {
-        Keep::All => sources::load_table(&r.members, dir)?,
+    // The two files are read at once: each read has a serial part (polars finds the line ends
+    // of a file on one thread), and the other file's parsing fills the core it leaves idle.
+    let members_columns = match keep {
+        Keep::All => None,
         Keep::Screening => {
             // The roster checks read the household, the person and co-residence.
             let mut used = std::collections::BTreeSet::new();
@@ -115,10 +115,16 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
             // The ID is shown in the rejects of people listed twice.
             columns.extend([r.member_household.clone(), r.member_id.clone()]);
             columns.extend(used.into_iter().filter(|c| r.members.column(c).is_some()));
-            sources::load_table_keeping(&r.members, dir, Some(&columns))?
+            Some(columns)
         }
     };
-    done("roster: members read, validated");
+    let (households_data, members_data) = std::thread::scope(|scope| {
+        let households = scope.spawn(|| sources::load_table(&r.households, dir));
+        let members = sources::load_table_keeping(&r.members, dir, members_columns.as_deref());
+        (households.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading {} failed", r.households.file))), members)
+    });
+    let (mut households_data, mut members_data) = (households_data?, members_data?);
+    done("roster: households and members read, validated (at once)");
     // The typed frames move out: the tables keep only what the manifest reports (files, rows
     // read, rejects), never a second copy of the roster.
     let households_valid = std::mem::take(&mut households_data.valid);
