@@ -911,3 +911,51 @@ fn a_closed_stdout_does_not_make_screen_diff_explain_or_replay_panic() {
         assert_eq!(code, Some(0), "{args:?} with a closed stdout\n{stderr}");
     }
 }
+
+/// Aggregates with a filter (`sum`, `count`, `max`, `min` over the records that satisfy it):
+/// a household whose records all fail the filter sums and counts to 0 and has no max or min,
+/// like one without records. Figures worked out by hand, shown by `explain`.
+#[test]
+fn filtered_aggregates_count_only_the_records_that_satisfy_their_filter() {
+    let w = Work::new();
+    let derives = "[[derive]]\nname = \"大病自付\"\nexpr = \"sum(medical, 个人自付, 是否大病 == '是')\"\n\n\
+                   [[derive]]\nname = \"大病次数\"\nexpr = \"count(medical, 是否大病 == '是')\"\n\n\
+                   [[derive]]\nname = \"非大病最高自付\"\nexpr = \"max(medical, 个人自付, 是否大病 == '否')\"\n\n\
+                   [[derive]]\nname = \"大病最早就诊\"\nexpr = \"min(medical, 就诊日期, 是否大病 == '是')\"\n\n\
+                   [[derive]]\nname = \"家庭人口\"";
+    let rules = w.rules_with("filtered.toml", "[[derive]]\nname = \"家庭人口\"", derives);
+    let mut fx = Fixture::new();
+    let (jia, yi) = (fx.person("甲"), fx.person("乙"));
+    fx.household(hh("A1", "脱贫户", &jia).wage("30000"));
+    fx.member("A1", &yi, "配偶");
+    fx.medical(&jia, "2021-01-15", "4500.00", "是");
+    fx.medical(&yi, "2021-02-10", "1200.50", "是");
+    fx.medical(&yi, "2021-03-01", "300.00", "否");
+    fx.medical(&jia, "2021-04-01", "800.25", "否");
+    let bing = fx.person("丙");
+    fx.household(hh("B1", "一般农户", &bing).wage("30000"));
+    fx.medical(&bing, "2021-01-20", "650.00", "否");
+    let ding = fx.person("丁");
+    fx.household(hh("C1", "一般农户", &ding).wage("30000"));
+    let data = w.data("data", &fx);
+    let out = w.path("out");
+    screen_ok(&rules, &data, &out, &["-q"]);
+    let figures = |key: &str| -> Vec<String> {
+        let ran = explain(&out, key);
+        ran.assert_code(0, key);
+        ["大病自付", "大病次数", "非大病最高自付", "大病最早就诊"]
+            .iter()
+            .map(|name| {
+                let line = ran.stdout.lines().map(str::trim).find(|l| l.starts_with(&format!("{name} ="))).unwrap_or_else(|| panic!("no figure {name}\n{}", ran.stdout));
+                line.rsplit(" =").next().unwrap().trim().to_string()
+            })
+            .collect()
+    };
+    // A1: 大病 4500.00 + 1200.50 = 5700.50 in 2 records; the others 300.00 and 800.25 → max
+    // 800.25; earliest 大病 visit 2021-01-15.
+    assert_eq!(figures("A1"), ["5700.50", "2", "800.25", "2021-01-15"]);
+    // B1: its one record is not 大病: sum 0.00, count 0, max 650.00, no earliest 大病 visit.
+    assert_eq!(figures("B1"), ["0.00", "0", "650.00", ""]);
+    // C1: no records at all: the same neutral values, no max, no min.
+    assert_eq!(figures("C1"), ["0.00", "0", "", ""]);
+}
