@@ -75,6 +75,22 @@ fn birth_ok(body: &str) -> Expr {
     birth.clone().is_not_null().and(birth.dt().year().gt_eq(lit(1900i32)))
 }
 
+/// The birth date inside a 17-digit body read as a number (digits 7–14: YYYYMMDD) is a real
+/// date in 1900 or later, by integer arithmetic over the column: what `birth_ok` tells by
+/// parsing the text, without cutting and parsing a string per row.
+fn birth_ok_number(n: Expr) -> Expr {
+    let ymd = (n / lit(1_000u64)) % lit(100_000_000u64);
+    let (y, m, d) = (ymd.clone() / lit(10_000u64), (ymd.clone() / lit(100u64)) % lit(100u64), ymd % lit(100u64));
+    let divides = |k: u64| (y.clone() % lit(k)).eq(lit(0u64));
+    let leap = divides(4).and(divides(100).not()).or(divides(400));
+    let days = when(m.clone().eq(lit(2u64)))
+        .then(when(leap).then(lit(29u64)).otherwise(lit(28u64)))
+        .when(m.clone().eq(lit(4u64)).or(m.clone().eq(lit(6u64))).or(m.clone().eq(lit(9u64))).or(m.clone().eq(lit(11u64))))
+        .then(lit(30u64))
+        .otherwise(lit(31u64));
+    y.gt_eq(lit(1900u64)).and(m.clone().gt_eq(lit(1u64))).and(m.lt_eq(lit(12u64))).and(d.clone().gt_eq(lit(1u64))).and(d.lt_eq(days))
+}
+
 /// Checks the ID in `raw`; `tmp` is a unique prefix for the intermediate columns.
 pub fn check(raw: Expr, tmp: &str) -> IdCheck {
     let n = |x: &str| format!("{tmp}.{x}");
@@ -131,7 +147,7 @@ pub fn canonical(raw: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
     let stage3 = vec![check_char_of(col(number.as_str())).alias(expected.as_str())];
     let shape = raw.clone().str().len_bytes().eq(lit(18u32)).and(col(number.as_str()).gt_eq(lit(10u64.pow(16))));
     let check_ok = raw.str().slice(lit(17i64), lit(1u64)).eq(col(expected.as_str()));
-    (vec![stage1, stage2, stage3], shape.and(check_ok).and(birth_ok(&body)).fill_null(lit(false)))
+    (vec![stage1, stage2, stage3], shape.and(check_ok).and(birth_ok_number(col(number.as_str()))).fill_null(lit(false)))
 }
 
 #[cfg(test)]
@@ -196,5 +212,47 @@ mod tests {
         assert!(r[1].1.as_deref().unwrap().contains("格式错误"));
         assert!(r[2].1.as_deref().unwrap().contains("格式错误"));
         assert!(r[3].1.as_deref().unwrap().contains("为空"));
+    }
+
+    /// The fast path's birth-date arithmetic accepts exactly the real dates from 1900 on, as the
+    /// full check's parse does. Expected validity by the calendar: 1900 is no leap year (a
+    /// century not divisible by 400), 2000 and 1996 are; April has 30 days.
+    #[test]
+    fn the_fast_path_accepts_exactly_the_birth_dates_the_full_check_accepts() {
+        let cases = [
+            ("19000229", false),
+            ("20000229", true),
+            ("19960229", true),
+            ("19970229", false),
+            ("19800430", true),
+            ("19800431", false),
+            ("19801231", true),
+            ("19801232", false),
+            ("18991231", false),
+            ("19000101", true),
+            ("19800001", false),
+            ("19801301", false),
+            ("19800100", false),
+        ];
+        // The check character by GB 11643-1999, computed here independently.
+        let with_check = |body: &str| {
+            let w = [7u32, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+            let sum: u32 = body.chars().zip(w).map(|(c, w)| c.to_digit(10).unwrap() * w).sum();
+            format!("{body}{}", ["1", "0", "X", "9", "8", "7", "6", "5", "4", "3", "2"][(sum % 11) as usize])
+        };
+        let ids: Vec<String> = cases.iter().map(|(ymd, _)| with_check(&format!("110105{ymd}002"))).collect();
+        let df = df!("raw" => ids.clone()).unwrap();
+        let (stages, ok) = canonical(col("raw"), "t");
+        let mut lf = df.lazy();
+        for stage in stages {
+            lf = lf.with_columns(stage);
+        }
+        let fast = lf.select([ok.alias("ok")]).collect().unwrap();
+        let fast: Vec<Option<bool>> = fast.column("ok").unwrap().bool().unwrap().iter().collect();
+        let full = run(&ids.iter().map(String::as_str).collect::<Vec<_>>());
+        for (((ymd, valid), fast), (_, reason)) in cases.iter().zip(fast).zip(full) {
+            assert_eq!(fast, Some(*valid), "fast path on {ymd}");
+            assert_eq!(reason.is_none(), *valid, "full check on {ymd}: {reason:?}");
+        }
     }
 }
