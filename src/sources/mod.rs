@@ -5,6 +5,7 @@ pub mod decode;
 pub mod grid;
 pub mod header;
 pub mod id;
+pub mod plain;
 pub mod read;
 pub mod values;
 
@@ -212,34 +213,34 @@ fn kept(df: DataFrame, keep: Option<&[String]>) -> Result<DataFrame> {
 /// SHA-256 (for the manifest) is computed on another thread while it is parsed.
 fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Result<(DataFrame, LazyFrame, FileInfo)> {
     let kept_column = |name: &str| keep.is_none_or(|k| k.iter().any(|c| c == name));
-    let read::RawFile { path, lf, marks, strict, mut info } = raw;
+    let read::RawFile { path, lf, marks, strict, plain, mut info } = raw;
     // Fast path: rows whose every cell is already canonical are typed directly; only the others
-    // go through the normalizers and produce reasons.
-    let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c))).collect();
-    let staged = |lf: LazyFrame| {
+    // go through the normalizers and produce reasons. `plain`: the cells' text was found clean
+    // by a byte scan (no white space to trim, no U+FFFD), which holds for the strict read only.
+    let typed_plan = |lf: LazyFrame, plain: bool| {
+        let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c, plain))).collect();
         let mut staged = lf;
         let depth = fast.iter().map(|(_, f)| f.stages.len()).max().unwrap_or(0);
         for i in 0..depth {
             let batch: Vec<Expr> = fast.iter().filter_map(|(_, f)| f.stages.get(i)).flatten().cloned().collect();
             staged = staged.with_columns(batch);
         }
-        staged
+        let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
+        let mut typed_columns: Vec<Expr> = fast.iter().filter(|(n, _)| kept_column(n)).map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
+        typed_columns.extend([col(LINE), col(FILE), canonical.fill_null(lit(false)).alias("__canonical"), col(read::MAYBE_SKIP)]);
+        staged.select(typed_columns)
     };
-    let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
-    let mut typed_columns: Vec<Expr> = fast.iter().filter(|(n, _)| kept_column(n)).map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
-    typed_columns.extend([col(LINE), col(FILE), canonical.fill_null(lit(false)).alias("__canonical"), col(read::MAYBE_SKIP)]);
     let typed = std::thread::scope(|scope| -> Result<DataFrame> {
         let hashing = scope.spawn(|| sha256_file(&path));
         // A strict UTF-8 read first (the usual case); a file with a byte that is not UTF-8 is
         // read again, with such bytes turned into U+FFFD (its cells become rejects).
-        let typed = match strict.map(|s| stream(staged(s).select(typed_columns.clone()))) {
+        let typed = match strict.map(|s| stream(typed_plan(s, plain))) {
             Some(Ok(typed)) => Ok(typed),
-            _ => stream(staged(lf.clone()).select(typed_columns)),
+            _ => stream(typed_plan(lf.clone(), false)),
         };
         info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
         Ok(typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {e}"))?)
     })?;
-    drop(fast);
 
     // Blank and 合计 lines are counted, then dropped. They are told exactly (a second read of
     // those lines) only where the cheap test marked some.

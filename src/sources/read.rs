@@ -9,6 +9,7 @@
 use super::decode::{decode, prefix_is_utf8};
 use super::grid::{self, Grid};
 use super::header::{self, Mapping, NoHeader};
+use super::plain::plain_text;
 use crate::rules::plan::{Encoding, Table};
 use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
@@ -55,6 +56,9 @@ pub struct RawFile {
     /// checks every cell on its own; it fails on the first byte that is not UTF-8, and then the
     /// file is read again through `lf` (which turns such bytes into U+FFFD, a reject).
     pub strict: Option<LazyFrame>,
+    /// The file's bytes hold no white space but line ends, no `"` and no U+FFFD
+    /// (`plain::plain_text`): no cell of `strict` needs trimming. False for grids.
+    pub plain: bool,
     /// `records`, `skipped_*` and `sha256` are filled in by whoever collects the plans.
     pub info: FileInfo,
 }
@@ -101,8 +105,8 @@ pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
         .into_iter()
         .map(|path| {
             let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-            let Opened { lf, marks, strict, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
-            Ok(RawFile { path, lf, marks, strict, info })
+            let Opened { lf, marks, strict, plain, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
+            Ok(RawFile { path, lf, marks, strict, plain, info })
         })
         .collect()
 }
@@ -130,6 +134,7 @@ struct Opened {
     lf: LazyFrame,
     marks: LazyFrame,
     strict: Option<LazyFrame>,
+    plain: bool,
     info: FileInfo,
 }
 
@@ -141,7 +146,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         let (lf, marks, mut info) = from_grid(&grid, table, &label)?;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
-        return Ok(Opened { lf, marks, strict: None, info });
+        return Ok(Opened { lf, marks, strict: None, plain: false, info });
     }
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
@@ -153,11 +158,12 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
     if utf8 && first_line_header {
-        let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8)?;
-        let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8)?;
+        let plain = plain_text(path)?;
+        let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
+        let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, plain)?;
         info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
         info.delimiter = Some(delimiter as char);
-        return Ok(Opened { lf, marks, strict: Some(strict), info });
+        return Ok(Opened { lf, marks, strict: Some(strict), plain, info });
     }
     let bytes = std::fs::read(path)?;
     let (text, encoding) = decode(&bytes, &table.read.encoding);
@@ -165,7 +171,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     let (lf, marks, mut info) = from_grid(&grid, table, rel)?;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
-    Ok(Opened { lf, marks, strict: None, info })
+    Ok(Opened { lf, marks, strict: None, plain: false, info })
 }
 
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
@@ -220,8 +226,9 @@ fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(LazyFrame, Lazy
 }
 
 /// polars' scan of UTF-8 delimited text with the header on line 1 (run later, by the
-/// streaming engine, in parallel morsels).
-fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvEncoding) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+/// streaming engine, in parallel morsels). `plain`: no cell holds white space at either end
+/// (`plain::plain_text`).
+fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvEncoding, plain: bool) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let path_str = path.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", path.display()))?;
     let mut scan = LazyCsvReader::new(PlRefPath::new(path_str))
         .with_glob(false)
@@ -258,7 +265,15 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
     .fill_null(lit(false));
     // Either needs the first declared cell blank, or the file's first cell blank or a total:
     // one regex over one column in the usual case where both are the same column.
-    let maybe_in = |c: &str| col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合计|总计|小计)"), true));
+    let maybe_in = |c: &str| {
+        if plain {
+            // No white space to skip: three prefix tests, no regex.
+            let starts = |p: &str| col(c).str().starts_with(lit(p.to_string()));
+            col(c).is_null().or(col(c).str().len_bytes().eq(lit(0u32))).or(starts("合计")).or(starts("总计")).or(starts("小计"))
+        } else {
+            col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合计|总计|小计)"), true))
+        }
+    };
     let first_declared = mapping.columns.first().map(|(_, i, _)| header_cells[*i].as_str());
     let maybe = match (header_cells.first(), first_declared) {
         (Some(c0), Some(d0)) if c0 == d0 => maybe_in(c0),

@@ -74,7 +74,9 @@ pub struct Fast {
     pub value: Expr,
 }
 
-pub fn fast(column: &Column) -> Fast {
+/// `plain`: the file's text is known to hold no white space to trim and no U+FFFD (see
+/// `plain::plain_text`), so a text cell is canonical as it is.
+pub fn fast(column: &Column, plain: bool) -> Fast {
     let raw = col(column.name.as_str());
     let blank = raw.clone().is_null().or(raw.clone().str().len_bytes().eq(lit(0u32)));
     // An empty cell is canonical only where the full parse also accepts it (as null).
@@ -84,8 +86,9 @@ pub fn fast(column: &Column) -> Fast {
     let (stages, canonical, value) = match &column.ty {
         ColType::Text => (
             Vec::new(),
-            // Trimmed already and free of U+FFFD (a decoding failure): one regex, one pass.
-            matches(r"^\s|\s$|\x{FFFD}").not(),
+            // Trimmed already and free of U+FFFD (a decoding failure): one regex, one pass,
+            // unless the file's bytes told it already.
+            if plain { lit(true) } else { matches(r"^\s|\s$|\x{FFFD}").not() },
             raw.clone().fill_null(lit("")),
         ),
         ColType::Money => (
@@ -213,7 +216,7 @@ mod tests {
     /// (canonical, fast value) of each cell.
     fn run_fast(ty: ColType, optional: bool, cells: &[Option<&str>]) -> Vec<(bool, String)> {
         let column = Column { name: "v".into(), ty, optional, aliases: Vec::new(), synonyms: Vec::new() };
-        let f = fast(&column);
+        let f = fast(&column, false);
         let mut lf = df!("v" => cells).unwrap().lazy();
         for s in f.stages {
             lf = lf.with_columns(s);

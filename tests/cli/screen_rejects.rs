@@ -284,6 +284,38 @@ fn a_byte_that_is_not_utf8_deep_in_a_large_csv_rejects_only_its_row() {
     assert!(!h1.get("风险类型").contains("因病"), "{}", h1.render());
 }
 
+/// A U+FFFD already in a valid UTF-8 file (characters lost by a conversion before the export)
+/// is a reject of its cell, as a byte that is not UTF-8 would be; the rest of the file is read.
+#[test]
+fn a_replacement_character_in_a_valid_utf8_file_rejects_its_cell() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "壬一");
+    let b = poor(&mut fx, "H2", "脱贫户", "壬二");
+    fx.record("medical", &[&a.id, "壬\u{fffd}", "2021-03-01", "9000.00", "4000.00", "5000.00", "肺炎", "否"]); // line 2
+    fx.medical(&b, "2021-03-01", "5000.00", "否"); // line 3
+    let out = fx.run();
+    let reason = "含有无法识别的字符(文件不是UTF-8编码?)";
+    assert_has_reject(&out, &[("来源", "medical"), ("行号", "2"), ("列", "姓名"), ("值", "壬\u{fffd}"), ("原因", reason)]);
+    // 壬二's self-paid 5000 ≥ 4000: 因病; 壬一's record is rejected, so H1 has no 因病.
+    out.assert_row("H2", &[("风险类型", "因病")]);
+    let h1 = out.find_in("flagged.csv", "H1").expect("H1 listed for its income");
+    assert!(!h1.get("风险类型").contains("因病"), "{}", h1.render());
+}
+
+/// A name typed with a trailing ideographic space (U+3000, what Chinese input methods leave) is
+/// read trimmed, in the roster as in the extracts, and the person is still matched.
+#[test]
+fn an_ideographic_space_at_the_end_of_a_roster_name_is_trimmed() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "脱贫户", "癸一\u{3000}");
+    fx.medical(&a, "2021-03-01", "5000.00", "否");
+    let out = fx.run();
+    let row = out.find_in("flagged.csv", "H1").expect("H1 listed");
+    assert_eq!(row.get("户主姓名"), "癸一", "{}", row.render());
+    assert!(row.get("风险类型").contains("因病"), "{}", row.render());
+    assert!(out.rejects().is_empty(), "{}", out.csv("rejects.csv").render());
+}
+
 /// 户编号 of the national system's form (16 digits) are compared as numbers; a member's 户编号
 /// that reads as the same number but is another text (a sign, a leading zero) names no
 /// household of the roster and is rejected, as a text comparison would.

@@ -1,0 +1,133 @@
+//! A byte scan of a delimited file that tells whether any cell could need trimming or hold
+//! U+FFFD. When none can, the fast path skips its per-cell text checks: in a system export
+//! that is one pass over the bytes instead of a regex per text cell.
+
+use std::io::Read;
+use std::path::Path;
+
+/// True when the file holds no Unicode white space other than line ends (LF, or CR directly
+/// before LF, which the CSV reader drops), no `"` (a quoted cell may hold a line end), and no
+/// U+FFFD. Then no cell of a strict UTF-8 read starts or ends with white space or holds U+FFFD.
+/// False says only that some cell might; the cells are then checked one by one.
+pub fn plain_text(path: &Path) -> std::io::Result<bool> {
+    const BLOCK: usize = 1 << 20;
+    // Bytes kept from the end of a block: a sequence looked at is at most 3 bytes long.
+    const TAIL: usize = 2;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; BLOCK + TAIL];
+    let mut kept = 0;
+    loop {
+        let n = file.read(&mut buf[kept..])?;
+        let end = kept + n;
+        // At the end of the file every byte is looked at; before it, the last `TAIL` bytes wait
+        // for the next block, so that a sequence is never cut in two.
+        let upto = if n == 0 { end } else { end.saturating_sub(TAIL) };
+        if !plain_upto(&buf[..end], upto) {
+            return Ok(false);
+        }
+        if n == 0 {
+            return Ok(true);
+        }
+        buf.copy_within(upto..end, 0);
+        kept = end - upto;
+    }
+}
+
+/// True when no sequence starting before `upto` is white space (but for a line end), `"` or
+/// U+FFFD; `bytes` may go on past `upto` (the bytes after a sequence's first).
+fn plain_upto(bytes: &[u8], upto: usize) -> bool {
+    // 64 bytes at a time, by a test that compiles to vector compares: most chunks of a roster
+    // hold none of the bytes that can start such a sequence.
+    let mut start = 0;
+    while start < upto {
+        let stop = (start + 64).min(upto);
+        if bytes[start..stop].iter().fold(false, |any, &b| any | may_start(b)) {
+            for i in start..stop {
+                if may_start(bytes[i]) && !plain_at(bytes, i) {
+                    return false;
+                }
+            }
+        }
+        start = stop;
+    }
+    true
+}
+
+/// A byte that can start a sequence `plain_at` looks at.
+#[inline]
+fn may_start(b: u8) -> bool {
+    (b <= b' ' && b != b'\n') | (b == b'"') | (b == 0xC2) | (b.wrapping_sub(0xE1) <= 2) | (b == 0xEF)
+}
+
+/// Whether the sequence at `i` is harmless. The white space is Unicode's White_Space property,
+/// the set `\s` and `str::trim` use, in UTF-8.
+fn plain_at(bytes: &[u8], i: usize) -> bool {
+    let at = |k: usize| bytes.get(i + k).copied();
+    match bytes[i] {
+        b'\r' => at(1) == Some(b'\n'),
+        b'\t' | 0x0B | 0x0C | b' ' | b'"' => false,
+        // Other control characters are not white space (the cell checks treat them as text).
+        b if b < b' ' => true,
+        // U+0085, U+00A0
+        0xC2 => !matches!(at(1), Some(0x85 | 0xA0)),
+        // U+1680
+        0xE1 => !(at(1) == Some(0x9A) && at(2) == Some(0x80)),
+        // U+2000–U+200A, U+2028, U+2029, U+202F; U+205F
+        0xE2 => !matches!((at(1), at(2)), (Some(0x80), Some(0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)) | (Some(0x81), Some(0x9F))),
+        // U+3000 (the ideographic space of Chinese input methods)
+        0xE3 => !(at(1) == Some(0x80) && at(2) == Some(0x80)),
+        // U+FFFD
+        0xEF => !(at(1) == Some(0xBF) && at(2) == Some(0xBD)),
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plain(text: &str) -> bool {
+        plain_upto(text.as_bytes(), text.len())
+    }
+
+    #[test]
+    fn every_unicode_white_space_character_is_found() {
+        // Every character `char::is_white_space` accepts, but LF, makes a file not plain, in the
+        // middle of a cell or at the end of the text.
+        let mut seen = 0;
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32).filter(|c| c.is_whitespace() && *c != '\n') {
+            seen += 1;
+            assert!(!plain(&format!("张{c}三,1\n")), "U+{:04X} inside", c as u32);
+            assert!(!plain(&format!("张三,1{c}")), "U+{:04X} at the end", c as u32);
+        }
+        assert_eq!(seen, 24, "Unicode's 25 White_Space characters, less LF");
+    }
+
+    #[test]
+    fn quotes_and_replacement_characters_are_found_and_other_text_is_plain() {
+        assert!(!plain("a,\"b\"\n"));
+        assert!(!plain("a,b\u{FFFD}\n"));
+        assert!(plain("\u{FEFF}户编号,姓名\r\n5226011010010001,张三\r\n"), "a BOM and CRLF line ends are plain");
+        assert!(!plain("a\rb\n"), "a CR not before a LF is white space in a cell");
+        // Same lead bytes, other characters: 、(E3 80 81) ·(C2 B7) —(E2 80 94) ＡＢ(EF BC A1)
+        assert!(plain("张三、李四,·,—,ＡＢ,\u{1681}\n"));
+    }
+
+    #[test]
+    fn a_sequence_cut_by_a_block_end_is_still_found() {
+        // U+3000 is E3 80 80: put it across the 1 MiB read block boundary at every offset.
+        let dir = std::env::temp_dir().join(format!("fanpin-plain-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for before in (1 << 20) - 3..(1 << 20) + 1 {
+            let mut bytes = vec![b'a'; before];
+            bytes.extend("\u{3000}".as_bytes());
+            bytes.extend(b"b\n");
+            let path = dir.join("f.csv");
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(!plain_text(&path).unwrap(), "U+3000 at byte {before}");
+            std::fs::write(&path, &bytes[..before]).unwrap();
+            assert!(plain_text(&path).unwrap());
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
