@@ -109,8 +109,8 @@ pub fn stream(lf: LazyFrame) -> PolarsResult<DataFrame> {
         QueryResult::Multiple(_) => polars_bail!(ComputeError: "one result was expected from one plan"),
     };
     // The engine's output is one chunk per morsel; joins and group-bys downstream want one.
-    // Column by column, so that only one column is ever held twice.
-    df.rechunk_mut();
+    // Columns in parallel, one per core, so that at most that many are held twice at once.
+    df.rechunk_mut_par();
     Ok(df)
 }
 
