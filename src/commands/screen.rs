@@ -275,12 +275,15 @@ fn manifest(
             rows_unmatched: Some(s.unmatched),
         });
     }
+    // Each output is hashed on its own thread: the report's files are large (screened.csv is
+    // 100 MB at a million households) and the cores are free once they are written.
+    let hashes: Vec<Result<String>> = std::thread::scope(|scope| {
+        let hashing: Vec<_> = written.iter().map(|p| scope.spawn(move || sha256_file(p))).collect();
+        hashing.into_iter().zip(written).map(|(h, p)| h.join().unwrap_or_else(|_| Err(anyhow::anyhow!("hashing {} failed", p.display())))).collect()
+    });
     let mut outputs = Vec::new();
-    for p in written {
-        outputs.push(OutputInfo {
-            file: p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
-            sha256: sha256_file(p)?,
-        });
+    for (p, sha256) in written.iter().zip(hashes) {
+        outputs.push(OutputInfo { file: p.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(), sha256: sha256? });
     }
     Ok(Manifest {
         tool: "fanpin".into(),
