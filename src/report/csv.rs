@@ -74,13 +74,15 @@ fn visible<'a>(names: impl Iterator<Item = &'a PlSmallStr>) -> Vec<String> {
 /// a quote, CR or LF, and an empty cell is written as nothing. polars quotes an empty text
 /// (`""`, to tell it from a missing value), so empty texts are written as missing values.
 fn write_frame(w: &mut impl Write, df: &DataFrame) -> Result<()> {
-    let cols = text_columns(df)?;
-    let names: Vec<String> = cols.iter().map(|(n, _)| n.clone()).collect();
-    let text = DataFrame::new_infer_height(cols.into_iter().map(|(n, ca)| ca.with_name(n.as_str().into()).into_column()).collect())?;
-    let mut text = text
-        .lazy()
-        .select(names.iter().map(|n| when(col(n.as_str()).str().len_bytes().eq(lit(0u32))).then(lit(NULL).cast(DataType::String)).otherwise(col(n.as_str())).alias(n.as_str())).collect::<Vec<_>>())
-        .collect()?;
+    // One column at a time, so that each is held at most twice while converted.
+    let mut columns = Vec::new();
+    for (name, ca) in text_columns(df)? {
+        let c = col(name.as_str());
+        let one = DataFrame::new_infer_height(vec![ca.with_name(name.as_str().into()).into_column()])?;
+        let bare = one.lazy().select([when(c.clone().str().len_bytes().eq(lit(0u32))).then(lit(NULL).cast(DataType::String)).otherwise(c).alias(name.as_str())]).collect()?;
+        columns.push(bare.column(name.as_str())?.clone());
+    }
+    let mut text = DataFrame::new_infer_height(columns)?;
     CsvWriter::new(w)
         .include_header(true)
         .with_separator(b',')
