@@ -116,18 +116,16 @@ mod tests {
     #[test]
     fn a_sequence_cut_by_a_block_end_is_still_found() {
         // U+3000 is E3 80 80: put it across the 1 MiB read block boundary at every offset.
-        let dir = std::env::temp_dir().join(format!("fanpin-plain-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
         for before in (1 << 20) - 3..(1 << 20) + 1 {
             let mut bytes = vec![b'a'; before];
             bytes.extend("\u{3000}".as_bytes());
             bytes.extend(b"b\n");
-            let path = dir.join("f.csv");
+            let path = dir.path().join("f.csv");
             std::fs::write(&path, &bytes).unwrap();
             assert!(!plain_text(&path).unwrap(), "U+3000 at byte {before}");
             std::fs::write(&path, &bytes[..before]).unwrap();
             assert!(plain_text(&path).unwrap());
         }
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
