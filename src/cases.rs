@@ -24,6 +24,7 @@ use crate::rules::diag::line_col;
 use crate::rules::plan::{ColType, Plan, Table};
 use crate::{evaluate, households, rules};
 use anyhow::{anyhow, bail, Context, Result};
+use polars::prelude::{AnyValue, DataFrame};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -58,10 +59,21 @@ struct RawCase {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expect {
+    /// The household's category, lead or grade; `不列出` when none holds.
     category: String,
+    /// Whether it is listed in flagged.csv.
+    listed: Option<bool>,
     risks: Option<Vec<String>>,
     advice: Option<String>,
     per_capita: Option<String>,
+    /// Derived figures, household columns or parameters, as text (money to the cent).
+    #[serde(default)]
+    figures: BTreeMap<String, String>,
+    /// The exact set of trigger and exclusion ids that hit.
+    hits: Option<Vec<String>>,
+    /// Texts that 证据 must hold.
+    #[serde(default)]
+    evidence: Vec<String>,
 }
 
 /// The cases file that sits next to a rules file: `x.toml` → `x.cases.toml`.
@@ -225,7 +237,7 @@ fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Pa
     }
 
     let mut roster = households::build(plan, scratch, households::Keep::Screening, |_| {})?;
-    let outcome = evaluate::run(plan, &mut roster, crate::sources::Extracts::Here(scratch), scratch, false, |_, _| {})?;
+    let outcome = evaluate::run(plan, &mut roster, crate::sources::Extracts::Here(scratch), scratch, true, |_, _| {})?;
     let mut notes = Vec::new();
     let mut rejects = vec![roster.rejects.clone()];
     rejects.extend(outcome.sources.iter().map(|s| s.data.rejects.clone()));
@@ -236,44 +248,90 @@ fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Pa
             notes.push(format!("rejected: {}", cells.join(" ")));
         }
     }
+    let screened = outcome.screened_households()?;
     let listed = &outcome.listed;
-    let get = |c: &str| -> String {
-        listed.column(c).ok().and_then(|s| s.str().ok().and_then(|s| s.get(0).map(str::to_string))).unwrap_or_default()
+    let first = |df: &DataFrame, c: &str| -> String {
+        if df.height() == 0 {
+            return String::new();
+        }
+        df.column(c).ok().and_then(|s| s.str().ok().and_then(|s| s.get(0).map(str::to_string))).unwrap_or_default()
     };
-    let (category, risks, advice, pci) = if listed.height() == 0 {
-        (NOT_LISTED.to_string(), String::new(), String::new(), String::new())
-    } else {
-        (get("类别"), get("风险类型"), get("建议"), get("人均纯收入"))
+    let category = match first(&screened, "类别") {
+        c if c.is_empty() => NOT_LISTED.to_string(),
+        c => c,
     };
     let mut diffs = Vec::new();
+    let mut differ = |field: &str, want: String, got: String| {
+        if want != got {
+            diffs.push((field.to_string(), want, got));
+        }
+    };
     let e = &case.expect;
-    if e.category != category {
-        diffs.push(("类别".into(), e.category.clone(), category.clone()));
+    differ("类别", e.category.clone(), category);
+    if let Some(want) = e.listed {
+        differ("列出", yes_no(want), yes_no(listed.height() > 0));
     }
     if let Some(want) = &e.risks {
-        let want = want.join("、");
-        if want != risks {
-            diffs.push(("风险类型".into(), want, risks));
-        }
+        differ("风险类型", want.join("、"), first(listed, "风险类型"));
     }
     if let Some(want) = &e.advice {
-        if *want != advice {
-            diffs.push(("建议".into(), want.clone(), advice));
-        }
+        differ("建议", want.clone(), first(listed, "建议"));
     }
     if let Some(want) = &e.per_capita {
-        let got = if listed.height() == 0 {
-            // Not listed: the figure is still computed for every screened household.
-            let s = &outcome.screened_households()?;
-            s.column("人均纯收入").ok().and_then(|c| c.str().ok().and_then(|c| c.get(0).map(str::to_string))).unwrap_or_default()
-        } else {
-            pci
-        };
-        if *want != got {
-            diffs.push(("人均纯收入".into(), want.clone(), got));
+        // Computed for every screened household, listed or not.
+        differ("人均纯收入", want.clone(), first(&screened, "人均纯收入"));
+    }
+    let detail = outcome.detail.as_ref().ok_or_else(|| anyhow!("internal error: no detail frame"))?;
+    for (name, want) in &e.figures {
+        differ(name, want.clone(), figure(plan, detail, name)?);
+    }
+    if let Some(want) = &e.hits {
+        let mut want = want.clone();
+        want.sort();
+        let mut got: Vec<String> = Vec::new();
+        for r in plan.triggers.iter().chain(&plan.exclusions) {
+            if detail.height() > 0 && detail.column(&evaluate::hit_column(r))?.bool()?.get(0) == Some(true) {
+                got.push(r.id.clone());
+            }
+        }
+        got.sort();
+        differ("命中规则", want.join(", "), got.join(", "));
+    }
+    let shown = first(listed, "证据");
+    for want in &e.evidence {
+        if !shown.contains(want.as_str()) {
+            diffs.push(("证据".into(), format!("含「{want}」"), shown.clone()));
         }
     }
     Ok((diffs, notes))
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "是" } else { "否" }.to_string()
+}
+
+/// A derived figure, household column or parameter of the case's household, as text: money
+/// with two places (more only where they are not zero), dates YYYY-MM-DD, conditions 是/否.
+fn figure(plan: &Plan, detail: &DataFrame, name: &str) -> Result<String> {
+    if let Some(p) = plan.parameters.iter().find(|p| p.name == name) {
+        return Ok(p.shown());
+    }
+    let Ok(column) = detail.column(name) else {
+        let known = plan.derived.iter().map(|d| d.name.as_str()).chain(plan.roster.households.columns.iter().map(|c| c.name.as_str())).chain(plan.parameters.iter().map(|p| p.name.as_str()));
+        let hint = crate::rules::diag::closest(name, known).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
+        bail!("expect.figures: no derived figure, household column or parameter '{name}'{hint}");
+    };
+    if detail.height() == 0 {
+        return Ok(String::new());
+    }
+    let value = column.get(0)?;
+    Ok(match value {
+        AnyValue::Null => String::new(),
+        AnyValue::Boolean(b) => yes_no(b),
+        AnyValue::String(s) => s.to_string(),
+        AnyValue::Decimal(m, _, scale) => crate::rules::plan::money_text(rust_decimal::Decimal::from_i128_with_scale(m, scale as u32)),
+        v => v.to_string().trim_matches('"').to_string(),
+    })
 }
 
 /// Runs every case of `cases_path` against the rules at `rules_path`.

@@ -310,7 +310,7 @@ impl Roster {
 fn screening_member_columns(plan: &Plan) -> Vec<String> {
     let r = &plan.roster;
     let mut keep: Vec<String> = vec![r.member_name.clone()];
-    for c in plan.record_columns_for("members") {
+    for c in plan.record_columns_for("members").into_iter().chain(plan.member_columns_for_sources()) {
         if r.members.column(&c).is_some() && !keep.contains(&c) {
             keep.push(c);
         }

@@ -50,7 +50,10 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         plan.categories.len()
     );
     for p in &plan.parameters {
-        out!("  {} = {} (from {}; {})", p.name, p.value.display(), p.from, p.reference);
+        out!("  {} = {} (from {}; {})", p.name, p.shown(), p.from, p.reference);
+    }
+    for w in &plan.warnings {
+        out!("  warning: {w}");
     }
     let cases = match &args.cases {
         Some(c) => Some(c.clone()),

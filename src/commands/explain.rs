@@ -55,7 +55,7 @@ fn params_line(plan: &Plan, names: &[String]) -> Option<String> {
         .parameters
         .iter()
         .filter(|p| names.contains(&p.name))
-        .map(|p| format!("{}={} ({}起; 依据: {})", p.name, p.value.display(), p.from, p.reference))
+        .map(|p| format!("{}={} ({}起; 依据: {})", p.name, p.shown(), p.from, p.reference))
         .collect();
     (!parts.is_empty()).then(|| parts.join("；"))
 }

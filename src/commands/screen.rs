@@ -56,6 +56,9 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let mut stages = Stages { last: started, done: Vec::new() };
     let loaded = rules::load(&args.rules, Some(&args.data), args.as_of)?;
     let plan = &loaded.plan;
+    for w in &plan.warnings {
+        crate::log::warn(w);
+    }
     if !args.data.is_dir() {
         return Err(anyhow::anyhow!("the data directory {} does not exist", args.data.display()).context(crate::sources::InputProblem::Missing));
     }
@@ -316,7 +319,7 @@ fn manifest(
         parameters: plan
             .parameters
             .iter()
-            .map(|p| ParameterInfo { name: p.name.clone(), description: p.description.clone(), value: p.value.display(), effective_from: p.from.to_string(), reference: p.reference.clone() })
+            .map(|p| ParameterInfo { name: p.name.clone(), description: p.description.clone(), value: p.shown(), effective_from: p.from.to_string(), reference: p.reference.clone() })
             .collect(),
         counts: Counts {
             households_screened: outcome.screened,

@@ -4,7 +4,7 @@
 //! `+ -` work at the larger scale, `*` at the sum of the scales (polars would otherwise round
 //! half to even), and `round(a / b, p)` divides integers and rounds half away from zero.
 
-use crate::rules::plan::{BinOp, Piece, TExpr, Ty, Value};
+use crate::rules::plan::{BinOp, DateOp, Piece, TExpr, Ty, Value};
 use crate::sources::values::DECIMAL_PRECISION;
 use polars::prelude::*;
 use rust_decimal::Decimal;
@@ -61,6 +61,21 @@ pub fn agg_column(i: usize) -> String {
     format!("__agg{i}")
 }
 
+/// Name of the column holding per-person aggregate `i` in a record frame.
+pub fn person_agg_column(i: usize) -> String {
+    format!("__pagg{i}")
+}
+
+/// Name of the column holding record list `i` in the household frame.
+pub fn list_column(i: usize) -> String {
+    format!("__list{i}")
+}
+
+/// Name of the column holding whether the rule with this id hit the household.
+pub fn hit_column_of(id: &str) -> String {
+    format!("__hit.{id}")
+}
+
 pub fn compile(e: &TExpr) -> Expr {
     match e {
         TExpr::Col { column, .. } => col(column.as_str()),
@@ -84,6 +99,32 @@ pub fn compile(e: &TExpr) -> Expr {
                 _ => unreachable!("the checker only builds + - * as arithmetic"),
             }
         }
+        // A comparison with a missing value is false (and `not` of it true): one rule for
+        // every comparison, as README says.
+        TExpr::Cmp { .. } | TExpr::In { .. } => comparison(e).fill_null(lit(false)),
+        TExpr::Logic { op, lhs, rhs } => {
+            let (l, r) = (compile(lhs), compile(rhs));
+            if *op == BinOp::And {
+                l.and(r)
+            } else {
+                l.or(r)
+            }
+        }
+        TExpr::If { cond, then, otherwise, ty } => {
+            when(compile(cond).fill_null(lit(false))).then(as_type(then, ty)).otherwise(as_type(otherwise, ty))
+        }
+        TExpr::Round { num, den, places } => round_div(num, den.as_deref(), *places),
+        TExpr::Agg { index, .. } => col(agg_column(*index).as_str()),
+        TExpr::PersonAgg { index, .. } => col(person_agg_column(*index).as_str()),
+        TExpr::List { index } => col(list_column(*index).as_str()),
+        TExpr::Fired { rules } => rules.iter().map(|r| col(hit_column_of(r).as_str())).reduce(|a, b| a.or(b)).unwrap_or(lit(false)),
+        TExpr::Date { op, args } => calendar(*op, args),
+    }
+}
+
+/// A comparison or `in`, which may be missing where an operand is.
+fn comparison(e: &TExpr) -> Expr {
+    match e {
         TExpr::Cmp { op, lhs, rhs } => {
             let (lt, rt) = (lhs.ty(), rhs.ty());
             let (l, r) = if lt.is_numeric() && rt.is_numeric() && lt != rt {
@@ -105,18 +146,11 @@ pub fn compile(e: &TExpr) -> Expr {
                 _ => unreachable!("the checker only builds comparisons here"),
             }
         }
-        TExpr::Logic { op, lhs, rhs } => {
-            let (l, r) = (compile(lhs), compile(rhs));
-            if *op == BinOp::And {
-                l.and(r)
-            } else {
-                l.or(r)
-            }
-        }
         TExpr::In { value, list, negated } => {
+            // Every item's comparison is missing where the value is, and so is their `or`.
             let any = list
                 .iter()
-                .map(|v| compile(&TExpr::Cmp { op: BinOp::Eq, lhs: value.clone(), rhs: Box::new(TExpr::Lit(v.clone())) }))
+                .map(|x| comparison(&TExpr::Cmp { op: BinOp::Eq, lhs: value.clone(), rhs: Box::new(TExpr::Lit(x.clone())) }))
                 .reduce(|a, b| a.or(b))
                 .unwrap_or(lit(false));
             if *negated {
@@ -125,11 +159,55 @@ pub fn compile(e: &TExpr) -> Expr {
                 any
             }
         }
-        TExpr::If { cond, then, otherwise, ty } => {
-            when(compile(cond).fill_null(lit(false))).then(as_type(then, ty)).otherwise(as_type(otherwise, ty))
+        _ => compile(e),
+    }
+}
+
+/// `d` moved by `n` months, the day clamped to the new month's length (01-31 + 1 → 02-28),
+/// by integer arithmetic on the year, month and day.
+fn add_months(d: Expr, n: Expr) -> Expr {
+    let i = |e: Expr| e.cast(DataType::Int64);
+    let total = i(d.clone().dt().year()) * lit(12i64) + i(d.clone().dt().month()) - lit(1i64) + n;
+    let y = total.clone().floor_div(lit(12i64));
+    let m = total - y.clone() * lit(12i64) + lit(1i64);
+    let leap = (y.clone() % lit(4i64)).eq(lit(0i64)).and((y.clone() % lit(100i64)).neq(lit(0i64))).or((y.clone() % lit(400i64)).eq(lit(0i64)));
+    let month_days = when(m.clone().eq(lit(2i64)))
+        .then(lit(28i64) + leap.cast(DataType::Int64))
+        .otherwise(lit(31i64) - (m.clone() - lit(1i64)) % lit(7i64) % lit(2i64));
+    let day = when(i(d.clone().dt().day()).gt(month_days.clone())).then(month_days).otherwise(i(d.dt().day()));
+    days_from_civil(y, m, day).cast(DataType::Int32).cast(DataType::Date)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian year, month (1–12) and day, over columns
+/// (H. Hinnant's `days_from_civil`; years from 1 on).
+fn days_from_civil(y: Expr, m: Expr, d: Expr) -> Expr {
+    let y = y - m.clone().lt_eq(lit(2i64)).cast(DataType::Int64);
+    let era = y.clone().floor_div(lit(400i64));
+    let yoe = y - era.clone() * lit(400i64);
+    let mp = when(m.clone().gt(lit(2i64))).then(m.clone() - lit(3i64)).otherwise(m + lit(9i64));
+    let doy = (lit(153i64) * mp + lit(2i64)).floor_div(lit(5i64)) + d - lit(1i64);
+    let doe = yoe.clone() * lit(365i64) + yoe.clone().floor_div(lit(4i64)) - yoe.floor_div(lit(100i64)) + doy;
+    era * lit(146097i64) + doe - lit(719468i64)
+}
+
+/// A calendar function over whole columns.
+fn calendar(op: DateOp, args: &[TExpr]) -> Expr {
+    let arg = |i: usize| compile(&args[i]);
+    let days = |e: Expr| e.cast(DataType::Int32).cast(DataType::Int64);
+    match op {
+        DateOp::Year => arg(0).dt().year().cast(DataType::Int64),
+        DateOp::Month => arg(0).dt().month().cast(DataType::Int64),
+        DateOp::Day => arg(0).dt().day().cast(DataType::Int64),
+        DateOp::Age => {
+            // Full years: the difference of the years, less one before the birthday.
+            let (b, at) = (arg(0), arg(1));
+            let md = |d: Expr| d.clone().dt().month().cast(DataType::Int64) * lit(100i64) + d.dt().day().cast(DataType::Int64);
+            let before = md(b.clone()).gt(md(at.clone())).cast(DataType::Int64);
+            at.dt().year().cast(DataType::Int64) - b.dt().year().cast(DataType::Int64) - before
         }
-        TExpr::Round { num, den, places } => round_div(num, den.as_deref(), *places),
-        TExpr::Agg { index, .. } => col(agg_column(*index).as_str()),
+        DateOp::AddDays => (days(arg(0)) + arg(1)).cast(DataType::Int32).cast(DataType::Date),
+        DateOp::AddMonths => add_months(arg(0), arg(1)),
+        DateOp::DaysBetween => days(arg(1)) - days(arg(0)),
     }
 }
 
@@ -173,8 +251,15 @@ pub fn to_text(e: &TExpr) -> Expr {
     match e.ty() {
         Ty::Bool => when(c).then(lit("是")).otherwise(lit("否")),
         Ty::Text | Ty::Enum(_) => c.fill_null(lit("")),
+        Ty::Dec(s) if s > 2 => money_places(c.cast(DataType::String)).fill_null(lit("")),
         _ => c.cast(DataType::String).fill_null(lit("")),
     }
+}
+
+/// A decimal's text with the zeros past the cent dropped (7500.000 → 7500.00; 50.015 stays):
+/// exact, and money reads to the cent where it is whole cents.
+pub fn money_places(text: Expr) -> Expr {
+    text.str().replace(lit(r"^(-?[0-9]+\.[0-9]{2}[0-9]*?)0+$"), lit("$1"), false)
 }
 
 pub fn template(pieces: &[Piece]) -> Expr {

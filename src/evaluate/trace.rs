@@ -4,9 +4,9 @@
 //! read of each source.
 
 use super::compile::{compile, template};
-use super::{evidence_column, hit_column, TExprDate};
-use crate::households::{with_household_columns, Roster, CO_RESIDENT, HH_ROW};
-use crate::rules::plan::{Plan, Rule, Source, MEMBER_NAME};
+use super::{evidence_column, hit_column, within};
+use crate::households::{with_household_columns, Roster, CO_RESIDENT};
+use crate::rules::plan::{Plan, Rule, Source};
 use crate::sources::{self, read::FILE, read::LINE};
 use anyhow::Result;
 use polars::prelude::*;
@@ -27,26 +27,28 @@ pub struct SourceTrace<'p> {
 
 pub fn sources<'p>(plan: &'p Plan, roster: &Roster, dir: &Path) -> Result<Vec<SourceTrace<'p>>> {
     let r = &plan.roster;
-    let people = roster.members.clone().lazy().select([
-        col(r.member_id.as_str()).alias("__member_id"),
-        col(HH_ROW).alias("__hh"),
-        col(r.member_name.as_str()).alias(MEMBER_NAME),
-        col(CO_RESIDENT),
-    ]);
-    let mut out = Vec::new();
+    let people = roster.members.clone().lazy().select(super::records::member_keys(plan, r.member_id.as_str()));
+    // First every source's records with their members, then the per-person figures over the
+    // records that count (co-resident, in the window), then each record's rules.
+    let mut joined = Vec::new();
+    let mut persons = Vec::new();
     for source in &plan.sources {
         let data = sources::load_table(&source.table, dir)?;
         let records = data.valid.lazy().join(
             people.clone(),
             [col(source.id.as_str())],
-            [col("__member_id")],
+            [col(super::records::MEMBER_ID)],
             JoinArgs::new(JoinType::Inner).with_coalesce(JoinCoalesce::KeepColumns),
         );
-        let in_window = match &source.window {
-            Some(w) => TExprDate::between(w, plan.meta.window_start, plan.meta.window_end),
-            None => lit(true),
-        };
-        let records = with_household_columns(records, "__hh", &roster.households, &plan.household_columns_for(&source.table.name)).with_column(in_window.alias(IN_WINDOW));
+        let in_window = source.window.as_ref().map_or(lit(true), within);
+        let records = with_household_columns(records, "__hh", &roster.households, &plan.household_columns_for(&source.table.name)).with_column(in_window.alias(IN_WINDOW)).collect()?.lazy();
+        let counted = records.clone().filter(col(IN_WINDOW).and(col(CO_RESIDENT)));
+        persons.extend(super::records::person_figures(plan, &source.table.name, &counted)?);
+        joined.push((source, records));
+    }
+    let mut out = Vec::new();
+    for (source, records) in joined {
+        let records = super::records::with_person_figures(plan, &source.table.name, records, super::records::MEMBER_ID, &persons);
         let rules: Vec<&Rule> = plan.triggers.iter().chain(&plan.exclusions).filter(|x| x.source.as_deref() == Some(source.table.name.as_str())).collect();
         let mut columns = Vec::new();
         for rule in &rules {

@@ -26,13 +26,16 @@ pub fn by_township(plan: &Plan, outcome: &Outcome) -> Result<TextTable> {
         .agg([len().cast(DataType::Int64).alias("户"), col("__size").sum().cast(DataType::Int64).alias("人")])
         .collect()?;
     // (township → category → (households, persons)); BTreeMap keeps townships sorted.
+    // The grades (categories that are not leads) are counted over every screened household.
     let mut cells: BTreeMap<String, BTreeMap<String, (i64, i64)>> = BTreeMap::new();
-    let towns = counts.column("乡镇")?.str()?.clone();
-    let cats = counts.column("__category")?.str()?.clone();
-    for i in 0..counts.height() {
-        let t = towns.get(i).unwrap_or("").to_string();
-        let c = cats.get(i).unwrap_or("").to_string();
-        cells.entry(t).or_default().insert(c, (get_i64(&counts, "户", i)?, get_i64(&counts, "人", i)?));
+    for counts in [&counts, &outcome.grades] {
+        let towns = counts.column("乡镇")?.str()?.clone();
+        let cats = counts.column("__category")?.str()?.clone();
+        for i in 0..counts.height() {
+            let t = towns.get(i).unwrap_or("").to_string();
+            let c = cats.get(i).unwrap_or("").to_string();
+            cells.entry(t).or_default().insert(c, (get_i64(counts, "户", i)?, get_i64(counts, "人", i)?));
+        }
     }
     let categories: Vec<&str> = plan.categories.iter().map(|c| c.name.as_str()).collect();
     let mut headers = vec!["乡镇".to_string()];
@@ -105,7 +108,7 @@ pub fn parameters(plan: &Plan) -> TextTable {
         rows: plan
             .parameters
             .iter()
-            .map(|p| vec![p.name.clone(), p.value.display(), p.from.to_string(), p.reference.clone(), p.description.clone()])
+            .map(|p| vec![p.name.clone(), p.shown(), p.from.to_string(), p.reference.clone(), p.description.clone()])
             .collect(),
     }
 }

@@ -451,6 +451,22 @@ pub enum TemplatePart {
     Expr(Ast, usize),
 }
 
+/// The offset of the `}` that closes an expression in a template, skipping quoted strings
+/// (a `list` template inside an expression holds braces of its own).
+fn closing_brace(src: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    for (i, c) in src.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '}') => return Some(i),
+            _ => {}
+        }
+    }
+    None
+}
+
 /// Parses `"text {expr} text"`; `{{` and `}}` stand for literal braces.
 pub fn parse_template(src: &str) -> Result<Vec<TemplatePart>, ParseError> {
     let mut parts = Vec::new();
@@ -468,9 +484,7 @@ pub fn parse_template(src: &str) -> Result<Vec<TemplatePart>, ParseError> {
             }
             '{' => {
                 let start = i + 1;
-                let close = src[start..]
-                    .find('}')
-                    .ok_or(ParseError { at: i, message: "'{' without a closing '}'".into() })?;
+                let close = closing_brace(&src[start..]).ok_or(ParseError { at: i, message: "'{' without a closing '}'".into() })?;
                 let inner = &src[start..start + close];
                 let ast = parse(inner).map_err(|e| ParseError { at: start + e.at, message: e.message })?;
                 if !text.is_empty() {

@@ -1,6 +1,7 @@
 //! Rules: parse (TOML → raw structs) → validate and type (check) → plan.
 
 pub mod check;
+pub mod fold;
 pub mod diag;
 pub mod expr;
 pub mod overlay;

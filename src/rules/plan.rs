@@ -116,13 +116,22 @@ pub struct Roster {
     pub co_resident: TExpr,
 }
 
+/// The dates a source's records must fall in to be used.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// The record's date column.
+    pub column: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+}
+
 /// A department extract.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub table: Table,
     pub id: String,
     pub name_column: Option<String>,
-    pub window: Option<String>,
+    pub window: Option<Window>,
     /// A run fails when no file of the source is present.
     pub required: bool,
 }
@@ -212,13 +221,48 @@ pub enum TExpr {
     Round { num: Box<TExpr>, den: Option<Box<TExpr>>, places: u32 },
     /// The value of `Plan::aggregates[i]` for the household (household expressions only).
     Agg { index: usize, ty: Ty },
+    /// The value of `Plan::person_aggregates[i]` for the person a record belongs to (record
+    /// expressions over `members` or a source).
+    PersonAgg { index: usize, ty: Ty },
+    /// A calendar function of dates and integers.
+    Date { op: DateOp, args: Vec<TExpr> },
+    /// `fired('id')`: any of these triggers or exclusions hit the household (categories and
+    /// monitoring only).
+    Fired { rules: Vec<String> },
+    /// The text of `Plan::lists[i]` for the household (evidence templates only).
+    List { index: usize },
+}
+
+/// Calendar functions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOp {
+    /// `age(birth, at)`: full years at `at` (the birthday counts on its day).
+    Age,
+    Year,
+    Month,
+    Day,
+    /// `add_months(d, n)`: clamped to the month's end.
+    AddMonths,
+    AddDays,
+    /// `days_between(a, b)`: b − a in days.
+    DaysBetween,
+}
+
+impl DateOp {
+    pub fn ty(self) -> Ty {
+        match self {
+            DateOp::AddMonths | DateOp::AddDays => Ty::Date,
+            _ => Ty::Int,
+        }
+    }
 }
 
 impl TExpr {
     /// The expressions this one is made of.
     fn operands(&self) -> Vec<&TExpr> {
         match self {
-            TExpr::Col { .. } | TExpr::Lit(_) | TExpr::Agg { .. } => Vec::new(),
+            TExpr::Col { .. } | TExpr::Lit(_) | TExpr::Agg { .. } | TExpr::PersonAgg { .. } | TExpr::Fired { .. } | TExpr::List { .. } => Vec::new(),
+            TExpr::Date { args, .. } => args.iter().collect(),
             TExpr::Neg(e) | TExpr::Not(e) | TExpr::In { value: e, .. } => vec![e],
             TExpr::Arith { lhs, rhs, .. } | TExpr::Cmp { lhs, rhs, .. } | TExpr::Logic { lhs, rhs, .. } => vec![lhs, rhs],
             TExpr::If { cond, then, otherwise, .. } => vec![cond, then, otherwise],
@@ -242,9 +286,21 @@ impl TExpr {
         self.operands().into_iter().for_each(|e| e.aggregates_into(out));
     }
 
+    /// Adds the indexes of the per-person aggregates (`Plan::person_aggregates`) this
+    /// expression reads to `out`.
+    pub fn person_aggregates_into(&self, out: &mut std::collections::BTreeSet<usize>) {
+        if let TExpr::PersonAgg { index, .. } = self {
+            out.insert(*index);
+        }
+        self.operands().into_iter().for_each(|e| e.person_aggregates_into(out));
+    }
+
     pub fn ty(&self) -> Ty {
         match self {
-            TExpr::Col { ty, .. } | TExpr::Arith { ty, .. } | TExpr::If { ty, .. } | TExpr::Agg { ty, .. } => ty.clone(),
+            TExpr::Col { ty, .. } | TExpr::Arith { ty, .. } | TExpr::If { ty, .. } | TExpr::Agg { ty, .. } | TExpr::PersonAgg { ty, .. } => ty.clone(),
+            TExpr::Date { op, .. } => op.ty(),
+            TExpr::Fired { .. } => Ty::Bool,
+            TExpr::List { .. } => Ty::Text,
             TExpr::Lit(v) => v.ty(),
             TExpr::Neg(e) => e.ty(),
             TExpr::Not(_) | TExpr::Cmp { .. } | TExpr::Logic { .. } | TExpr::In { .. } => Ty::Bool,
@@ -274,6 +330,15 @@ pub struct Aggregate {
     /// Records counted (count, sum, max, min).
     pub filter: Option<TExpr>,
     pub ty: Ty,
+}
+
+/// `list(source, 'template'[, condition])`: the household's records of a source written one by
+/// one (evidence only).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordList {
+    pub source: String,
+    pub template: Vec<Piece>,
+    pub filter: Option<TExpr>,
 }
 
 /// A piece of an evidence template.
@@ -325,6 +390,19 @@ pub struct Category {
     pub when: TExpr,
     pub params: Vec<String>,
     pub when_text: String,
+    /// A lead to verify (listed); `false`: a grade, shown in screened.csv and the summaries only.
+    pub lead: bool,
+    /// Written first in 证据 for a household of this category (may be empty).
+    pub evidence: Vec<Piece>,
+    /// The reasons the category holds for; the evidence of each one that holds is written.
+    pub reasons: Vec<Reason>,
+}
+
+/// One reason a category holds for.
+#[derive(Debug, Clone)]
+pub struct Reason {
+    pub when: TExpr,
+    pub evidence: Vec<Piece>,
 }
 
 /// Households already in monitoring, and when their risk may be marked eliminated (风险消除).
@@ -346,8 +424,31 @@ pub struct Parameter {
     pub name: String,
     pub description: String,
     pub value: Value,
+    /// The date the value took effect (a computed parameter: the latest of its inputs').
     pub from: NaiveDate,
+    /// The policy document; for a computed parameter, the formula's document, the formula and
+    /// each input with its value, date and reference.
     pub reference: String,
+}
+
+impl Parameter {
+    /// The value as 证据 and the summaries show it: money to the cent where that is exact.
+    pub fn shown(&self) -> String {
+        match &self.value {
+            Value::Dec(d) => money_text(*d),
+            v => v.display(),
+        }
+    }
+}
+
+/// A decimal as money is shown: at least two places, more only where they are not zero
+/// (7500.000 → 7500.00; 50.015 stays 50.015).
+pub fn money_text(d: Decimal) -> String {
+    let mut d = d.normalize();
+    if d.scale() < MONEY_SCALE {
+        d.rescale(MONEY_SCALE);
+    }
+    d.to_string()
 }
 
 #[derive(Debug, Clone)]
@@ -369,11 +470,17 @@ pub struct Plan {
     pub sources: Vec<Source>,
     pub derived: Vec<Derived>,
     pub aggregates: Vec<Aggregate>,
+    /// Aggregates over one person's records (in record conditions).
+    pub person_aggregates: Vec<Aggregate>,
+    /// Record lists written in evidence.
+    pub lists: Vec<RecordList>,
     pub triggers: Vec<Rule>,
     pub exclusions: Vec<Rule>,
     pub categories: Vec<Category>,
     pub report: Report,
     pub monitoring: Option<Monitoring>,
+    /// Things about the rules worth saying that do not stop a run.
+    pub warnings: Vec<String>,
 }
 
 impl Plan {
@@ -388,32 +495,66 @@ impl Plan {
         self.columns_read_from(source).iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
     }
 
-    /// The record columns (not household columns) that expressions over the records of
-    /// `source` read.
-    pub fn record_columns_for(&self, source: &str) -> Vec<String> {
-        let prefix = household_column_in_records("");
-        self.columns_read_from(source).into_iter().filter(|c| !c.starts_with(prefix.as_str())).collect()
+    /// The member columns that expressions over the records of a department `source` read
+    /// (the columns of the member each record belongs to).
+    pub fn member_columns_for(&self, source: &str) -> Vec<String> {
+        let prefix = member_column_in_records("");
+        self.columns_read_from(source).iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
     }
 
-    /// Every column name that the rules, aggregates and evidence over `source` read.
-    fn columns_read_from(&self, source: &str) -> std::collections::BTreeSet<String> {
-        let mut used = std::collections::BTreeSet::new();
-        for r in self.triggers.iter().chain(&self.exclusions).filter(|r| r.source.as_deref() == Some(source)) {
-            r.when.columns_into(&mut used);
-            for p in &r.evidence {
-                if let Piece::Value(e) = p {
-                    e.columns_into(&mut used);
+    /// The member columns that any source's expressions read (`人.<column>` in its records): a
+    /// screening keeps them after the roster checks.
+    pub fn member_columns_for_sources(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for s in &self.sources {
+            for c in self.member_columns_for(&s.table.name) {
+                if !out.contains(&c) {
+                    out.push(c);
                 }
             }
         }
-        for a in self.aggregates.iter().filter(|a| a.source == source) {
-            for e in a.value.iter().chain(&a.filter) {
-                e.columns_into(&mut used);
-            }
+        out
+    }
+
+    /// The record columns (not household or member columns) that expressions over the records
+    /// of `source` read.
+    pub fn record_columns_for(&self, source: &str) -> Vec<String> {
+        let (h, m) = (household_column_in_records(""), member_column_in_records(""));
+        self.columns_read_from(source).into_iter().filter(|c| !c.starts_with(h.as_str()) && !c.starts_with(m.as_str())).collect()
+    }
+
+    /// The per-person aggregates that expressions over the records of `source` read.
+    pub fn person_aggregates_read_by(&self, source: &str) -> std::collections::BTreeSet<usize> {
+        let mut out = std::collections::BTreeSet::new();
+        self.expressions_over(source).into_iter().for_each(|e| e.person_aggregates_into(&mut out));
+        out
+    }
+
+    /// Every expression evaluated on the records of `source`: rule conditions and evidence,
+    /// aggregates' values and filters, record lists.
+    fn expressions_over(&self, source: &str) -> Vec<&TExpr> {
+        let mut out: Vec<&TExpr> = Vec::new();
+        for r in self.triggers.iter().chain(&self.exclusions).filter(|r| r.source.as_deref() == Some(source)) {
+            out.push(&r.when);
+            out.extend(values(&r.evidence));
+        }
+        for a in self.aggregates.iter().chain(&self.person_aggregates).filter(|a| a.source == source) {
+            out.extend(a.value.iter().chain(&a.filter));
+        }
+        for l in self.lists.iter().filter(|l| l.source == source) {
+            out.extend(l.filter.iter());
+            out.extend(values(&l.template));
         }
         if source == "members" {
-            self.roster.co_resident.columns_into(&mut used);
+            out.push(&self.roster.co_resident);
         }
+        out
+    }
+
+    /// Every column name that the expressions over `source` read.
+    fn columns_read_from(&self, source: &str) -> std::collections::BTreeSet<String> {
+        let mut used = std::collections::BTreeSet::new();
+        self.expressions_over(source).into_iter().for_each(|e| e.columns_into(&mut used));
         used
     }
 
@@ -431,9 +572,20 @@ impl Plan {
     }
 }
 
+/// The expressions of an evidence template.
+fn values(pieces: &[Piece]) -> Vec<&TExpr> {
+    pieces.iter().filter_map(|p| if let Piece::Value(e) = p { Some(e) } else { None }).collect()
+}
+
 /// The physical name of a household column inside a record frame.
 pub fn household_column_in_records(name: &str) -> String {
     format!("户.{name}")
+}
+
+/// The physical name of a member column inside a department's record frame (the columns of the
+/// member the record belongs to).
+pub fn member_column_in_records(name: &str) -> String {
+    format!("人.{name}")
 }
 
 /// The physical name of the roster member's name inside a record frame.

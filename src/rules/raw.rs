@@ -89,7 +89,7 @@ pub struct RawMeta {
     pub region: String,
     pub version: String,
     pub determination_date: S<Datetime>,
-    pub window: RawWindow,
+    pub window: S<RawWindow>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,8 +98,35 @@ pub struct RawWindow {
     /// A fixed window: `{ start = 2020-06-01, end = 2021-05-31 }` …
     pub start: Option<S<Datetime>>,
     pub end: Option<S<Datetime>>,
-    /// … or the N months ending on the determination date: `{ months = 12 }`.
+    /// … or the N months ending on the determination date: `{ months = 12 }` …
     pub months: Option<S<i64>>,
+    /// … or, with `full_months = true`, the N full calendar months before the determination
+    /// date's month (`--as-of 2024-07-15` → 2023-07-01 … 2024-06-30).
+    #[serde(default)]
+    pub full_months: bool,
+}
+
+/// A source's window: `"日期列"` (the income window) or a table.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawSourceWindow {
+    Income(String),
+    Own(RawOwnWindow),
+}
+
+/// `{ column = "日期列", months = N [, full_months = true] }`, `{ column, year_to_date = true }`
+/// or `{ column, start, end }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOwnWindow {
+    pub column: String,
+    pub start: Option<Datetime>,
+    pub end: Option<Datetime>,
+    pub months: Option<i64>,
+    #[serde(default)]
+    pub full_months: bool,
+    #[serde(default)]
+    pub year_to_date: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,7 +136,12 @@ pub struct RawParameter {
     pub ty: S<String>,
     #[serde(default)]
     pub description: String,
+    #[serde(default)]
     pub values: Vec<RawParamValue>,
+    /// A computed parameter: an expression over other parameters (instead of `values`) …
+    pub formula: Option<S<String>>,
+    /// … and the document that sets the formula.
+    pub reference: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,8 +193,9 @@ pub struct RawSource {
     pub id: S<String>,
     /// The column holding the person's name in the extract (shown for unmatched records).
     pub name: Option<S<String>>,
-    /// A date column: when set, only records dated inside the income window are used.
-    pub window: Option<S<String>>,
+    /// A date column: when set, only records dated inside the income window are used; or a
+    /// window of the source's own.
+    pub window: Option<S<RawSourceWindow>>,
     /// When true, a run without any file of this source fails (exit code 7) instead of
     /// screening as if the department had no records.
     #[serde(default)]
@@ -198,7 +231,25 @@ pub struct RawRule {
 #[serde(deny_unknown_fields)]
 pub struct RawCategory {
     pub name: S<String>,
+    /// Optional when `reasons` are given (it is then their `or`).
+    pub when: Option<S<String>>,
+    /// `false`: a grade, not a lead to verify.
+    #[serde(default = "yes")]
+    pub lead: bool,
+    pub evidence: Option<S<String>>,
+    #[serde(default)]
+    pub reasons: Vec<RawReason>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReason {
     pub when: S<String>,
+    pub evidence: S<String>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Deserialize)]

@@ -402,13 +402,14 @@ fn evidence_ends_with_the_parameter_values_the_category_and_the_rules_that_hit_a
     let out = fx.run();
     let line = "监测线=6320.00(2021-01-01起)";
 
-    // P1: only the category read a parameter.
-    out.assert_row("P1", &[("风险类型", "待核实"), ("证据", &format!("【适用参数】{line}"))]);
+    // P1: only the category read a parameter; its reason comes first (5000.00 < 6320.00).
+    out.assert_row("P1", &[("风险类型", "待核实"), ("证据", &format!("【脱贫不稳定户】脱贫户人均纯收入5000.00元低于监测线6320.00元 【适用参数】{line}"))]);
 
     // P2 (脱贫户): the medical thresholds, 4000.00 in force since 2020-01-01.
     out.assert_row("P2", &[("风险类型", "因病")]);
     let ev = out.row("P2").get("证据").to_string();
-    assert!(ev.starts_with("【医疗个人自付达到预警线或患大病】参二 2021-01-15 个人自付4500.00元(预警线4000.00元以上)"), "{ev}");
+    // The category's reason first (5000.00 < 6320.00), then the trigger.
+    assert!(ev.starts_with("【脱贫不稳定户】脱贫户人均纯收入5000.00元低于监测线6320.00元 【医疗个人自付达到预警线或患大病】参二 2021-01-15 个人自付4500.00元(预警线4000.00元以上)"), "{ev}");
     let applied = applied_parameters(&ev);
     for want in [line, "建档立卡户医疗自付线=4000.00(2020-01-01起)"] {
         assert!(applied.iter().any(|a| a == want), "{want} missing from 【适用参数】 in {ev}");
@@ -487,7 +488,8 @@ fn as_of_2020_applies_the_2020_line_with_its_reference_in_evidence_and_parameter
     fx.household(hh("H2", "脱贫户", &b).wage("5000"));
     let out = fx.run_with(Path::new(RULES), &["--as-of".as_ref(), "2020-12-31".as_ref()]);
     assert_eq!(out.listed(), ["H1"]);
-    out.assert_row("H1", &[("监测线", "5000.00"), ("证据", "【适用参数】监测线=5000.00(2020-01-01起)")]);
+    // 证据 says why first (4999.99 < 5000.00), then the parameter applied.
+    out.assert_row("H1", &[("监测线", "5000.00"), ("证据", "【脱贫不稳定户】脱贫户人均纯收入4999.99元低于监测线5000.00元 【适用参数】监测线=5000.00(2020-01-01起)")]);
     let line = out.csv("parameters.csv").records().into_iter().find(|r| r.get("参数") == "监测线").unwrap();
     assert_fields(
         &line,

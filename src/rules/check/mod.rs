@@ -10,21 +10,63 @@ use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+mod calls;
+mod categories;
+mod params;
+mod windows;
+
 const AGGREGATES: &[&str] = &["count", "any", "all", "sum", "max", "min"];
 const MEMBERS: &str = "members";
 
 /// Where an expression runs.
+#[derive(Clone, Copy)]
 enum Scope<'a> {
     /// On the household frame: household columns, derived fields so far, aggregates.
-    Household { derived: &'a [Derived] },
-    /// On one record of a table (a source, or `members`), joined with its household's columns.
+    Household,
+    /// On one record of a table (a source, or `members`), joined with its member's and its
+    /// household's columns.
     Record { table: &'a Table },
+    /// Only parameters and the built-in dates (a computed parameter's formula).
+    Constant,
 }
 
+/// What an expression may read besides its scope's names.
+#[derive(Clone, Copy, Default, PartialEq)]
+enum Reads {
+    /// Columns, parameters, aggregates.
+    #[default]
+    Plain,
+    /// Also rule hits (`fired`): categories and monitoring.
+    Outcome,
+    /// Also rule hits and record lists (`list`): the evidence of categories and household rules.
+    Evidence,
+}
+
+#[derive(Clone, Copy)]
 struct Env<'a> {
     scope: Scope<'a>,
+    /// The derived household figures defined so far.
+    derived: &'a [Derived],
     lets: &'a BTreeMap<String, TExpr>,
+    reads: Reads,
+    /// Inside an aggregate over one person's records (no aggregate nests further).
+    in_person_aggregate: bool,
 }
+
+impl<'a> Env<'a> {
+    fn household(derived: &'a [Derived], lets: &'a BTreeMap<String, TExpr>) -> Self {
+        Env { scope: Scope::Household, derived, lets, reads: Reads::Plain, in_person_aggregate: false }
+    }
+    fn record(table: &'a Table, derived: &'a [Derived], lets: &'a BTreeMap<String, TExpr>) -> Self {
+        Env { scope: Scope::Record { table }, derived, lets, reads: Reads::Plain, in_person_aggregate: false }
+    }
+    fn reading(self, reads: Reads) -> Self {
+        Env { reads, ..self }
+    }
+}
+
+/// An empty `let` map, for expressions without `let`.
+static NO_LETS: std::sync::LazyLock<BTreeMap<String, TExpr>> = std::sync::LazyLock::new(BTreeMap::new);
 
 pub struct Checker<'s> {
     src: &'s str,
@@ -35,6 +77,11 @@ pub struct Checker<'s> {
     members: Option<Table>,
     sources: BTreeMap<String, Source>,
     aggregates: Vec<Aggregate>,
+    person_aggregates: Vec<Aggregate>,
+    lists: Vec<RecordList>,
+    /// Trigger and exclusion ids, with the trigger's risk type (for `fired`).
+    rule_ids: Vec<(String, Option<String>)>,
+    warnings: Vec<String>,
     /// Names that are declared but failed to check (an unresolved parameter, a derived field
     /// with an error): uses of them are not reported again.
     poisoned: BTreeSet<String>,
@@ -56,6 +103,10 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
         members: None,
         sources: BTreeMap::new(),
         aggregates: Vec::new(),
+        person_aggregates: Vec::new(),
+        lists: Vec::new(),
+        rule_ids: Vec::new(),
+        warnings: Vec::new(),
         poisoned: BTreeSet::new(),
         used_params: BTreeSet::new(),
         default_aliases: raw.defaults.aliases.clone(),
@@ -63,14 +114,15 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
     };
     c.meta(&raw.meta, as_of);
     c.parameters(&raw.parameters);
+    c.computed_parameters(&raw.parameters);
     let roster = c.roster(&raw.roster);
     for (name, s) in &raw.sources {
         c.source(name, s);
     }
     let derived = c.derived(&raw.derive);
+    c.unique_rule_ids(raw);
     let triggers = c.rules(&raw.triggers, true, &derived);
     let exclusions = c.rules(&raw.exclusions, false, &derived);
-    c.unique_rule_ids(raw);
     let categories = c.categories(&raw.categories, &derived);
     let report = c.report(&raw.report, &derived);
     let monitoring = raw.monitoring.as_ref().and_then(|m| c.monitoring(m, &derived));
@@ -83,11 +135,14 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
             sources: c.sources.into_values().collect(),
             derived,
             aggregates: c.aggregates,
+            person_aggregates: c.person_aggregates,
+            lists: c.lists,
             triggers,
             exclusions,
             categories,
             report,
             monitoring,
+            warnings: c.warnings,
         }),
         _ => {
             let mut d = c.diags;
@@ -137,55 +192,17 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn meta(&mut self, m: &RawMeta, as_of_override: Option<NaiveDate>) {
-        let declared = self.date(&m.determination_date);
-        let as_of = as_of_override.or(declared);
-        let w = &m.window;
-        let (start, end) = match (&w.start, &w.end, &w.months, as_of) {
-            (Some(s), Some(e), None, _) => {
-                let (s2, e2) = (self.date(s), self.date(e));
-                if let (Some(a), Some(b)) = (s2, e2) {
-                    if a > b {
-                        self.err_at(s, format!("the income window starts ({a}) after it ends ({b})"));
-                    }
-                }
-                (s2, e2)
-            }
-            (None, None, Some(n), Some(as_of)) => {
-                // The N months ending on the determination date: 12 months to 2021-05-31 start
-                // on 2020-06-01.
-                let months = u32::try_from(*n.get_ref()).ok().filter(|m| (1..=120).contains(m));
-                match months.and_then(|m| as_of.checked_sub_months(chrono::Months::new(m))).and_then(|d| d.succ_opt()) {
-                    Some(start) => (Some(start), Some(as_of)),
-                    None => {
-                        self.err_at(n, "months is a whole number of months from 1 to 120");
-                        (None, None)
-                    }
-                }
-            }
-            (None, None, Some(_), None) => (None, None),
-            _ => {
-                self.err_at(&m.determination_date, "window is either { start = …, end = … } or { months = 12 } (the months ending on the determination date)");
-                (None, None)
-            }
-        };
-        if let (Some(as_of), Some(window_start), Some(window_end)) = (as_of, start, end) {
-            self.meta = Some(Meta {
-                name: m.name.clone(),
-                region: m.region.clone(),
-                version: m.version.clone(),
-                as_of,
-                window_start,
-                window_end,
-            });
-        }
-    }
-
     fn parameters(&mut self, params: &BTreeMap<String, S<RawParameter>>) {
         let Some(as_of) = self.meta.as_ref().map(|m| m.as_of) else { return };
         for (name, p) in params {
             // Until it resolves, a parameter's uses are not separate errors.
             self.poisoned.insert(name.clone());
+            if p.get_ref().formula.is_some() {
+                continue;
+            }
+            if let Some(r) = &p.get_ref().reference {
+                self.err_at(r, "a parameter with values gives a reference on each value; reference = … belongs to a formula");
+            }
             let ty = p.get_ref().ty.get_ref().as_str();
             if !matches!(ty, "money" | "integer" | "date" | "text") {
                 self.err_at(&p.get_ref().ty, format!("unknown parameter type '{ty}': expected money, integer, date or text"));
@@ -371,8 +388,7 @@ impl<'s> Checker<'s> {
         self.require_column(&members, &m.name, None, "the name column");
         self.households = Some(households.clone());
         self.members = Some(members.clone());
-        let no_lets = BTreeMap::new();
-        let env = Env { scope: Scope::Record { table: &members }, lets: &no_lets };
+        let env = Env::record(&members, &[], &NO_LETS);
         let co_resident = self.condition(&m.co_resident, &env)?;
         Some(Roster {
             households,
@@ -396,16 +412,14 @@ impl<'s> Checker<'s> {
         if let Some(n) = &raw.name {
             self.require_column(&table, n, None, "the name column");
         }
-        if let Some(w) = &raw.window {
-            self.require_column(&table, w, Some(&ColType::Date), "the window column");
-        }
+        let window = raw.window.as_ref().and_then(|w| self.source_window(&table, w));
         self.sources.insert(
             name.to_string(),
             Source {
                 table,
                 id: raw.id.get_ref().clone(),
                 name_column: raw.name.as_ref().map(|n| n.get_ref().clone()),
-                window: raw.window.as_ref().map(|w| w.get_ref().clone()),
+                window,
                 required: raw.required,
             },
         );
@@ -423,7 +437,7 @@ impl<'s> Checker<'s> {
                 self.err_at(&d.name, format!("'{name}' is already a household column, parameter or derived field"));
                 continue;
             }
-            let env = Env { scope: Scope::Household { derived: &out }, lets: &no_lets };
+            let env = Env::household(&out, &no_lets);
             self.used_params.clear();
             match self.expression(&d.expr, &env) {
                 Some(expr) => out.push(Derived { name, expr, params: self.take_params(), expr_text: d.expr.get_ref().clone() }),
@@ -470,16 +484,15 @@ impl<'s> Checker<'s> {
                     None => continue,
                 },
             };
-            let scope = match &table {
-                Some(t) => Scope::Record { table: t },
-                None => Scope::Household { derived },
+            let base_env = match &table {
+                Some(t) => Env::record(t, derived, &NO_LETS),
+                None => Env::household(derived, &NO_LETS),
             };
-            let no_lets = BTreeMap::new();
             let mut lets = BTreeMap::new();
             let mut failed_lets = Vec::new();
             self.used_params.clear();
             for (name, e) in &r.lets {
-                let env = Env { scope: reborrow(&scope), lets: &no_lets };
+                let env = base_env;
                 match self.expression(e, &env) {
                     Some(t) => {
                         lets.insert(name.clone(), t);
@@ -490,9 +503,10 @@ impl<'s> Checker<'s> {
                     }
                 }
             }
-            let env = Env { scope, lets: &lets };
+            let env = Env { lets: &lets, ..base_env };
             let when = self.condition(&r.when, &env);
-            let evidence = self.template(&r.evidence, &env);
+            let evidence_env = if table.is_none() { env.reading(Reads::Evidence) } else { env };
+            let evidence = self.template(&r.evidence, &evidence_env);
             for name in failed_lets {
                 self.poisoned.remove(&name);
             }
@@ -537,26 +551,8 @@ impl<'s> Checker<'s> {
             if seen.insert(r.id.get_ref().clone(), ()).is_some() {
                 self.err_at(&r.id, format!("rule id '{}' is used twice", r.id.get_ref()));
             }
+            self.rule_ids.push((r.id.get_ref().clone(), r.risk.as_ref().map(|x| x.get_ref().clone())));
         }
-    }
-
-    fn categories(&mut self, list: &[RawCategory], derived: &[Derived]) -> Vec<Category> {
-        let no_lets = BTreeMap::new();
-        let mut out: Vec<Category> = Vec::new();
-        if list.is_empty() {
-            self.err(0, 1, "the rules declare no [[categories]]: nothing could ever be listed");
-        }
-        for c in list {
-            if out.iter().any(|x| &x.name == c.name.get_ref()) {
-                self.err_at(&c.name, format!("category '{}' is declared twice", c.name.get_ref()));
-            }
-            let env = Env { scope: Scope::Household { derived }, lets: &no_lets };
-            self.used_params.clear();
-            if let Some(when) = self.condition(&c.when, &env) {
-                out.push(Category { name: c.name.get_ref().clone(), when, params: self.take_params(), when_text: c.when.get_ref().clone() });
-            }
-        }
-        out
     }
 
     /// The parameters read since the last clear, in name order.
@@ -565,8 +561,7 @@ impl<'s> Checker<'s> {
     }
 
     fn monitoring(&mut self, m: &RawMonitoring, derived: &[Derived]) -> Option<Monitoring> {
-        let no_lets = BTreeMap::new();
-        let env = Env { scope: Scope::Household { derived }, lets: &no_lets };
+        let env = Env::household(derived, &NO_LETS).reading(Reads::Outcome);
         let monitored = self.condition(&m.monitored, &env);
         let elimination = self.condition(&m.elimination, &env);
         let stays = m.stays_monitored.as_ref().map(|s| self.condition(s, &env));
@@ -578,8 +573,7 @@ impl<'s> Checker<'s> {
     }
 
     fn report(&mut self, r: &RawReport, derived: &[Derived]) -> Option<Report> {
-        let no_lets = BTreeMap::new();
-        let env = Env { scope: Scope::Household { derived }, lets: &no_lets };
+        let env = Env::household(derived, &NO_LETS);
         let numeric = |c: &mut Self, e: &S<String>| {
             let t = c.expression(e, &env)?;
             if !t.ty().is_numeric() {
@@ -725,27 +719,12 @@ impl<'s> Checker<'s> {
         if self.poisoned.contains(name) {
             return None;
         }
-        let households = self.households.clone();
-        match &env.scope {
-            Scope::Record { table } => {
-                if let Some(c) = table.column(name) {
-                    return Some(TExpr::Col { column: c.name.clone(), ty: c.ty.value_type() });
-                }
-                if name == MEMBER_NAME {
-                    return Some(TExpr::Col { column: MEMBER_NAME.into(), ty: Ty::Text });
-                }
-                if let Some(c) = households.as_ref().and_then(|h| h.column(name)) {
-                    return Some(TExpr::Col { column: household_column_in_records(name), ty: c.ty.value_type() });
-                }
-            }
-            Scope::Household { derived } => {
-                if let Some(d) = derived.iter().find(|d| d.name == name) {
-                    self.used_params.extend(d.params.iter().cloned());
-                    return Some(TExpr::Col { column: d.name.clone(), ty: d.expr.ty() });
-                }
-                if let Some(c) = households.as_ref().and_then(|h| h.column(name)) {
-                    return Some(TExpr::Col { column: c.name.clone(), ty: c.ty.value_type() });
-                }
+        match self.scoped_name(name, env) {
+            Ok(Some(t)) => return Some(t),
+            Ok(None) => {}
+            Err(why) => {
+                self.err_span(base, span, why);
+                return None;
             }
         }
         if let Some(p) = self.params.get(name) {
@@ -763,32 +742,81 @@ impl<'s> Checker<'s> {
                 return Some(TExpr::Lit(Value::Date(d)));
             }
         }
-        // Not found: say why as precisely as possible.
+        let message = self.unknown_name(name, env);
+        self.err_span(base, span, message);
+        None
+    }
+
+    /// A column or derived figure visible in the scope (`Err`: visible, but not usable here).
+    fn scoped_name(&mut self, name: &str, env: &Env) -> Result<Option<TExpr>, String> {
+        let col = |column: String, c: &Column| Some(TExpr::Col { column, ty: c.ty.value_type() });
+        let household = self.households.as_ref().and_then(|h| h.column(name)).cloned();
+        match env.scope {
+            Scope::Constant => Ok(None),
+            Scope::Household => {
+                if let Some(d) = env.derived.iter().find(|d| d.name == name) {
+                    self.used_params.extend(d.params.iter().cloned());
+                    return Ok(Some(TExpr::Col { column: d.name.clone(), ty: d.expr.ty() }));
+                }
+                Ok(household.and_then(|c| col(c.name.clone(), &c)))
+            }
+            Scope::Record { table } => {
+                if let Some(c) = table.column(name) {
+                    return Ok(col(c.name.clone(), c));
+                }
+                if name == MEMBER_NAME {
+                    return Ok(Some(TExpr::Col { column: MEMBER_NAME.into(), ty: Ty::Text }));
+                }
+                if table.name != MEMBERS {
+                    if let Some(c) = self.members.as_ref().and_then(|m| m.column(name)) {
+                        return Ok(col(member_column_in_records(name), c));
+                    }
+                }
+                if let Some(c) = household {
+                    return Ok(col(household_column_in_records(name), &c));
+                }
+                match env.derived.iter().find(|d| d.name == name) {
+                    Some(d) => {
+                        let inlined = in_record(&d.expr, env.derived).map_err(|why| {
+                            format!("'{name}' is a household figure computed from {why}: a condition on one record of {} cannot see it (compute it per record, or test it in a household rule)", table.name)
+                        })?;
+                        self.used_params.extend(d.params.iter().cloned());
+                        Ok(Some(inlined))
+                    }
+                    None => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Why `name` is unknown, as precisely as possible, with the closest known name.
+    fn unknown_name(&self, name: &str, env: &Env) -> String {
         let mut known: Vec<String> = env.lets.keys().cloned().collect();
         known.extend(self.params.keys().cloned());
-        known.extend(households.iter().flat_map(|h| h.columns.iter().map(|c| c.name.clone())));
-        let message = match &env.scope {
+        if !matches!(env.scope, Scope::Constant) {
+            known.extend(self.households.iter().flat_map(|h| h.columns.iter().map(|c| c.name.clone())));
+            known.extend(env.derived.iter().map(|d| d.name.clone()));
+        }
+        let is_source = self.sources.contains_key(name) || name == MEMBERS;
+        let message = match env.scope {
             Scope::Record { table } => {
                 known.extend(table.columns.iter().map(|c| c.name.clone()));
                 known.push(MEMBER_NAME.into());
-                if self.sources.contains_key(name) || name == MEMBERS {
+                if table.name != MEMBERS {
+                    known.extend(self.members.iter().flat_map(|m| m.columns.iter().map(|c| c.name.clone())));
+                }
+                if is_source {
                     format!("'{name}' is a source; a record condition tests one record of {} at a time", table.name)
                 } else {
                     format!("unknown name '{name}' in a condition on {} records", table.name)
                 }
             }
-            Scope::Household { derived } => {
-                known.extend(derived.iter().map(|d| d.name.clone()));
-                if self.sources.contains_key(name) || name == MEMBERS {
-                    format!("'{name}' is a source: use it inside an aggregate such as any({name}, …) or sum({name}, …)")
-                } else {
-                    format!("unknown name '{name}' in a household condition")
-                }
-            }
+            Scope::Household if is_source => format!("'{name}' is a source: use it inside an aggregate such as any({name}, …) or sum({name}, …)"),
+            Scope::Household => format!("unknown name '{name}' in a household condition"),
+            Scope::Constant => format!("unknown name '{name}': a formula reads parameters only"),
         };
         let hint = closest(name, known.iter().map(String::as_str)).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
-        self.err_span(base, span, format!("{message}{hint}"));
-        None
+        format!("{message}{hint}")
     }
 
     fn compatible_literal(&mut self, ty: &Ty, lit: &Value, span: Span, base: usize) -> bool {
@@ -872,141 +900,6 @@ impl<'s> Checker<'s> {
         }
     }
 
-    fn call(&mut self, name: &str, name_span: Span, args: &[Ast], span: Span, env: &Env, base: usize) -> Option<TExpr> {
-        match name {
-            "round" => {
-                let [value, places] = args else {
-                    self.err_span(base, span, "round takes two arguments: round(value, places)");
-                    return None;
-                };
-                let places = match places {
-                    Ast::Number(n, _) if n.scale() == 0 && *n >= Decimal::ZERO && *n <= Decimal::from(10) => {
-                        u32::try_from(n.mantissa()).unwrap_or(0)
-                    }
-                    other => {
-                        self.err_span(base, other.span(), "the places of round must be a whole number from 0 to 10");
-                        return None;
-                    }
-                };
-                let (num, den) = match value {
-                    Ast::Bin { op: BinOp::Div, lhs, rhs, .. } => {
-                        let n = self.check(lhs, env, base);
-                        let d = self.check(rhs, env, base);
-                        (n?, Some(d?))
-                    }
-                    other => (self.check(other, env, base)?, None),
-                };
-                for t in std::iter::once(&num).chain(den.as_ref()) {
-                    if !t.ty().is_numeric() {
-                        self.err_span(base, value.span(), format!("round needs numbers, found {}", t.ty().describe()));
-                        return None;
-                    }
-                }
-                Some(TExpr::Round { num: Box::new(num), den: den.map(Box::new), places })
-            }
-            "date" => match args {
-                [Ast::Str(s, sp)] => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                    Ok(d) => Some(TExpr::Lit(Value::Date(d))),
-                    Err(_) => {
-                        self.err_span(base, *sp, format!("'{s}' is not a date: write date('2021-05-31')"));
-                        None
-                    }
-                },
-                _ => {
-                    self.err_span(base, span, "date takes one string: date('2021-05-31')");
-                    None
-                }
-            },
-            agg if AGGREGATES.contains(&agg) => self.aggregate(agg, args, span, env, base),
-            other => {
-                let all: Vec<&str> = AGGREGATES.iter().copied().chain(["round", "date"]).collect();
-                let hint = closest(other, all.iter().copied()).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
-                self.err_span(base, name_span, format!("unknown function '{other}'{hint}; known: {}", all.join(", ")));
-                None
-            }
-        }
-    }
-
-    fn aggregate(&mut self, kind: &str, args: &[Ast], span: Span, env: &Env, base: usize) -> Option<TExpr> {
-        if matches!(env.scope, Scope::Record { .. }) {
-            self.err_span(base, span, format!("{kind}(…) aggregates a household's records: it cannot be used inside a record condition"));
-            return None;
-        }
-        let usage = match kind {
-            "count" => "count(source) or count(source, condition)",
-            "any" | "all" => "any(source, condition) / all(source, condition)",
-            _ => "sum(source, value) or sum(source, value, condition) (likewise max, min)",
-        };
-        let Some(Ast::Name(source, source_span)) = args.first() else {
-            self.err_span(base, span, format!("the first argument names a source: {usage}"));
-            return None;
-        };
-        let sp = toml::Spanned::new(base + source_span.start..base + source_span.end, source.clone());
-        let table = self.record_table(&sp)?;
-        let no_lets = BTreeMap::new();
-        let renv = Env { scope: Scope::Record { table: &table }, lets: &no_lets };
-        let rest: Vec<Option<TExpr>> = args[1..].iter().map(|a| self.check(a, &renv, base)).collect();
-        if rest.iter().any(Option::is_none) {
-            return None;
-        }
-        let rest: Vec<TExpr> = rest.into_iter().flatten().collect();
-        let want_bool = |c: &mut Self, t: &TExpr, a: &Ast| {
-            if t.ty() != Ty::Bool {
-                c.err_span(base, a.span(), format!("expected a condition, found {}", t.ty().describe()));
-                false
-            } else {
-                true
-            }
-        };
-        let (kind, value, filter, ty) = match (kind, rest.as_slice()) {
-            ("count", []) => (AggKind::Count, None, None, Ty::Int),
-            ("count", [f]) => {
-                if !want_bool(self, f, &args[1]) {
-                    return None;
-                }
-                (AggKind::Count, None, Some(f.clone()), Ty::Int)
-            }
-            ("any" | "all", [c]) => {
-                if !want_bool(self, c, &args[1]) {
-                    return None;
-                }
-                let k = if kind == "any" { AggKind::Any } else { AggKind::All };
-                (k, Some(c.clone()), None, Ty::Bool)
-            }
-            ("sum" | "max" | "min", [v, f @ ..]) if f.len() <= 1 => {
-                if let Some(f) = f.first() {
-                    if !want_bool(self, f, &args[2]) {
-                        return None;
-                    }
-                }
-                let ty = v.ty();
-                let ok = if kind == "sum" { ty.is_numeric() } else { ty.is_numeric() || ty == Ty::Date };
-                if !ok {
-                    self.err_span(base, args[1].span(), format!("{kind} needs a number, found {}", ty.describe()));
-                    return None;
-                }
-                let k = match kind {
-                    "sum" => AggKind::Sum,
-                    "max" => AggKind::Max,
-                    _ => AggKind::Min,
-                };
-                (k, Some(v.clone()), f.first().cloned(), ty)
-            }
-            _ => {
-                self.err_span(base, span, format!("wrong arguments: {usage}"));
-                return None;
-            }
-        };
-        let agg = Aggregate { source: table.name.clone(), kind, value, filter, ty: ty.clone() };
-        let index = match self.aggregates.iter().position(|a| *a == agg) {
-            Some(i) => i,
-            None => {
-                self.aggregates.push(agg);
-                self.aggregates.len() - 1
-            }
-        };
-        Some(TExpr::Agg { index, ty })
-    }
 }
 
 /// How a table's files are read, and the errors in its reading options (with their spans).
@@ -1045,11 +938,28 @@ pub fn read_spec(file: &str, read: &RawReading) -> (ReadSpec, Vec<(std::ops::Ran
     (ReadSpec { pattern: file.to_string(), sheet, encoding, delimiter }, errors)
 }
 
-fn reborrow<'a>(s: &Scope<'a>) -> Scope<'a> {
-    match s {
-        Scope::Household { derived } => Scope::Household { derived },
-        Scope::Record { table } => Scope::Record { table },
-    }
+/// A household expression rewritten for a record frame: household columns read through
+/// `户.<column>`, derived figures inlined. `Err`: it reads records (names what).
+fn in_record(e: &TExpr, derived: &[Derived]) -> Result<TExpr, &'static str> {
+    let go = |x: &TExpr| in_record(x, derived).map(Box::new);
+    Ok(match e {
+        TExpr::Col { column, ty } => match derived.iter().find(|d| &d.name == column) {
+            Some(d) => in_record(&d.expr, derived)?,
+            None => TExpr::Col { column: household_column_in_records(column), ty: ty.clone() },
+        },
+        TExpr::Agg { .. } | TExpr::PersonAgg { .. } => return Err("an aggregate over records"),
+        TExpr::List { .. } | TExpr::Fired { .. } => return Err("rule results"),
+        TExpr::Lit(v) => TExpr::Lit(v.clone()),
+        TExpr::Neg(x) => TExpr::Neg(go(x)?),
+        TExpr::Not(x) => TExpr::Not(go(x)?),
+        TExpr::Arith { op, lhs, rhs, ty } => TExpr::Arith { op: *op, lhs: go(lhs)?, rhs: go(rhs)?, ty: ty.clone() },
+        TExpr::Cmp { op, lhs, rhs } => TExpr::Cmp { op: *op, lhs: go(lhs)?, rhs: go(rhs)? },
+        TExpr::Logic { op, lhs, rhs } => TExpr::Logic { op: *op, lhs: go(lhs)?, rhs: go(rhs)? },
+        TExpr::In { value, list, negated } => TExpr::In { value: go(value)?, list: list.clone(), negated: *negated },
+        TExpr::If { cond, then, otherwise, ty } => TExpr::If { cond: go(cond)?, then: go(then)?, otherwise: go(otherwise)?, ty: ty.clone() },
+        TExpr::Round { num, den, places } => TExpr::Round { num: go(num)?, den: den.as_deref().map(go).transpose()?, places: *places },
+        TExpr::Date { op, args } => TExpr::Date { op: *op, args: args.iter().map(|a| in_record(a, derived)).collect::<Result<_, _>>()? },
+    })
 }
 
 fn number(n: Decimal) -> Value {
@@ -1080,127 +990,4 @@ fn col_type_name(t: &ColType) -> &'static str {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::rules::diag::line_col;
-
-    const SHIPPED: &str = include_str!("../../rules/guizhou-2021.toml");
-
-    /// Applies `from → to` to the shipped rules and returns (line, col, message) of each error.
-    fn errors(edits: &[(&str, &str)]) -> (String, Vec<(usize, usize, String)>) {
-        let mut text = SHIPPED.to_string();
-        for (from, to) in edits {
-            assert!(text.contains(from), "edit target not found: {from}");
-            text = text.replacen(from, to, 1);
-        }
-        match crate::rules::parse(&text, "t.toml") {
-            Ok(_) => (text, Vec::new()),
-            Err(d) => {
-                let p = d.positions().into_iter().map(|(l, c, m)| (l, c, m.to_string())).collect();
-                (text, p)
-            }
-        }
-    }
-
-    /// Line and column of the first occurrence of `needle` in `text`, plus `skip` characters.
-    fn at(text: &str, needle: &str, skip: usize) -> (usize, usize) {
-        let i = text.find(needle).expect("needle present");
-        let (l, c) = line_col(text, i);
-        (l, c + skip)
-    }
-
-    #[test]
-    fn the_shipped_policy_checks_clean() {
-        let plan = crate::rules::parse(SHIPPED, "guizhou-2021.toml").unwrap();
-        assert_eq!(plan.triggers.len(), 9);
-        assert_eq!(plan.exclusions.len(), 5);
-        let line = plan.parameters.iter().find(|p| p.name == "监测线").unwrap();
-        assert_eq!(line.value.display(), "6320.00");
-        assert_eq!(line.from.to_string(), "2021-01-01");
-    }
-
-    #[test]
-    fn the_line_in_force_follows_the_determination_date() {
-        let text = SHIPPED.replacen("determination_date = 2021-05-31", "determination_date = 2020-12-31", 1);
-        let plan = crate::rules::parse(&text, "t.toml").unwrap();
-        let line = plan.parameters.iter().find(|p| p.name == "监测线").unwrap();
-        assert_eq!(line.value.display(), "5000.00");
-    }
-
-    #[test]
-    fn as_of_picks_the_parameter_in_force_and_a_months_window_ends_on_it() {
-        let text = SHIPPED.replacen("window = { start = 2020-06-01, end = 2021-05-31 }", "window = { months = 12 }", 1);
-        let raw = toml::from_str(&text).unwrap();
-        let d = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
-        let plan = super::build(&raw, &text, Some(d("2020-09-30"))).unwrap();
-        // 2020-09-30: the 2020 line (5000, from 2020-01-01); window 2019-10-01 … 2020-09-30, the
-        // fixed window one of the 2020 plans uses.
-        assert_eq!(plan.parameters.iter().find(|p| p.name == "监测线").unwrap().value.display(), "5000.00");
-        assert_eq!((plan.meta.window_start, plan.meta.window_end), (d("2019-10-01"), d("2020-09-30")));
-        let plan = super::build(&raw, &text, None).unwrap();
-        assert_eq!((plan.meta.window_start, plan.meta.window_end), (d("2020-06-01"), d("2021-05-31")));
-    }
-
-    #[test]
-    fn an_unknown_field_is_reported_where_it_stands() {
-        let (text, e) = errors(&[("label = \"医保\"\n", "label = \"医保\"\nlable = \"x\"\n")]);
-        assert_eq!(e.len(), 1);
-        assert_eq!((e[0].0, e[0].1), at(&text, "lable = ", 0));
-        assert!(e[0].2.contains("unknown field `lable`"), "{}", e[0].2);
-    }
-
-    #[test]
-    fn money_compared_with_text_is_a_type_error_at_the_expression() {
-        let (text, e) = errors(&[("when = \"自付费用 > 教育自付线\"", "when = \"自付费用 > 学段\"")]);
-        assert_eq!(e.len(), 1);
-        // the error starts at the first character inside the quotes
-        assert_eq!((e[0].0, e[0].1), at(&text, "自付费用 > 学段", 0));
-        assert!(e[0].2.contains("cannot compare a decimal amount with text"));
-    }
-
-    #[test]
-    fn an_unknown_enum_value_points_at_the_value() {
-        let (text, e) = errors(&[("'严重损坏', '死亡'", "'严重损害', '死亡'")]);
-        assert_eq!(e.len(), 1);
-        assert_eq!((e[0].0, e[0].1), at(&text, "'严重损害'", 0));
-        assert!(e[0].2.contains("not one of the declared values"));
-    }
-
-    #[test]
-    fn a_parameter_without_a_value_for_the_year_is_one_error_not_a_cascade() {
-        let (text, e) = errors(&[
-            ("{ from = 2020-01-01, value = \"5000\"", "{ from = 2022-01-01, value = \"5000\""),
-            ("{ from = 2021-01-01, value = \"6320\"", "{ from = 2022-06-01, value = \"6320\""),
-        ]);
-        assert_eq!(e.len(), 1, "{e:?}");
-        assert_eq!((e[0].0, e[0].1), at(&text, "[parameters.\"监测线\"]", 0));
-        assert!(e[0].2.contains("no value in force on the determination date 2021-05-31"));
-    }
-
-    #[test]
-    fn unknown_names_suggest_the_closest_and_division_must_be_rounded() {
-        let (text, e) = errors(&[
-            ("when = \"个人自付 >= 自付预警线", "when = \"个人自负 >= 自付预警线"),
-            ("expr = \"round(家庭纯收入 / 家庭人口, 2)\"", "expr = \"家庭纯收入 / 家庭人口\""),
-        ]);
-        assert_eq!(e.len(), 2, "{e:?}");
-        let unrounded = e.iter().find(|x| x.2.contains("round(a / b, 2)")).unwrap();
-        assert_eq!((unrounded.0, unrounded.1), at(&text, "家庭纯收入 / 家庭人口\"", 0));
-        let unknown = e.iter().find(|x| x.2.contains("个人自负")).unwrap();
-        assert!(unknown.2.contains("did you mean '个人自付'"));
-        assert_eq!((unknown.0, unknown.1), at(&text, "个人自负", 0));
-    }
-
-    #[test]
-    fn a_bad_column_type_and_a_missing_risk_are_reported() {
-        let (_, e) = errors(&[("\"返乡未就业天数\" = \"integer\"", "\"返乡未就业天数\" = \"number\""), ("risk = \"因学\"\n", "")]);
-        assert!(e.iter().any(|x| x.2.contains("unknown column type 'number'")), "{e:?}");
-        assert!(e.iter().any(|x| x.2.contains("needs a risk type")), "{e:?}");
-    }
-
-    #[test]
-    fn aggregates_are_rejected_inside_record_conditions() {
-        let (_, e) = errors(&[("when = \"自付费用 > 教育自付线\"", "when = \"count(medical) > 1\"")]);
-        assert_eq!(e.len(), 1);
-        assert!(e[0].2.contains("cannot be used inside a record condition"));
-    }
-}
+mod tests;

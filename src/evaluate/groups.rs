@@ -1,0 +1,130 @@
+//! One source's records grouped by household: its aggregates, its record rules' hits, their
+//! evidence and its record lists. Each record's values are computed first, over whole columns;
+//! the grouping then only sums, counts, tests or joins ready columns.
+
+use super::compile::{agg_column, compile, list_column, template};
+use super::records::{HH, MEMBER_ID};
+use super::{evidence_column, hit_column};
+use crate::rules::plan::{AggKind, Aggregate, Plan, Rule};
+use crate::sources::read::{FILE, LINE};
+use anyhow::Result;
+use polars::prelude::*;
+
+/// A source's figures per household: the aggregates and rule hits (one row per household with
+/// records, keyed by `HH`), and the evidence of its record rules and its record lists (one row
+/// per household with a hit or a listed record; `None` without either).
+pub(super) struct Grouped {
+    pub figures: Option<DataFrame>,
+    pub evidence: Vec<DataFrame>,
+}
+
+/// The per-record value of an aggregate (named `name`; `None` where the grouping needs none)
+/// and the grouping expression over it.
+pub(super) fn aggregate_parts(a: &Aggregate, name: &str) -> (Option<Expr>, Expr) {
+    let filter = a.filter.as_ref().map(|f| compile(f).fill_null(lit(false)));
+    let condition = || a.value.as_ref().map(|v| compile(v).fill_null(lit(false))).unwrap_or(lit(false));
+    let v = col(name);
+    let (value, agg) = match a.kind {
+        AggKind::Count => match filter {
+            Some(f) => (Some(f.cast(DataType::Int64)), v.sum()),
+            None => (None, len().cast(DataType::Int64)),
+        },
+        AggKind::Any => (Some(condition()), v.any(false)),
+        AggKind::All => (Some(condition()), v.all(false)),
+        AggKind::Sum | AggKind::Max | AggKind::Min => {
+            let x = a.value.as_ref().map(compile).unwrap_or(lit(NULL));
+            // Null where the filter fails: sum, max and min skip nulls, as they would skip
+            // the records filtered out (a household with none left sums to 0, has no max).
+            let x = match filter {
+                Some(f) => when(f).then(x).otherwise(lit(NULL)),
+                None => x,
+            };
+            let agg = match a.kind {
+                AggKind::Sum => v.sum(),
+                AggKind::Max => v.max(),
+                _ => v.min(),
+            };
+            (Some(x), agg)
+        }
+    };
+    (value.map(|x| x.alias(name)), agg)
+}
+
+/// Where `records` come in household order (the members do, when members.csv lists the
+/// households in the order households.csv does), marks `HH` sorted: polars then groups it by
+/// cutting it into runs, with no hash table (the members at 1M households: 0.24 s to 0.05 s), and
+/// the groups come out in household order.
+fn mark_if_sorted_by_household(records: &mut DataFrame) -> Result<()> {
+    let hh = records.column(HH)?.as_materialized_series();
+    if hh.null_count() > 0 || !hh.is_sorted(SortOptions::default())? {
+        return Ok(());
+    }
+    records.apply(HH, |c| {
+        let mut c = c.clone();
+        c.set_sorted_flag(polars::series::IsSorted::Ascending);
+        c
+    })?;
+    Ok(())
+}
+
+/// Every aggregate, record rule and record list on one source. The evidence is written,
+/// ordered and joined for the records that hit a rule (or that a list writes) only.
+/// `order`: the record columns that order a household's records (and so its evidence), after
+/// the household and the person: the record date first, then the content, so the order does not
+/// depend on how a department split its files; file and line break the remaining ties. `None`
+/// where the person alone decides (the roster lists each person once).
+pub(super) fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Option<&[String]>) -> Result<Option<Grouped>> {
+    let rules: Vec<&Rule> = plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.as_deref() == Some(source)).collect();
+    let lists: Vec<usize> = (0..plan.lists.len()).filter(|i| plan.lists[*i].source == source).collect();
+    let mut values: Vec<Expr> = Vec::new();
+    let mut aggs: Vec<Expr> = Vec::new();
+    for (i, a) in plan.aggregates.iter().enumerate().filter(|(_, a)| a.source == source) {
+        let (value, agg) = aggregate_parts(a, &format!("__value.{i}"));
+        values.extend(value);
+        aggs.push(agg.alias(agg_column(i).as_str()));
+    }
+    for rule in &rules {
+        let hit = hit_column(rule);
+        values.push(compile(&rule.when).fill_null(lit(false)).alias(hit.as_str()));
+        aggs.push(col(hit.as_str()).any(false).alias(hit.as_str()));
+    }
+    if aggs.is_empty() && lists.is_empty() {
+        return Ok(None);
+    }
+    let mut records = if values.is_empty() { records } else { records.with_columns(values) }.collect()?;
+    mark_if_sorted_by_household(&mut records)?;
+    let figures = if aggs.is_empty() { None } else { Some(records.clone().lazy().group_by([col(HH)]).agg(aggs).collect()?) };
+    // Only the evidence (records joined in order) depends on the order of a household's
+    // records; counts, sums of decimals, any/all, max and min do not. So only the records that
+    // hit a rule are sorted (at province scale the others are tens of millions).
+    let sorted = |lf: LazyFrame| match order {
+        Some(order) => {
+            let mut keys: Vec<String> = vec![HH.into(), MEMBER_ID.into()];
+            keys.extend(order.iter().cloned());
+            keys.extend([FILE.to_string(), LINE.to_string()]);
+            lf.sort(keys, SortMultipleOptions::default().with_maintain_order(true))
+        }
+        None => lf,
+    };
+    let mut evidence = Vec::new();
+    if let Some(any_hit) = rules.iter().map(|r| col(hit_column(r).as_str())).reduce(|a, b| a.or(b)) {
+        let hits = sorted(records.clone().lazy().filter(any_hit));
+        let texts: Vec<Expr> = rules
+            .iter()
+            .map(|r| when(col(hit_column(r).as_str())).then(template(&r.evidence)).otherwise(lit(NULL)).alias(evidence_column(r).as_str()))
+            .collect();
+        let joined: Vec<Expr> = rules.iter().map(|r| col(evidence_column(r).as_str()).str().join("；", true)).collect();
+        evidence.push(hits.with_columns(texts).group_by([col(HH)]).agg(joined).collect()?);
+    }
+    for i in lists {
+        let l = &plan.lists[i];
+        let chosen = match &l.filter {
+            Some(f) => records.clone().lazy().filter(compile(f).fill_null(lit(false))),
+            None => records.clone().lazy(),
+        };
+        let name = list_column(i);
+        let texts = sorted(chosen).select([col(HH), template(&l.template).alias(name.as_str())]);
+        evidence.push(texts.group_by([col(HH)]).agg([col(name.as_str()).str().join("；", true)]).collect()?);
+    }
+    Ok(Some(Grouped { figures, evidence }))
+}
