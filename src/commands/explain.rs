@@ -244,6 +244,10 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
             let _ = writeln!(o, "      参数: {p}");
         }
     }
+    let reason = cell(detail, evaluate::REASON, 0);
+    if !reason.is_empty() {
+        let _ = writeln!(o, "  理由: {reason}");
+    }
 
     // Conclusion.
     let _ = writeln!(o);
@@ -254,6 +258,8 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         if !ex.is_empty() {
             let _ = writeln!(o, "      排除提示: {ex} (由村民代表会议评议认定)");
         }
+    } else if let Some(grade) = plan.categories.iter().find(|c| !c.lead && c.name == cell(detail, "__category", 0)) {
+        let _ = writeln!(o, "结论: 评为{} (等级, 不是核实线索, 不列出)", grade.name);
     } else if outcome.excluded > 0 {
         let _ = writeln!(o, "结论: 符合类别条件, 但按规则排除, 不列出");
     } else {

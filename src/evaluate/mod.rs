@@ -19,6 +19,10 @@ use std::path::Path;
 
 pub(crate) use records::within;
 
+/// Column of the listed and detail frames: why the household is in its category (its
+/// evidence and the reasons that hold).
+pub const REASON: &str = "__reason";
+
 /// The unmatched table's columns.
 pub const UNMATCHED_COLUMNS: [&str; 5] = ["来源", "文件", "行号", "证件号码", "姓名"];
 

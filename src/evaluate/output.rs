@@ -2,7 +2,7 @@
 //! flagged.csv's columns (with 证据) for the listed ones, and the grades' counts.
 
 use super::compile::{agg_column, compile, dec_dtype, list_column, money_places, template};
-use super::{evidence_column, hit_column, risk_column};
+use super::{evidence_column, hit_column, risk_column, REASON};
 use crate::households::{ordered_left, HH_ROW};
 use crate::rules::plan::{Action, Category, Plan, Rule, TExpr, Ty};
 use anyhow::Result;
@@ -165,8 +165,6 @@ impl Evidence<'_> {
     }
 }
 
-/// Column of the listed frame: why the household is in its category.
-const REASON: &str = "__reason";
 
 /// `【category】evidence；reason；reason` for the household's category (null without evidence).
 fn category_reason(categories: &[Category]) -> Expr {

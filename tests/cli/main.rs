@@ -17,3 +17,6 @@ mod screen_outputs;
 mod screen_policy;
 mod screen_rejects;
 mod cases;
+mod language;
+mod policies;
+mod reasons;

@@ -653,3 +653,9 @@ pub fn read_bom_csv(path: &Path) -> Table {
     let rows = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
     Table { file: path.display().to_string(), headers, rows }
 }
+
+/// The cases file beside a rules file: `x.toml` → `x.cases.toml`.
+pub fn cases_beside(rules: &Path) -> PathBuf {
+    let stem = rules.file_stem().unwrap().to_string_lossy().to_string();
+    rules.with_file_name(format!("{stem}.cases.toml"))
+}
