@@ -50,6 +50,32 @@ pub(super) fn aggregate_parts(a: &Aggregate, name: &str) -> (Option<Expr>, Expr)
     (value.map(|x| x.alias(name)), agg)
 }
 
+/// Aggregates over calendar months (`monthly_max`), each keyed by `key` (the household or the
+/// person): its value per key and month, then the largest month's. The result has one row per
+/// key with records, and a column per aggregate (named by `name`).
+pub(super) fn with_monthly(figures: Option<DataFrame>, records: &LazyFrame, key: &str, monthly: &[(&Aggregate, String)]) -> Result<Option<DataFrame>> {
+    if monthly.is_empty() {
+        return Ok(figures);
+    }
+    let mut out = match figures {
+        Some(f) => f.lazy(),
+        None => records.clone().select([col(key)]).unique(None, UniqueKeepStrategy::Any),
+    };
+    for (a, name) in monthly {
+        let (value, agg) = aggregate_parts(a, "__mvalue");
+        let date = a.per_month.as_ref().map_or(lit(NULL).cast(DataType::Date), compile);
+        let month = (date.clone().dt().year().cast(DataType::Int64) * lit(100i64) + date.dt().month().cast(DataType::Int64)).alias("__month");
+        let mut lf = records.clone().with_column(month);
+        if let Some(v) = value {
+            lf = lf.with_column(v);
+        }
+        let per_month = lf.group_by([col(key), col("__month")]).agg([agg.alias(name.as_str())]);
+        let largest = per_month.group_by([col(key)]).agg([col(name.as_str()).max()]).rename([key], ["__mkey"], true);
+        out = out.join(largest, [col(key)], [col("__mkey")], JoinArgs::new(JoinType::Left));
+    }
+    Ok(Some(out.collect()?))
+}
+
 /// Where `records` come in household order (the members do, when members.csv lists the
 /// households in the order households.csv does), marks `HH` sorted: polars then groups it by
 /// cutting it into runs, with no hash table (the members at 1M households: 0.24 s to 0.05 s), and
@@ -78,7 +104,12 @@ pub(super) fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Opti
     let lists: Vec<usize> = (0..plan.lists.len()).filter(|i| plan.lists[*i].source == source).collect();
     let mut values: Vec<Expr> = Vec::new();
     let mut aggs: Vec<Expr> = Vec::new();
+    let mut monthly = Vec::new();
     for (i, a) in plan.aggregates.iter().enumerate().filter(|(_, a)| a.source == source) {
+        if a.per_month.is_some() {
+            monthly.push((a, agg_column(i)));
+            continue;
+        }
         let (value, agg) = aggregate_parts(a, &format!("__value.{i}"));
         values.extend(value);
         aggs.push(agg.alias(agg_column(i).as_str()));
@@ -88,12 +119,13 @@ pub(super) fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Opti
         values.push(compile(&rule.when).fill_null(lit(false)).alias(hit.as_str()));
         aggs.push(col(hit.as_str()).any(false).alias(hit.as_str()));
     }
-    if aggs.is_empty() && lists.is_empty() {
+    if aggs.is_empty() && lists.is_empty() && monthly.is_empty() {
         return Ok(None);
     }
     let mut records = if values.is_empty() { records } else { records.with_columns(values) }.collect()?;
     mark_if_sorted_by_household(&mut records)?;
     let figures = if aggs.is_empty() { None } else { Some(records.clone().lazy().group_by([col(HH)]).agg(aggs).collect()?) };
+    let figures = with_monthly(figures, &records.clone().lazy(), HH, &monthly)?;
     // Only the evidence (records joined in order) depends on the order of a household's
     // records; counts, sums of decimals, any/all, max and min do not. So only the records that
     // hit a rule are sorted (at province scale the others are tens of millions).

@@ -143,17 +143,23 @@ pub(super) fn person_figures(plan: &Plan, source: &str, records: &LazyFrame) -> 
     let mut values = Vec::new();
     let mut aggs = Vec::new();
     let mut indexes = Vec::new();
+    let mut monthly = Vec::new();
     for (i, a) in plan.person_aggregates.iter().enumerate().filter(|(_, a)| a.source == source) {
+        indexes.push(i);
+        if a.per_month.is_some() {
+            monthly.push((a, person_agg_column(i)));
+            continue;
+        }
         let (value, agg) = super::groups::aggregate_parts(a, &format!("__pvalue.{i}"));
         values.extend(value);
         aggs.push(agg.alias(person_agg_column(i).as_str()));
-        indexes.push(i);
     }
-    if aggs.is_empty() {
+    if indexes.is_empty() {
         return Ok(None);
     }
     let with_values = if values.is_empty() { records.clone() } else { records.clone().with_columns(values) };
-    let frame = with_values.group_by([col(MEMBER_ID)]).agg(aggs).collect()?;
+    let frame = if aggs.is_empty() { None } else { Some(with_values.group_by([col(MEMBER_ID)]).agg(aggs).collect()?) };
+    let Some(frame) = super::groups::with_monthly(frame, records, MEMBER_ID, &monthly)? else { return Ok(None) };
     Ok(Some(PersonFigures { indexes, frame }))
 }
 

@@ -330,6 +330,9 @@ pub struct Aggregate {
     /// Records counted (count, sum, max, min).
     pub filter: Option<TExpr>,
     pub ty: Ty,
+    /// `monthly_max(aggregate, date)`: the aggregate per calendar month of this date, and the
+    /// largest of the months' values.
+    pub per_month: Option<TExpr>,
 }
 
 /// `list(source, 'template'[, condition])`: the household's records of a source written one by
@@ -539,7 +542,7 @@ impl Plan {
             out.extend(values(&r.evidence));
         }
         for a in self.aggregates.iter().chain(&self.person_aggregates).filter(|a| a.source == source) {
-            out.extend(a.value.iter().chain(&a.filter));
+            out.extend(a.value.iter().chain(&a.filter).chain(&a.per_month));
         }
         for l in self.lists.iter().filter(|l| l.source == source) {
             out.extend(l.filter.iter());

@@ -48,6 +48,14 @@ name = "大额个人"
 expr = "any(members, sum(medical, 个人自付) > 个人累计自付线)"
 
 [[derive]]
+name = "单月最高自付"
+expr = "monthly_max(sum(medical, 个人自付), 就诊日期)"
+
+[[derive]]
+name = "单月最多就诊"
+expr = "monthly_max(count(medical), 就诊日期)"
+
+[[derive]]
 name = "无医疗记录"
 expr = "not (max(medical, 个人自付) > 100)"
 
@@ -98,7 +106,7 @@ fn per_person_totals_ages_full_month_windows_computed_parameters_and_grades_pass
     let out = Command::new(BIN).arg("check").arg(&rules).arg("--cases").arg(&cases).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.lines().last().unwrap_or("").ends_with("12 passed, 0 failed"), "{stdout}");
+    assert!(stdout.lines().last().unwrap_or("").ends_with("14 passed, 0 failed"), "{stdout}");
     // The computed parameters show their formula and inputs with references.
     assert!(stdout.contains("两倍低保线 = 19560.00 (from 2021-01-01; 测试: 低保标准的2倍 · 公式 低保标准 * 12 * 2, 其中 低保标准=815.00(2021-01-01起, 依据: 测试: 农村低保标准815元/月))"), "{stdout}");
 }

@@ -19,7 +19,7 @@ const CALENDAR: &[(&str, DateOp, &str)] = &[
     ("days_between", DateOp::DaysBetween, "days_between(from, to)"),
 ];
 
-const OTHERS: &[&str] = &["round", "date", "fired", "list"];
+const OTHERS: &[&str] = &["round", "date", "fired", "list", "monthly_max"];
 
 impl Checker<'_> {
     pub(super) fn call(&mut self, name: &str, name_span: Span, args: &[Ast], span: Span, env: &Env, base: usize) -> Option<TExpr> {
@@ -43,6 +43,7 @@ impl Checker<'_> {
             },
             "fired" => self.fired(args, span, env, base),
             "list" => self.list(args, span, env, base),
+            "monthly_max" => self.monthly_max(args, span, env, base),
             agg if AGGREGATES.contains(&agg) => self.aggregate(agg, args, span, env, base),
             other => {
                 let all: Vec<&str> = AGGREGATES.iter().copied().chain(OTHERS.iter().copied()).chain(CALENDAR.iter().map(|c| c.0)).collect();
@@ -203,6 +204,51 @@ impl Checker<'_> {
     }
 
     pub(super) fn aggregate(&mut self, kind: &str, args: &[Ast], span: Span, env: &Env, base: usize) -> Option<TExpr> {
+        let (agg, per_person) = self.aggregate_def(kind, args, span, env, base)?;
+        Some(self.register(agg, per_person))
+    }
+
+    /// `monthly_max(sum(source, value[, condition]), date)` (or `count`): the aggregate over the
+    /// records of each calendar month of `date`, and the largest of the months' values.
+    fn monthly_max(&mut self, args: &[Ast], span: Span, env: &Env, base: usize) -> Option<TExpr> {
+        let usage = "monthly_max(sum(source, value[, condition]), date column) or monthly_max(count(source[, condition]), date column)";
+        let [Ast::Call { name, args: inner, span: inner_span, .. }, date] = args else {
+            self.err_span(base, span, format!("wrong arguments: {usage}"));
+            return None;
+        };
+        if name != "sum" && name != "count" {
+            self.err_span(base, *inner_span, format!("monthly_max takes a sum or a count: {usage}"));
+            return None;
+        }
+        let (mut agg, per_person) = self.aggregate_def(name, inner, *inner_span, env, base)?;
+        let table = self.record_table(&toml::Spanned::new(0..0, agg.source.clone()))?;
+        let renv = Env { in_person_aggregate: per_person, ..Env::record(&table, env.derived, &NO_LETS) };
+        let d = self.check(date, &renv, base)?;
+        if d.ty() != Ty::Date {
+            self.err_span(base, date.span(), format!("expected a date of the records, found {}: {usage}", d.ty().describe()));
+            return None;
+        }
+        agg.per_month = Some(d);
+        Some(self.register(agg, per_person))
+    }
+
+    /// Adds an aggregate to the plan (once) and returns the expression that reads it.
+    fn register(&mut self, agg: Aggregate, per_person: bool) -> TExpr {
+        let ty = agg.ty.clone();
+        let list = if per_person { &mut self.person_aggregates } else { &mut self.aggregates };
+        let index = list.iter().position(|a| *a == agg).unwrap_or_else(|| {
+            list.push(agg);
+            list.len() - 1
+        });
+        if per_person {
+            TExpr::PersonAgg { index, ty }
+        } else {
+            TExpr::Agg { index, ty }
+        }
+    }
+
+    /// An aggregate's definition, and whether it is over one person's records.
+    fn aggregate_def(&mut self, kind: &str, args: &[Ast], span: Span, env: &Env, base: usize) -> Option<(Aggregate, bool)> {
         let per_person = match env.scope {
             Scope::Household => false,
             Scope::Record { .. } if !env.in_person_aggregate => true,
@@ -237,13 +283,7 @@ impl Checker<'_> {
         }
         let rest: Vec<TExpr> = rest.into_iter().flatten().collect();
         let (kind, value, filter, ty) = self.aggregate_shape(kind, usage, &rest, args, span, base)?;
-        let agg = Aggregate { source: table.name.clone(), kind, value, filter, ty: ty.clone() };
-        let list = if per_person { &mut self.person_aggregates } else { &mut self.aggregates };
-        let index = list.iter().position(|a| *a == agg).unwrap_or_else(|| {
-            list.push(agg);
-            list.len() - 1
-        });
-        Some(if per_person { TExpr::PersonAgg { index, ty } } else { TExpr::Agg { index, ty } })
+        Some((Aggregate { source: table.name.clone(), kind, value, filter, ty, per_month: None }, per_person))
     }
 
     /// The kind, value, filter and type of an aggregate from its typed arguments.
