@@ -126,12 +126,13 @@ fn from_sources(plan: &Plan, roster: &Roster, extracts: Extracts, dir: &Path, pr
     progress("sources: extracts received, records in the window, the members they name", "部门数据");
     let windows: Vec<records::InWindow> = plan.sources.iter().map(|source| records::in_window(source, extracts.next(&source.table)?, dir)).collect::<Result<_>>()?;
     let people = records::people_in_records(plan, roster, &windows)?;
+    let links = records::links(plan, &windows)?;
     let two_pass = !plan.person_aggregates.is_empty();
     let mut out = FromSources { groups: Vec::new(), stats: Vec::new(), unmatched: Vec::new(), persons: Vec::new() };
     let mut joined = Vec::new();
     for (source, window) in plan.sources.iter().zip(windows) {
         progress(&format!("source {}: join to members, aggregate", source.table.label), &format!("筛查 {}", source.table.label));
-        let r = records::source_records(plan, roster, source, window, &people)?;
+        let r = records::source_records(plan, roster, source, window, &people, &links)?;
         out.stats.push(r.stats);
         out.unmatched.push(r.unmatched.lazy());
         if two_pass {

@@ -6,7 +6,7 @@
 use super::compile::{person_agg_column, value_lit};
 use super::{agg_default, SourceStats};
 use crate::households::{with_household_columns, Roster, CO_RESIDENT, HH_ROW, PERSON};
-use crate::rules::plan::{member_column_in_records, Plan, Source, Value, Window, MEMBER_NAME};
+use crate::rules::plan::{member_column_in_records, Plan, Source, Value, Window, MEMBER_NAME, RELATIVE_RECORD};
 use crate::sources::id::person_key;
 use crate::sources::{self, read::FILE, read::LINE, TableData};
 use anyhow::Result;
@@ -32,6 +32,33 @@ pub(crate) fn within(w: &Window) -> Expr {
 pub(super) struct InWindow {
     data: TableData,
     records: DataFrame,
+}
+
+/// A link source's pairs: the relative's person key (`RELATIVE_PERSON`) → the member's
+/// (`RECORD_PERSON`).
+pub(super) struct Links {
+    pub source: String,
+    pub pairs: DataFrame,
+}
+
+/// The relative's person key in a link source's records.
+const RELATIVE_PERSON: &str = "__relative_person";
+
+/// The relative → member pairs of every link source (read before the records are consumed).
+pub(super) fn links(plan: &Plan, windows: &[InWindow]) -> Result<Vec<Links>> {
+    let mut out = Vec::new();
+    for (source, w) in plan.sources.iter().zip(windows) {
+        let Some(relative) = &source.relative else { continue };
+        let pairs = w
+            .records
+            .clone()
+            .lazy()
+            .select([person_key(col(relative.as_str())).alias(RELATIVE_PERSON), col(RECORD_PERSON)])
+            .unique(None, UniqueKeepStrategy::Any)
+            .collect()?;
+        out.push(Links { source: source.table.name.clone(), pairs });
+    }
+    Ok(out)
 }
 
 /// Keeps the records of `data` in the window and reads each one's person key.
@@ -88,15 +115,20 @@ pub(super) struct SourceRecords {
 /// Joins a source's records in the window to the members they name (`people`: see
 /// `people_in_records`), splits matched / unmatched, and returns the record frame of
 /// co-resident members (with household columns) for the rules.
-pub(super) fn source_records(plan: &Plan, roster: &Roster, source: &Source, window: InWindow, people: &DataFrame) -> Result<SourceRecords> {
+pub(super) fn source_records(plan: &Plan, roster: &Roster, source: &Source, window: InWindow, people: &DataFrame, links: &[Links]) -> Result<SourceRecords> {
     let InWindow { data, records } = window;
+    let link = source.relatives.as_ref().and_then(|l| links.iter().find(|x| &x.source == l));
     let ids = records.column(RECORD_PERSON)?.as_materialized_series().unique()?;
-    let people = people.clone().lazy().filter(col(MEMBER_ID).is_in(lit(ids).implode(false), false));
-    let joined = records
-        .lazy()
-        .join(people, [col(RECORD_PERSON)], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns))
-        .drop(cols([RECORD_PERSON]))
-        .collect()?;
+    let people = match link {
+        Some(_) => people.clone().lazy(),
+        None => people.clone().lazy().filter(col(MEMBER_ID).is_in(lit(ids).implode(false), false)),
+    };
+    let joined = records.lazy().join(people.clone(), [col(RECORD_PERSON)], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns));
+    let joined = match link {
+        Some(link) => with_relatives(joined, people, &link.pairs)?,
+        None => joined,
+    };
+    let joined = joined.drop(cols([RECORD_PERSON])).collect()?;
     let in_window = joined.height();
     let name_expr = match &source.name_column {
         Some(n) => col(n.as_str()).cast(DataType::String).fill_null(lit("")),
@@ -119,6 +151,28 @@ pub(super) fn source_records(plan: &Plan, roster: &Roster, source: &Source, wind
     let stats = SourceStats { in_window, used: used_frame.height(), unmatched: unmatched.height(), data };
     let records = with_household_columns(used_frame.lazy(), HH, &roster.households, &plan.household_columns_for(&source.table.name));
     Ok(SourceRecords { stats, records, unmatched })
+}
+
+/// A source's records joined to their members, where records of no member that belong to a
+/// member's relative (by the link source's `pairs`) are joined to that member, marked
+/// `亲属记录` (a relative linked to two members of one household counts once there).
+fn with_relatives(joined: LazyFrame, people: LazyFrame, pairs: &DataFrame) -> Result<LazyFrame> {
+    let own = joined.clone().filter(col(HH).is_not_null()).with_column(lit(false).alias(RELATIVE_RECORD));
+    let orphans = joined.filter(col(HH).is_null());
+    let record_columns: Vec<String> = orphans.clone().collect_schema()?.iter_names().map(|n| n.to_string()).collect();
+    let person_columns: Vec<String> = people.clone().collect_schema()?.iter_names().map(|n| n.to_string()).collect();
+    let bare: Vec<Expr> = record_columns.iter().filter(|c| !person_columns.contains(c)).map(|c| col(c.as_str())).collect();
+    let orphans = orphans.select(bare);
+    let by_link = orphans
+        .clone()
+        .join(pairs.clone().lazy().rename([RECORD_PERSON], ["__linked_member"], true), [col(RECORD_PERSON)], [col(RELATIVE_PERSON)], JoinArgs::new(JoinType::Inner))
+        .join(people, [col("__linked_member")], [col(MEMBER_ID)], JoinArgs::new(JoinType::Inner).with_coalesce(JoinCoalesce::KeepColumns))
+        .drop(cols(["__linked_member"]))
+        .unique_stable(Some(cols([FILE, LINE, HH])), UniqueKeepStrategy::First)
+        .with_column(lit(true).alias(RELATIVE_RECORD));
+    let linked: Series = pairs.column(RELATIVE_PERSON)?.as_materialized_series().clone();
+    let still_orphans = orphans.filter(col(RECORD_PERSON).is_in(lit(linked).implode(false), false).not()).with_column(lit(false).alias(RELATIVE_RECORD));
+    Ok(concat([own, by_link, still_orphans], UnionArgs { to_supertypes: true, diagonal: true, ..Default::default() })?)
 }
 
 /// The members frame as a record frame (co-resident members only).

@@ -134,6 +134,10 @@ pub struct Source {
     pub window: Option<Window>,
     /// A run fails when no file of the source is present.
     pub required: bool,
+    /// A link source: the column holding the ID of a relative of the member `id` names.
+    pub relative: Option<String>,
+    /// The link source through which records of the members' relatives count too.
+    pub relatives: Option<String>,
 }
 
 /// The type of an expression.
@@ -593,6 +597,9 @@ pub fn member_column_in_records(name: &str) -> String {
 
 /// The physical name of the roster member's name inside a record frame.
 pub const MEMBER_NAME: &str = "成员姓名";
+/// The record name that is true for a record of a member's relative (a source with
+/// `relatives`), false for the member's own.
+pub const RELATIVE_RECORD: &str = "亲属记录";
 /// Built-in date names available in every expression.
 pub const AS_OF: &str = "判定日期";
 pub const WINDOW_START: &str = "窗口开始";

@@ -200,6 +200,12 @@ pub struct RawSource {
     /// screening as if the department had no records.
     #[serde(default)]
     pub required: bool,
+    /// A link source: the ID column of a relative of the member `id` names (a 赡养关系 extract
+    /// mapping a child registered elsewhere to an elderly member).
+    pub relative: Option<S<String>>,
+    /// The link source through which this source's records of the members' relatives count too
+    /// (marked `亲属记录`).
+    pub relatives: Option<S<String>>,
     pub columns: BTreeMap<String, S<String>>,
 }
 

@@ -20,3 +20,4 @@ mod cases;
 mod language;
 mod policies;
 mod reasons;
+mod relatives;

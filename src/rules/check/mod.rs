@@ -119,6 +119,7 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
     for (name, s) in &raw.sources {
         c.source(name, s);
     }
+    c.relatives(raw);
     let derived = c.derived(&raw.derive);
     c.unique_rule_ids(raw);
     let triggers = c.rules(&raw.triggers, true, &derived);
@@ -413,6 +414,9 @@ impl<'s> Checker<'s> {
             self.require_column(&table, n, None, "the name column");
         }
         let window = raw.window.as_ref().and_then(|w| self.source_window(&table, w));
+        if let Some(r) = &raw.relative {
+            self.require_column(&table, r, Some(&ColType::Id), "the relative's ID column");
+        }
         self.sources.insert(
             name.to_string(),
             Source {
@@ -421,8 +425,25 @@ impl<'s> Checker<'s> {
                 name_column: raw.name.as_ref().map(|n| n.get_ref().clone()),
                 window,
                 required: raw.required,
+                relative: raw.relative.as_ref().map(|r| r.get_ref().clone()),
+                relatives: raw.relatives.as_ref().map(|r| r.get_ref().clone()),
             },
         );
+    }
+
+    /// Each `relatives = "link"` names a link source (one with `relative = "…"`).
+    fn relatives(&mut self, raw: &RawRules) {
+        for (name, s) in &raw.sources {
+            let Some(link) = &s.get_ref().relatives else { continue };
+            let links: Vec<&str> = self.sources.values().filter(|x| x.relative.is_some()).map(|x| x.table.name.as_str()).collect();
+            if !links.contains(&link.get_ref().as_str()) {
+                let hint = closest(link.get_ref(), links.iter().copied()).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
+                let message = format!("relatives names a link source (a source with relative = \"…\"); '{}' is not one{hint}", link.get_ref());
+                self.err_at(link, message);
+            } else if link.get_ref() == name {
+                self.err_at(link, "a link source cannot take its own records as relatives' records");
+            }
+        }
     }
 
     fn derived(&mut self, list: &[RawDerive]) -> Vec<Derived> {
@@ -766,6 +787,9 @@ impl<'s> Checker<'s> {
                 }
                 if name == MEMBER_NAME {
                     return Ok(Some(TExpr::Col { column: MEMBER_NAME.into(), ty: Ty::Text }));
+                }
+                if name == RELATIVE_RECORD && self.sources.get(&table.name).is_some_and(|s| s.relatives.is_some()) {
+                    return Ok(Some(TExpr::Col { column: RELATIVE_RECORD.into(), ty: Ty::Bool }));
                 }
                 if table.name != MEMBERS {
                     if let Some(c) = self.members.as_ref().and_then(|m| m.column(name)) {
