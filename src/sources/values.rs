@@ -8,6 +8,11 @@ use polars::prelude::*;
 
 pub const DECIMAL_PRECISION: usize = 38;
 
+/// Integer digits an amount may have (leading zeros aside). Decimal(38, 2) holds 36, but sums
+/// over a county and products by rates must stay exact within it: 20 digits (10^20 yuan) leave
+/// 16 for them. A longer amount is a reject, never a value the cast would leave empty.
+pub const MONEY_DIGITS: usize = 20;
+
 pub fn money_dtype() -> DataType {
     DataType::Decimal(DECIMAL_PRECISION, MONEY_SCALE as usize)
 }
@@ -93,8 +98,8 @@ pub fn fast(column: &Column, plain: bool) -> Fast {
         ),
         ColType::Money => (
             Vec::new(),
-            // At most 20 integer digits: the cast can never overflow.
-            matches(r"^-?[0-9]{1,20}(\.[0-9]{1,2})?$").or(empty_ok),
+            // At most `MONEY_DIGITS` integer digits: the cast can never overflow.
+            matches(&format!(r"^-?[0-9]{{1,{MONEY_DIGITS}}}(\.[0-9]{{1,2}})?$")).or(empty_ok),
             when(blank.clone()).then(lit(NULL).cast(money_dtype())).otherwise(raw.clone().cast(money_dtype())),
         ),
         ColType::Integer => (Vec::new(), matches(r"^-?[0-9]{1,15}$").or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw.clone().cast(DataType::Int64))),
@@ -137,7 +142,12 @@ pub fn parse(column: &Column) -> Parsed {
             let t = format!("__money.{}", column.name);
             let tc = col(t.as_str());
             let ok = tc.clone().str().contains(lit(r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"), true);
-            let reason = when(ok).then(lit(NULL)).otherwise(lit("金额格式错误:应为以元为单位的十进制数,最多两位小数"));
+            let fits = tc.clone().str().contains(lit(format!(r"^[+-]?0*[0-9]{{1,{MONEY_DIGITS}}}(\.|$)")), true);
+            let reason = when(ok.not())
+                .then(lit("金额格式错误:应为以元为单位的十进制数,最多两位小数"))
+                .when(fits.not())
+                .then(lit(format!("金额超出范围:整数部分超过{MONEY_DIGITS}位")))
+                .otherwise(lit(NULL));
             let mut p = finish(column, empty, garbled, tc.cast(money_dtype()), Some(reason));
             p.stages = vec![vec![amount_text(s.clone()).alias(t.as_str())]];
             return p;
@@ -270,6 +280,25 @@ mod tests {
             let got = run(ColType::Money, false, &[Some(bad)]);
             assert!(got[0].1.as_deref().is_some_and(|r| r.contains("金额格式错误")), "{bad}: {:?}", got[0]);
         }
+    }
+
+    #[test]
+    fn an_amount_too_large_to_keep_exact_is_a_reject_not_an_empty_value() {
+        // 37 nines: more integer digits than Decimal(38, 2) holds (36); 10^20 has 21 digits,
+        // one more than MONEY_DIGITS, as has -999,999,…元 (7 groups of 3). 20 nines and two
+        // decimals fit; so do leading zeros.
+        let nines37 = "9".repeat(37);
+        let big21 = format!("1{}", "0".repeat(20));
+        let zeros = format!("{}1.50", "0".repeat(30));
+        let got = run(ColType::Money, false, &[Some(nines37.as_str()), Some(big21.as_str()), Some("99999999999999999999.99"), Some(zeros.as_str()), Some("-999,999,999,999,999,999,999元")]);
+        for g in [&got[0], &got[1], &got[4]] {
+            assert!(g.1.as_deref().is_some_and(|r| r.contains("金额超出范围")), "{got:?}");
+        }
+        assert_eq!(got[2], ("99999999999999999999.99".to_string(), None));
+        assert_eq!(got[3], ("1.50".to_string(), None));
+        // Whatever passes the checks has a value: the cast leaves nothing empty.
+        let got = run(ColType::Money, false, &[Some("+5"), Some("-0.5"), Some("00")]);
+        assert_eq!(got, [("5.00".to_string(), None), ("-0.50".to_string(), None), ("0.00".to_string(), None)]);
     }
 
     #[test]

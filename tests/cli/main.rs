@@ -17,3 +17,4 @@ mod screen_outputs;
 mod screen_policy;
 mod screen_rejects;
 mod cases;
+mod inputs_hardening;

@@ -1,0 +1,34 @@
+//! Nothing lost, nothing leaked, nothing crashes (issue 15): every physical record is read or
+//! rejected with its line, an amount is never silently emptied, a file that exists but cannot
+//! be read is never taken for an absent one, and `check` / `inspect` exit as `screen` does.
+//!
+//! Reference policy (rules/guizhou-2021.toml): monitoring line 6320.00, window 2020-06-01 ..
+//! 2021-05-31; 因病 for a 脱贫户 when 个人自付 ≥ 4000. Every household here is a one-person
+//! 脱贫户 with wage 5000: PCI = 5000.00 < 6320 → listed as 脱贫不稳定户 whatever its records;
+//! its 风险类型 tells which records were read.
+
+use crate::support::*;
+
+// ---------------------------------------------------------------- 2. amounts too large
+
+#[test]
+fn an_amount_too_large_for_the_decimal_type_is_a_reject_with_file_line_and_column() {
+    let mut fx = Fixture::new();
+    let a = fx.person("周大");
+    let b = fx.person("吴二");
+    fx.household(hh("H1", "脱贫户", &a).wage("5000"));
+    fx.household(hh("H2", "脱贫户", &b).wage("5000"));
+    let nines = "9".repeat(37);
+    fx.medical(&a, "2021-01-01", &nines, "否"); // medical.csv line 2: 37 digits → reject
+    fx.medical(&b, "2021-01-01", "4000.00", "否"); // line 3: 4000.00 ≥ 4000 → 因病
+    let out = fx.run();
+    assert_has_reject(&out, &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "2"), ("列", "个人自付"), ("值", nines.as_str())]);
+    let r = out.rejects().into_iter().find(|r| r.get("行号") == "2").unwrap();
+    assert!(r.get("原因").contains("金额超出范围"), "{}", r.render());
+    // The rejected record counts for nothing: H1 is listed (PCI 5000.00 < 6320) as 待核实.
+    out.assert_row("H1", &[("风险类型", "待核实")]);
+    out.assert_row("H2", &[("风险类型", "因病")]);
+    let m = out.manifest();
+    let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap().clone();
+    assert_eq!(medical["rows_rejected"], 1, "{medical}");
+}
