@@ -78,11 +78,11 @@ pub fn find(rows: &[&[String]], table: &Table) -> Result<Mapping, NoHeader> {
     Err(NoHeader { best: best_row, missing })
 }
 
-/// Whether a row is a total line (合计/总计/小计) rather than a record.
+/// Whether a row is a total line (合计/总计/小计, maybe centred as `合  计` or `合　计`) rather
+/// than a record.
 pub fn is_total_row(cells: &[String]) -> bool {
-    cells
-        .iter()
-        .map(|c| c.trim())
-        .find(|c| !c.is_empty())
-        .is_some_and(|c| ["合计", "总计", "小计"].iter().any(|t| c.starts_with(t)))
+    cells.iter().map(|c| c.trim()).find(|c| !c.is_empty()).is_some_and(|c| {
+        let c: String = c.chars().filter(|ch| !ch.is_whitespace()).take(2).collect();
+        ["合计", "总计", "小计"].contains(&c.as_str())
+    })
 }

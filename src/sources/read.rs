@@ -255,8 +255,9 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
         .map(|(_, i, _)| is_blank(col(header_cells[*i].as_str())))
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(false));
-    // A total line: its first non-empty cell (of the first two) starts with 合计/总计/小计.
-    let total_in = |c: &str| col(c).str().contains(lit(r"^\s*(合计|总计|小计)"), true);
+    // A total line: its first non-empty cell (of the first two) starts with 合计/总计/小计,
+    // maybe centred with spaces between the characters (`合  计`, `合　计`).
+    let total_in = |c: &str| col(c).str().contains(lit(r"^\s*(合\s*计|总\s*计|小\s*计)"), true);
     let total = match header_cells.as_slice() {
         [] => lit(false),
         [one] => total_in(one),
@@ -267,11 +268,11 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
     // one regex over one column in the usual case where both are the same column.
     let maybe_in = |c: &str| {
         if plain {
-            // No white space to skip: three prefix tests, no regex.
+            // No white space to skip (nor inside `合 计`): three prefix tests, no regex.
             let starts = |p: &str| col(c).str().starts_with(lit(p.to_string()));
             col(c).is_null().or(col(c).str().len_bytes().eq(lit(0u32))).or(starts("合计")).or(starts("总计")).or(starts("小计"))
         } else {
-            col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合计|总计|小计)"), true))
+            col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合\s*计|总\s*计|小\s*计)"), true))
         }
     };
     let first_declared = mapping.columns.first().map(|(_, i, _)| header_cells[*i].as_str());

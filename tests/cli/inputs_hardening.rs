@@ -9,6 +9,17 @@
 
 use crate::support::*;
 
+/// Three one-person 脱贫户 H1..H3, each with a medical record of 5000.00 (≥ 4000 → 因病).
+fn three_ill() -> (Fixture, [Person; 3]) {
+    let mut fx = Fixture::new();
+    let p = [fx.person("赵一"), fx.person("钱二"), fx.person("孙三")];
+    for (i, x) in p.iter().enumerate() {
+        fx.household(hh(&format!("H{}", i + 1), "脱贫户", x).wage("5000"));
+        fx.medical(x, "2021-01-01", "5000.00", "否");
+    }
+    (fx, p)
+}
+
 // ---------------------------------------------------------------- 2. amounts too large
 
 #[test]
@@ -31,4 +42,30 @@ fn an_amount_too_large_for_the_decimal_type_is_a_reject_with_file_line_and_colum
     let m = out.manifest();
     let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap().clone();
     assert_eq!(medical["rows_rejected"], 1, "{medical}");
+}
+
+// ---------------------------------------------------------------- 6. 合  计
+
+#[test]
+fn total_lines_centred_with_spaces_are_skipped_and_counted() {
+    let (mut fx, _) = three_ill();
+    let stranger = fx.person("无关"); // not in the roster: an unmatched record, no rule
+    fx.disability(&stranger, "一级");
+    // medical.csv (header on line 1): `合  计` with two spaces; disability.csv below a title
+    // row: `小　计` with U+3000, then `总 计`.
+    let medical = fx.csv_text("medical") + "合  计,,,150000.00,0,15000.00,,\n";
+    let disability = format!("残联数据\n{}小\u{3000}计,,,\n总 计,,,\n", fx.csv_text("disability"));
+    fx.raw_file("medical.csv", medical);
+    fx.raw_file("disability.csv", disability);
+    let out = fx.run();
+    assert!(out.rejects().is_empty(), "total lines are not records:\n{}", out.csv("rejects.csv").render());
+    for h in ["H1", "H2", "H3"] {
+        out.assert_row(h, &[("风险类型", "因病")]);
+    }
+    let m = out.manifest();
+    let input = |s: &str| m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == s).unwrap().clone();
+    assert_eq!(input("medical")["files"][0]["skipped_total_rows"], 1);
+    assert_eq!(input("medical")["rows_read"], 3);
+    assert_eq!(input("disability")["files"][0]["skipped_total_rows"], 2);
+    assert_eq!(input("disability")["rows_read"], 1);
 }
