@@ -9,7 +9,7 @@
 use super::decode::{decode, prefix_is_utf8};
 use super::grid::{self, Grid};
 use super::header::{self, Mapping, NoHeader};
-use super::plain::plain_text;
+use super::plain;
 use crate::rules::plan::{Encoding, Table};
 use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
@@ -57,7 +57,7 @@ pub struct RawFile {
     /// file is read again through `lf` (which turns such bytes into U+FFFD, a reject).
     pub strict: Option<LazyFrame>,
     /// The file's bytes hold no white space but line ends, no `"` and no U+FFFD
-    /// (`plain::plain_text`): no cell of `strict` needs trimming. False for grids.
+    /// (`plain::scan`): no cell of `strict` needs trimming. False for grids.
     pub plain: bool,
     /// `records`, `skipped_*` and `sha256` are filled in by whoever collects the plans.
     pub info: FileInfo,
@@ -158,12 +158,15 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
     if utf8 && first_line_header {
-        let plain = plain_text(path)?;
-        let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
-        let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, plain)?;
-        info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
-        info.delimiter = Some(delimiter as char);
-        return Ok(Opened { lf, marks, strict: Some(strict), plain, info });
+        // A file with a CR alone as a line end goes through the grid (polars would merge lines).
+        let scan = plain::scan(path)?;
+        if !scan.lone_cr {
+            let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
+            let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?;
+            info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
+            info.delimiter = Some(delimiter as char);
+            return Ok(Opened { lf, marks, strict: Some(strict), plain: scan.plain, info });
+        }
     }
     let bytes = std::fs::read(path)?;
     let (text, encoding) = decode(&bytes, &table.read.encoding);
@@ -227,7 +230,7 @@ fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(LazyFrame, Lazy
 
 /// polars' scan of UTF-8 delimited text with the header on line 1 (run later, by the
 /// streaming engine, in parallel morsels). `plain`: no cell holds white space at either end
-/// (`plain::plain_text`).
+/// (`plain::scan`).
 fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvEncoding, plain: bool) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let path_str = path.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", path.display()))?;
     let mut scan = LazyCsvReader::new(PlRefPath::new(path_str))

@@ -80,7 +80,7 @@ pub struct Fast {
 }
 
 /// `plain`: the file's text is known to hold no white space to trim and no U+FFFD (see
-/// `plain::plain_text`), so a text cell is canonical as it is.
+/// `plain::scan`), so a text cell is canonical as it is.
 pub fn fast(column: &Column, plain: bool) -> Fast {
     let raw = col(column.name.as_str());
     let blank = raw.clone().is_null().or(raw.clone().str().len_bytes().eq(lit(0u32)));
