@@ -60,6 +60,10 @@ impl Lines<'_> {
     }
 }
 
+/// The delimiters detected, in the order tried when the sniffed one does not split the header
+/// into the declared columns.
+pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
 /// Chooses the delimiter of a text file: `,` for .csv, otherwise the candidate found the same
 /// (non-zero) number of times on the most of the first lines.
 pub fn sniff_delimiter(sample: &str, extension: &str) -> u8 {

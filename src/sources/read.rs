@@ -111,7 +111,9 @@ pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
         .collect()
 }
 
-fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
+/// `other`: a delimiter with which the header would hold every declared column (the declared
+/// or detected one is then wrong, and an alias would not help).
+fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyhow::Error {
     let missing: Vec<String> = e
         .missing
         .iter()
@@ -120,13 +122,28 @@ fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
             None => m.clone(),
         })
         .collect();
+    let advice = match other {
+        Some(d) => format!("the header holds every declared column when split at '{}' instead: declare the delimiter in the rules: [sources.{}.read] delimiter = \"{}\"", show_delimiter(d), table.name, show_delimiter(d)),
+        None => format!("add an alias in the rules: [sources.{}.read.aliases]", table.name),
+    };
     anyhow!(
-        "missing required column{} {}; headers found: {} (add an alias in the rules: [sources.{}.read.aliases])",
+        "missing required column{} {}; headers found: {} ({advice})",
         if missing.len() > 1 { "s" } else { "" },
         missing.join(", "),
         if e.best.is_empty() { "(none)".to_string() } else { e.best.join(", ") },
-        table.name
     )
+}
+
+fn show_delimiter(d: u8) -> String {
+    if d == b'\t' { "\\t".to_string() } else { (d as char).to_string() }
+}
+
+/// The first delimiter other than `tried` with which the first rows of `sample` hold a header
+/// with every declared column.
+fn other_delimiter(sample: &str, tried: u8, table: &Table) -> Option<u8> {
+    grid::DELIMITERS.into_iter().filter(|d| *d != tried).find(|d| {
+        grid::from_text(sample, *d).is_ok_and(|g| header::find(&g.rows.iter().map(|(_, r)| r.as_slice()).collect::<Vec<_>>(), table).is_ok())
+    })
 }
 
 /// The plans over one file (see `RawFile`).
@@ -143,7 +160,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     if WORKBOOK.contains(&ext.as_str()) {
         let (grid, sheet) = grid::from_workbook(path, table.read.sheet.as_ref())?;
         let label = format!("{rel}[{sheet}]");
-        let (lf, marks, mut info) = from_grid(&grid, table, &label)?;
+        let (lf, marks, mut info) = from_grid(&grid, table, &label, None)?;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
         return Ok(Opened { lf, marks, strict: None, plain: false, info });
@@ -152,8 +169,19 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
     let utf8 = table.read.encoding != Encoding::Gb18030 && (prefix.starts_with(b"\xEF\xBB\xBF") || prefix_is_utf8(&prefix));
     let (sample, _) = decode(&prefix, if utf8 { &Encoding::Utf8 } else { &Encoding::Gb18030 });
-    let delimiter = table.read.delimiter.unwrap_or_else(|| grid::sniff_delimiter(&sample, &ext));
-    let head = grid::from_text(&sample, delimiter).unwrap_or(Grid { rows: Vec::new() });
+    // Detected: the sniffed delimiter, unless the header only splits into the declared columns
+    // at another (a `;`-delimited .csv). Declared: as declared, and the error says when
+    // another one would have fitted.
+    let sniffed = table.read.delimiter.unwrap_or_else(|| grid::sniff_delimiter(&sample, &ext));
+    let parse_head = |d: u8| grid::from_text(&sample, d).unwrap_or(Grid { rows: Vec::new() });
+    let fits = |g: &Grid| header::find(&g.rows.iter().map(|(_, r)| r.as_slice()).collect::<Vec<_>>(), table).is_ok();
+    let (mut delimiter, mut head, mut other) = (sniffed, parse_head(sniffed), None);
+    if !fits(&head) {
+        other = other_delimiter(&sample, sniffed, table);
+        if let (None, Some(d)) = (table.read.delimiter, other) {
+            (delimiter, head, other) = (d, parse_head(d), None);
+        }
+    }
     let head_rows: Vec<&[String]> = head.rows.iter().map(|(_, r)| r.as_slice()).collect();
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
@@ -171,7 +199,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     let bytes = std::fs::read(path)?;
     let (text, encoding) = decode(&bytes, &table.read.encoding);
     let grid = grid::from_text(&text, delimiter)?;
-    let (lf, marks, mut info) = from_grid(&grid, table, rel)?;
+    let (lf, marks, mut info) = from_grid(&grid, table, rel, other)?;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
     Ok(Opened { lf, marks, strict: None, plain: false, info })
@@ -195,9 +223,10 @@ fn empty_info(label: &str, format: &'static str) -> FileInfo {
 
 /// Records from a grid: rows after the header, without blank rows and total lines (counted here,
 /// so the plans' marks are all false).
-fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+/// `other`: see `missing_columns_error`.
+fn from_grid(grid: &Grid, table: &Table, label: &str, other: Option<u8>) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let rows: Vec<&[String]> = grid.rows.iter().map(|(_, r)| r.as_slice()).collect();
-    let mapping = header::find(&rows, table).map_err(|e| missing_columns_error(table, e))?;
+    let mapping = header::find(&rows, table).map_err(|e| missing_columns_error(table, e, other))?;
     let mut info = empty_info(label, "csv");
     info.header_line = grid.rows[mapping.header_index].0;
     info.mapping = mapping.columns.iter().map(|(c, _, h)| (c.clone(), h.clone())).collect();
@@ -246,7 +275,7 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
         .map_err(|e| anyhow!("cannot open: {e}"))?;
     let schema = scan.collect_schema().map_err(|e| anyhow!("cannot read as delimited text: {e}"))?;
     let header_cells: Vec<String> = schema.iter_names().filter(|n| n.as_str() != LINE).map(|n| n.to_string()).collect();
-    let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e))?;
+    let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e, None))?;
     let mut info = empty_info(rel, "csv");
     info.mapping = mapping.columns.iter().map(|(c, _, h)| (c.clone(), h.clone())).collect();
 

@@ -8,6 +8,8 @@
 //! its 风险类型 tells which records were read.
 
 use crate::support::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 /// Three one-person 脱贫户 H1..H3, each with a medical record of 5000.00 (≥ 4000 → 因病).
 fn three_ill() -> (Fixture, [Person; 3]) {
@@ -18,6 +20,31 @@ fn three_ill() -> (Fixture, [Person; 3]) {
         fx.medical(x, "2021-01-01", "5000.00", "否");
     }
     (fx, p)
+}
+
+/// A data directory of `fx` inside a fresh temporary directory.
+fn data_of(fx: &Fixture) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fx.write_data(&data);
+    (tmp, data)
+}
+
+fn run(args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(BIN).args(args).output().expect("failed to start fanpin")
+}
+
+fn screen_code(data: &Path, out: &Path) -> Output {
+    run(&["screen".as_ref(), "--rules".as_ref(), RULES.as_ref(), "-q".as_ref(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str()])
+}
+
+#[track_caller]
+fn assert_exit(o: &Output, code: i32, what: &str) -> String {
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let all = format!("{what}: expected exit {code}, got {:?}\n--- stdout\n{}--- stderr\n{stderr}", o.status.code(), String::from_utf8_lossy(&o.stdout));
+    assert_eq!(o.status.code(), Some(code), "{all}");
+    assert!(!stderr.contains("panicked"), "{all}");
+    all
 }
 
 // ---------------------------------------------------------------- 1. a CR alone ends a line
@@ -90,6 +117,39 @@ fn an_amount_too_large_for_the_decimal_type_is_a_reject_with_file_line_and_colum
     let m = out.manifest();
     let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap().clone();
     assert_eq!(medical["rows_rejected"], 1, "{medical}");
+}
+
+// ---------------------------------------------------------------- 4. `;` in a .csv
+
+#[test]
+fn a_semicolon_delimited_csv_is_detected() {
+    let (mut fx, _) = three_ill();
+    // No cell holds a comma or a semicolon, so the swap changes only the delimiter.
+    let text = fx.csv_text("medical");
+    assert!(!text.contains(';') && !text.contains('"'));
+    fx.raw_file("medical.csv", text.replace(',', ";"));
+    let out = fx.run();
+    for h in ["H1", "H2", "H3"] {
+        out.assert_row(h, &[("风险类型", "因病")]);
+    }
+    assert!(out.rejects().is_empty(), "{}", out.csv("rejects.csv").render());
+    let m = out.manifest();
+    let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap().clone();
+    assert_eq!(medical["files"][0]["delimiter"], ";", "{medical}");
+}
+
+#[test]
+fn a_declared_comma_on_a_semicolon_file_names_the_delimiter_instead_of_advising_an_alias() {
+    let (fx, _) = three_ill();
+    let (tmp, data) = data_of(&fx);
+    std::fs::write(data.join("medical.csv"), fx.csv_text("medical").replace(',', ";")).unwrap();
+    std::fs::write(data.join("sources.toml"), "[sources.medical]\nread = { delimiter = \",\" }\n").unwrap();
+    let o = screen_code(&data, &tmp.path().join("out"));
+    let all = assert_exit(&o, 6, "declared ',' on a ';' file");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("medical.csv"), "{all}");
+    assert!(err.contains("';'") && err.contains("delimiter"), "the fitting delimiter is named\n{all}");
+    assert!(!err.contains("alias"), "an alias would not help\n{all}");
 }
 
 // ---------------------------------------------------------------- 6. 合  计
