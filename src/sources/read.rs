@@ -77,21 +77,50 @@ pub fn count_records(raw: &RawFile) -> Result<usize> {
     Ok(marks.height() - skipped.sum().unwrap_or(0) as usize)
 }
 
-/// The files a pattern names, sorted (the order is part of the output's determinism).
+/// The files a pattern names, sorted (the order is part of the output's determinism). A name
+/// that matches nothing is absent (a source with no records); a match that cannot be read as a
+/// file (a directory, a dangling symbolic link, a FIFO or device) is an error, never absent.
 pub fn resolve(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
     if !pattern.contains(['*', '?', '[']) {
         let p = dir.join(pattern);
-        return Ok(if p.is_file() { vec![p] } else { Vec::new() });
+        return match std::fs::symlink_metadata(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(anyhow!("{pattern}: cannot be read: {e}")),
+            Ok(_) => regular_file(&p, pattern).map(|()| vec![p]),
+        };
     }
     let full = dir.join(pattern);
     let full = full.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", full.display()))?;
-    let mut out: Vec<PathBuf> = glob::glob(full)
-        .with_context(|| format!("bad file pattern '{pattern}'"))?
-        .filter_map(|p| p.ok())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut out = Vec::new();
+    for p in glob::glob(full).with_context(|| format!("bad file pattern '{pattern}'"))? {
+        let p = p.map_err(|e| anyhow!("{pattern}: {} cannot be read: {}", relative(dir, e.path()), e.error()))?;
+        let rel = relative(dir, &p);
+        regular_file(&p, &rel)?;
+        out.push(p);
+    }
     out.sort();
     Ok(out)
+}
+
+fn relative(dir: &Path, p: &Path) -> String {
+    p.strip_prefix(dir).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+/// Whether `p` (which exists) can be read as a file. Only its metadata is looked at: opening a
+/// FIFO would wait for a writer.
+fn regular_file(p: &Path, rel: &str) -> Result<()> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err(anyhow!("{rel} is a directory, not a file")),
+        Ok(_) => Err(anyhow!("{rel} is not a regular file (a FIFO, socket or device), so it is not read")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(anyhow!("{rel} is a symbolic link to nothing (its target does not exist)")),
+        Err(e) => Err(anyhow!("{rel} cannot be read: {e}")),
+    }
+}
+
+/// `resolve` for a table's files, its errors naming the table.
+pub fn resolve_table(table: &Table, dir: &Path) -> Result<Vec<PathBuf>> {
+    resolve(dir, &table.read.pattern).with_context(|| format!("{} ({})", table.read.pattern, table.name))
 }
 
 const WORKBOOK: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
@@ -101,10 +130,10 @@ const SNIFF_BYTES: usize = 256 * 1024;
 /// Opens every file of `table` (sorted); empty when no file matches (a source with no records).
 /// Workbooks and re-encoded text are parsed here; canonical delimited text is only sniffed.
 pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
-    resolve(dir, &table.read.pattern)?
+    resolve_table(table, dir)?
         .into_iter()
         .map(|path| {
-            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = relative(dir, &path);
             let Opened { lf, marks, strict, plain, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
             Ok(RawFile { path, lf, marks, strict, plain, info })
         })

@@ -119,6 +119,60 @@ fn an_amount_too_large_for_the_decimal_type_is_a_reject_with_file_line_and_colum
     assert_eq!(medical["rows_rejected"], 1, "{medical}");
 }
 
+// ---------------------------------------------------------------- 3. unreadable is not absent
+
+#[cfg(unix)]
+#[test]
+fn a_department_file_that_is_a_directory_a_dangling_link_or_a_fifo_exits_6_naming_it() {
+    let (fx, _) = three_ill();
+    type Make = fn(&Path);
+    let cases: [(&str, Make); 3] = [
+        ("a directory", |p| std::fs::create_dir(p).unwrap()),
+        ("a dangling symbolic link", |p| std::os::unix::fs::symlink(p.with_file_name("gone.csv"), p).unwrap()),
+        ("a FIFO", |p| assert!(Command::new("mkfifo").arg(p).status().unwrap().success())),
+    ];
+    for (what, make) in cases {
+        let (tmp, data) = data_of(&fx);
+        let medical = data.join("medical.csv");
+        std::fs::remove_file(&medical).unwrap();
+        make(&medical);
+        // A FIFO must not be opened (it would wait for a writer): give the run a deadline.
+        let mut child = Command::new(BIN)
+            .args(["screen", "--rules", RULES, "-q", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(tmp.path().join("out"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(120) {
+                child.kill().unwrap();
+                child.wait().unwrap();
+                panic!("medical.csv as {what}: fanpin still runs after 120 s (blocked on opening it?)");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let o = child.wait_with_output().unwrap();
+        let all = assert_exit(&o, 6, &format!("medical.csv as {what}"));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("medical.csv"), "the file is named\n{all}");
+        assert!(!tmp.path().join("out/flagged.csv").exists(), "no list from a run that could not read medical.csv");
+    }
+}
+
+#[test]
+fn a_roster_file_that_is_a_directory_exits_6_not_7() {
+    let (fx, _) = three_ill();
+    let (tmp, data) = data_of(&fx);
+    std::fs::remove_file(data.join("households.csv")).unwrap();
+    std::fs::create_dir(data.join("households.csv")).unwrap();
+    let o = screen_code(&data, &tmp.path().join("out"));
+    let all = assert_exit(&o, 6, "households.csv a directory");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("households.csv"), "{all}");
+}
+
 // ---------------------------------------------------------------- 4. `;` in a .csv
 
 #[test]
