@@ -80,6 +80,8 @@ pub fn count_records(raw: &RawFile) -> Result<usize> {
 /// The files a pattern names, sorted (the order is part of the output's determinism). A name
 /// that matches nothing is absent (a source with no records); a match that cannot be read as a
 /// file (a directory, a dangling symbolic link, a FIFO or device) is an error, never absent.
+/// Excel's owner files (`~$name.xlsx`, present while a workbook is open) are skipped with a
+/// warning.
 pub fn resolve(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
     if !pattern.contains(['*', '?', '[']) {
         let p = dir.join(pattern);
@@ -95,6 +97,10 @@ pub fn resolve(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
     for p in glob::glob(full).with_context(|| format!("bad file pattern '{pattern}'"))? {
         let p = p.map_err(|e| anyhow!("{pattern}: {} cannot be read: {}", relative(dir, e.path()), e.error()))?;
         let rel = relative(dir, &p);
+        if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("~$")) {
+            crate::log::warn(&format!("{rel} skipped: an owner file that Excel or WPS keeps while a workbook is open, not data"));
+            continue;
+        }
         regular_file(&p, &rel)?;
         out.push(p);
     }

@@ -8,6 +8,7 @@
 //! its 风险类型 tells which records were read.
 
 use crate::support::*;
+use rust_xlsxwriter::Workbook;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -204,6 +205,38 @@ fn a_declared_comma_on_a_semicolon_file_names_the_delimiter_instead_of_advising_
     assert!(err.contains("medical.csv"), "{all}");
     assert!(err.contains("';'") && err.contains("delimiter"), "the fitting delimiter is named\n{all}");
     assert!(!err.contains("alias"), "an alias would not help\n{all}");
+}
+
+// ---------------------------------------------------------------- 5. Excel's owner files
+
+#[test]
+fn an_excel_owner_file_beside_the_workbooks_is_skipped_with_a_warning() {
+    let (fx, _) = three_ill();
+    let (tmp, data) = data_of(&fx);
+    std::fs::remove_file(data.join("medical.csv")).unwrap();
+    let mut wb = Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (r, row) in std::iter::once(header_of("medical").iter().map(|s| s.to_string()).collect()).chain(fx.rows_of("medical")).enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, v).unwrap();
+        }
+    }
+    wb.save(data.join("medical-2021-01.xlsx")).unwrap();
+    // What Excel writes while medical-2021-01.xlsx is open: `~$` in place of the name's first
+    // two characters, 162 bytes holding the user's name, not a zip.
+    let mut owner = vec![7u8];
+    owner.extend("张科员".as_bytes());
+    owner.resize(162, 0x20);
+    std::fs::write(data.join("~$dical-2021-01.xlsx"), owner).unwrap();
+    std::fs::write(data.join("sources.toml"), "[sources.medical]\nfile = \"*.xlsx\"\n").unwrap();
+    let out = screen(tmp, data);
+    for h in ["H1", "H2", "H3"] {
+        out.assert_row(h, &[("风险类型", "因病")]);
+    }
+    assert!(out.stderr.contains("warning: ~$dical-2021-01.xlsx skipped"), "a warning names the skipped file:\n{}", out.stderr);
+    let m = out.manifest();
+    let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap().clone();
+    assert_eq!(medical["files"].as_array().unwrap().len(), 1, "{medical}");
 }
 
 // ---------------------------------------------------------------- 6. 合  计
