@@ -264,3 +264,37 @@ fn total_lines_centred_with_spaces_are_skipped_and_counted() {
     assert_eq!(input("disability")["files"][0]["skipped_total_rows"], 2);
     assert_eq!(input("disability")["rows_read"], 1);
 }
+
+// ---------------------------------------------------------------- 7. check and inspect exit as screen
+
+#[test]
+fn check_with_data_exits_7_for_a_missing_roster_file_and_6_for_an_unreadable_one() {
+    let (fx, _) = three_ill();
+    let (_tmp, data) = data_of(&fx);
+    let check = |data: &Path| run(&["check".as_ref(), RULES.as_ref(), "--data".as_ref(), data.as_os_str()]);
+    std::fs::remove_file(data.join("members.csv")).unwrap();
+    let all = assert_exit(&check(&data), 7, "check --data, members.csv absent");
+    assert!(all.contains("members.csv"), "{all}");
+    std::fs::create_dir(data.join("members.csv")).unwrap();
+    let all = assert_exit(&check(&data), 6, "check --data, members.csv a directory");
+    assert!(all.contains("members.csv"), "{all}");
+}
+
+#[test]
+fn inspect_exits_6_for_an_unreadable_file_and_7_for_a_missing_roster_as_screen_does() {
+    let (fx, _) = three_ill();
+    let (tmp, data) = data_of(&fx);
+    let inspect = |data: &Path| run(&["inspect".as_ref(), "--rules".as_ref(), RULES.as_ref(), "--data".as_ref(), data.as_os_str()]);
+    // medical.csv lacking its 是否大病 column: screen exits 6, and so must inspect.
+    let cut: String = fx.csv_text("medical").lines().map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n").collect();
+    std::fs::write(data.join("medical.csv"), cut).unwrap();
+    assert_exit(&screen_code(&data, &tmp.path().join("out")), 6, "screen, medical.csv lacks 是否大病");
+    let all = assert_exit(&inspect(&data), 6, "inspect, medical.csv lacks 是否大病");
+    assert!(all.contains("是否大病"), "{all}");
+    for p in fx.rows_of("members") {
+        assert!(!all.contains(&p[2]), "a full ID number was printed:\n{all}");
+    }
+    std::fs::remove_file(data.join("households.csv")).unwrap();
+    assert_exit(&screen_code(&data, &tmp.path().join("out")), 7, "screen, households.csv absent");
+    assert_exit(&inspect(&data), 7, "inspect, households.csv absent");
+}
