@@ -265,6 +265,25 @@ fn total_lines_centred_with_spaces_are_skipped_and_counted() {
     assert_eq!(input("disability")["rows_read"], 1);
 }
 
+// ---------------------------------------------------------------- nothing leaked
+
+#[test]
+fn a_file_without_its_header_line_exits_6_without_printing_the_id_numbers_of_its_first_row() {
+    let (fx, p) = three_ill();
+    let (tmp, data) = data_of(&fx);
+    // members.csv with its header line cut: the row the error quotes is 赵一's record.
+    let text = fx.csv_text("members");
+    std::fs::write(data.join("members.csv"), text.split_once('\n').unwrap().1).unwrap();
+    let o = screen_code(&data, &tmp.path().join("out"));
+    let all = assert_exit(&o, 6, "members.csv without its header");
+    assert!(all.contains("members.csv") && all.contains("headers found"), "{all}");
+    for x in &p {
+        assert!(!all.contains(&x.id), "a full ID number was printed:\n{all}");
+    }
+    // 赵一's ID, masked as `inspect` masks it: the first 6 and the last 4 characters.
+    assert!(all.contains(&format!("{}********{}", &p[0].id[..6], &p[0].id[14..])), "{all}");
+}
+
 // ---------------------------------------------------------------- 7. check and inspect exit as screen
 
 #[test]
