@@ -8,9 +8,8 @@ use polars::prelude::*;
 
 pub const DECIMAL_PRECISION: usize = 38;
 
-/// Integer digits an amount may have (leading zeros aside). Decimal(38, 2) holds 36, but sums
-/// over a county and products by rates must stay exact within it: 20 digits (10^20 yuan) leave
-/// 16 for them. A longer amount is a reject, never a value the cast would leave empty.
+/// Integer digits an amount may have (leading zeros aside; a longer one is a reject). Decimal(38,
+/// 2) holds 36: the other 16 keep sums over a county and products by rates exact.
 pub const MONEY_DIGITS: usize = 20;
 
 pub fn money_dtype() -> DataType {
@@ -284,21 +283,15 @@ mod tests {
 
     #[test]
     fn an_amount_too_large_to_keep_exact_is_a_reject_not_an_empty_value() {
-        // 37 nines: more integer digits than Decimal(38, 2) holds (36); 10^20 has 21 digits,
-        // one more than MONEY_DIGITS, as has -999,999,…元 (7 groups of 3). 20 nines and two
-        // decimals fit; so do leading zeros.
-        let nines37 = "9".repeat(37);
-        let big21 = format!("1{}", "0".repeat(20));
-        let zeros = format!("{}1.50", "0".repeat(30));
-        let got = run(ColType::Money, false, &[Some(nines37.as_str()), Some(big21.as_str()), Some("99999999999999999999.99"), Some(zeros.as_str()), Some("-999,999,999,999,999,999,999元")]);
-        for g in [&got[0], &got[1], &got[4]] {
-            assert!(g.1.as_deref().is_some_and(|r| r.contains("金额超出范围")), "{got:?}");
-        }
-        assert_eq!(got[2], ("99999999999999999999.99".to_string(), None));
-        assert_eq!(got[3], ("1.50".to_string(), None));
+        // 37 nines: beyond the 36 integer digits of Decimal(38, 2); 10^20 and -999,999,…元 (7
+        // groups of 3): 21 digits, one more than MONEY_DIGITS. 20 digits and leading zeros fit.
+        let (n37, n21, zeros) = ("9".repeat(37), format!("1{}", "0".repeat(20)), format!("{}1.50", "0".repeat(30)));
+        let cells = [n37.as_str(), &n21, "-999,999,999,999,999,999,999元", "99999999999999999999.99", &zeros, "+5", "00"];
+        let got = run(ColType::Money, false, &cells.map(Some));
+        assert!(got[..3].iter().all(|(_, r)| r.as_deref().is_some_and(|r| r.contains("金额超出范围"))), "{got:?}");
         // Whatever passes the checks has a value: the cast leaves nothing empty.
-        let got = run(ColType::Money, false, &[Some("+5"), Some("-0.5"), Some("00")]);
-        assert_eq!(got, [("5.00".to_string(), None), ("-0.50".to_string(), None), ("0.00".to_string(), None)]);
+        let fine: Vec<(&str, Option<String>)> = got[3..].iter().map(|(v, r)| (v.as_str(), r.clone())).collect();
+        assert_eq!(fine, [("99999999999999999999.99", None), ("1.50", None), ("5.00", None), ("0.00", None)]);
     }
 
     #[test]
