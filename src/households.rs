@@ -98,7 +98,8 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
     for t in [&r.households, &r.members] {
         // Department extracts may be absent; the roster may not (an empty list would look like
         // a county with nobody to verify).
-        if sources::read::resolve(dir, &t.read.pattern)?.is_empty() {
+        let files = sources::read::resolve_table(t, dir).map_err(|e| e.context(sources::InputProblem::Unreadable))?;
+        if files.is_empty() {
             return Err(anyhow::anyhow!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display())
                 .context(sources::InputProblem::Missing));
         }

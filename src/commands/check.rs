@@ -5,7 +5,9 @@
 use crate::cli::CheckArgs;
 use crate::rules;
 use crate::sources::read;
-use anyhow::{bail, Result};
+use crate::sources::InputProblem;
+use anyhow::{anyhow, Result};
+use std::path::Path;
 
 /// Some rule test cases failed (exit code 9); each failure has been printed.
 #[derive(Debug, thiserror::Error)]
@@ -20,24 +22,7 @@ pub fn run(args: &CheckArgs) -> Result<()> {
     let loaded = rules::load(&args.rules, args.data.as_deref(), None)?;
     let plan = &loaded.plan;
     if let Some(dir) = &args.data {
-        let tables = std::iter::once(&plan.roster.households)
-            .chain(std::iter::once(&plan.roster.members))
-            .chain(plan.sources.iter().map(|s| &s.table));
-        let mut problems = Vec::new();
-        for t in tables {
-            let counted = read::read_files(t, dir).and_then(|raws| {
-                let records = raws.iter().map(read::count_records).sum::<Result<usize>>()?;
-                Ok((raws.len(), records))
-            });
-            match counted {
-                Ok((0, _)) => out!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file),
-                Ok((files, records)) => out!("  {:<18} {:<22} ok ({} file{}, {} records)", t.name, t.file, files, if files == 1 { "" } else { "s" }, records),
-                Err(e) => problems.push(format!("{e:#}")),
-            }
-        }
-        if !problems.is_empty() {
-            bail!("{}", problems.join("\n"));
-        }
+        check_data(plan, dir)?;
     }
     out!(
         "ok: {} · {} · 判定日期 {} · {} sources, {} triggers, {} exclusions, {} categories",
@@ -87,4 +72,42 @@ pub fn run(args: &CheckArgs) -> Result<()> {
         return Err(CasesFail { failed, total: results.len(), file: cases.display().to_string() }.into());
     }
     Ok(())
+}
+
+/// Each declared file of `dir`: present with its records, absent, or a problem. Fails as
+/// `screen` would, with its exit code: 7 when the data directory, a roster file or a required
+/// source is missing, 6 when a file cannot be read. Every problem is listed; the code is the one
+/// of the problem `screen` meets first: the roster's files are looked for, then read, then the
+/// sources in the rules' order.
+fn check_data(plan: &rules::plan::Plan, dir: &Path) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(anyhow!("the data directory {} does not exist", dir.display()).context(InputProblem::Missing));
+    }
+    let tables = [(&plan.roster.households, true), (&plan.roster.members, true)].into_iter().chain(plan.sources.iter().map(|s| (&s.table, s.required)));
+    // (stage screen meets it in: 0 the roster looked for, 1 read, 2 a source; message; kind)
+    let mut problems: Vec<(u8, String, InputProblem)> = Vec::new();
+    for (i, (t, required)) in tables.enumerate() {
+        let roster = i < 2;
+        let counted = read::read_files(t, dir).and_then(|raws| {
+            let records = raws.iter().map(read::count_records).sum::<Result<usize>>()?;
+            Ok((raws.len(), records))
+        });
+        let stage = if roster { 0 } else { 2 };
+        match counted {
+            Ok((0, _)) if required => {
+                out!("  {:<18} {:<22} missing (required)", t.name, t.file);
+                problems.push((stage, format!("{} ({}) is missing from {}, and it is required", t.file, t.name, dir.display()), InputProblem::Missing));
+            }
+            Ok((0, _)) => out!("  {:<18} {:<22} absent (a source with no records)", t.name, t.file),
+            Ok((files, records)) => out!("  {:<18} {:<22} ok ({} file{}, {} records)", t.name, t.file, files, if files == 1 { "" } else { "s" }, records),
+            Err(e) => {
+                let looked_for = read::resolve_table(t, dir).is_err();
+                problems.push((if roster && !looked_for { 1 } else { stage }, format!("{e:#}"), InputProblem::Unreadable));
+            }
+        }
+    }
+    match problems.iter().min_by_key(|(stage, _, _)| *stage) {
+        None => Ok(()),
+        Some((_, _, kind)) => Err(anyhow!("{}", problems.iter().map(|(_, m, _)| m.as_str()).collect::<Vec<_>>().join("\n")).context(*kind)),
+    }
 }

@@ -6,7 +6,8 @@ use crate::cli::InspectArgs;
 use crate::rules::plan::{ColType, Table};
 use crate::sources::read::FILE;
 use crate::{rules, sources};
-use anyhow::{bail, Result};
+use crate::sources::InputProblem;
+use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 use std::path::Path;
 
@@ -31,10 +32,14 @@ fn texts(df: &DataFrame, column: &str, n: usize) -> Result<Vec<String>> {
 pub fn run(args: &InspectArgs) -> Result<()> {
     let loaded = rules::load(&args.rules, Some(&args.data), None)?;
     let plan = &loaded.plan;
-    let mut tables: Vec<&Table> = vec![&plan.roster.households, &plan.roster.members];
-    tables.extend(plan.sources.iter().map(|s| &s.table));
+    if args.path.is_none() && !args.data.is_dir() {
+        return Err(anyhow!("the data directory {} does not exist", args.data.display()).context(InputProblem::Missing));
+    }
+    // (table, required): the roster's files, and sources marked `required = true`.
+    let mut tables: Vec<(&Table, bool)> = vec![(&plan.roster.households, true), (&plan.roster.members, true)];
+    tables.extend(plan.sources.iter().map(|s| (&s.table, s.required)));
     if let Some(name) = &args.source {
-        tables.retain(|t| &t.name == name);
+        tables.retain(|(t, _)| &t.name == name);
         if tables.is_empty() {
             bail!("no table named '{name}' in {}", args.rules.display());
         }
@@ -43,34 +48,42 @@ pub fn run(args: &InspectArgs) -> Result<()> {
         out!("reading options from {}", f.display());
     }
     let mut unusable = Vec::new();
-    for t in tables {
+    for (t, required) in tables {
         if let Some(path) = &args.path {
             let mut single = t.clone();
             single.read.pattern = path.to_string_lossy().to_string();
-            if !inspect_table(&single, Path::new("."), &mut unusable)? {
+            if !inspect_table(&single, false, Path::new("."), &mut unusable)? {
                 continue;
             }
         } else {
-            inspect_table(t, &args.data, &mut unusable)?;
+            inspect_table(t, required, &args.data, &mut unusable)?;
         }
     }
-    if !unusable.is_empty() {
-        bail!("cannot be screened: {}", unusable.join("; "));
+    // The exit code `screen` would give (6 unreadable, 7 missing), from the first problem.
+    match unusable.first() {
+        None => Ok(()),
+        Some((_, kind)) => Err(anyhow!("cannot be screened: {}", unusable.iter().map(|(m, _)| m.as_str()).collect::<Vec<_>>().join("; ")).context(*kind)),
     }
-    Ok(())
 }
 
 /// Prints one table's files; returns false when its files don't fit the table.
-fn inspect_table(t: &Table, dir: &Path, unusable: &mut Vec<String>) -> Result<bool> {
+/// `required`: the roster, or a source marked `required = true`, which may not be absent.
+fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(String, InputProblem)>) -> Result<bool> {
     out!("\n== {} ({}) · {}", t.name, t.label, t.read.pattern);
     let data = match sources::load_table(t, dir) {
         Ok(d) => d,
         Err(e) => {
             out!("   ✗ {e:#}");
-            unusable.push(format!("{}: {e:#}", t.name));
+            let kind = e.downcast_ref::<InputProblem>().copied().unwrap_or(InputProblem::Unreadable);
+            unusable.push((format!("{}: {e:#}", t.name), kind));
             return Ok(false);
         }
     };
+    if !data.present() && required {
+        out!("   ✗ no file matches, and it is required");
+        unusable.push((format!("{}: no file matches {}, and it is required", t.name, t.read.pattern), InputProblem::Missing));
+        return Ok(true);
+    }
     if !data.present() {
         out!("   no file matches: a source with no records");
         return Ok(true);

@@ -11,16 +11,21 @@ pub struct Grid {
     pub rows: Vec<(usize, Vec<String>)>,
 }
 
-/// Parses delimited text (RFC 4180 quoting, ragged rows allowed).
+/// Parses delimited text (RFC 4180 quoting, ragged rows allowed). A line ends at LF, CRLF or a
+/// CR alone (old Mac exports); each row carries the physical line it starts on, counting every
+/// line end, blank lines included.
 pub fn from_text(text: &str, delimiter: u8) -> Result<Grid> {
     let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut rec = csv::StringRecord::new();
+    let mut lines = Lines { bytes: text.as_bytes(), at: 0, line: 1 };
     loop {
         match r.read_record(&mut rec) {
             Ok(false) => break,
             Ok(true) => {
-                let line = rec.position().map_or(0, |p| p.line() as usize);
+                // The reader's own line count knows LF only, and its position is where the
+                // previous record ended (before any blank lines): count from the bytes instead.
+                let line = rec.position().map_or(0, |p| lines.record_at(p.byte() as usize));
                 rows.push((line, rec.iter().map(str::to_string).collect()));
             }
             Err(e) => bail!("unreadable delimited text: {e}"),
@@ -29,13 +34,43 @@ pub fn from_text(text: &str, delimiter: u8) -> Result<Grid> {
     Ok(Grid { rows })
 }
 
+/// Physical line numbers of byte offsets, visited in increasing order.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Bytes before `at` are counted: `at` is on line `line`.
+    at: usize,
+    line: usize,
+}
+
+impl Lines<'_> {
+    /// The line of the record whose reading starts at `from`: the reader skips line ends
+    /// (blank lines) before a record, so the record starts at the first byte that is not one.
+    fn record_at(&mut self, from: usize) -> usize {
+        let mut start = from.min(self.bytes.len());
+        while start < self.bytes.len() && matches!(self.bytes[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        let (bytes, line) = (self.bytes, &mut self.line);
+        for i in self.at..start.max(self.at) {
+            // LF ends a line; so does a CR, unless a LF follows (CRLF is one line end).
+            *line += (bytes[i] == b'\n' || (bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'))) as usize;
+        }
+        self.at = start.max(self.at);
+        self.line
+    }
+}
+
+/// The delimiters detected, in the order tried when the sniffed one does not split the header
+/// into the declared columns.
+pub const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
 /// Chooses the delimiter of a text file: `,` for .csv, otherwise the candidate found the same
 /// (non-zero) number of times on the most of the first lines.
 pub fn sniff_delimiter(sample: &str, extension: &str) -> u8 {
     if extension == "csv" {
         return b',';
     }
-    let lines: Vec<&str> = sample.lines().filter(|l| !l.trim().is_empty()).take(20).collect();
+    let lines: Vec<&str> = sample.split(['\r', '\n']).filter(|l| !l.trim().is_empty()).take(20).collect();
     let mut best = (b',', 0usize);
     for d in [b'\t', b'|', b',', b';'] {
         let counts: Vec<usize> = lines.iter().map(|l| l.bytes().filter(|b| *b == d).count()).collect();
@@ -127,5 +162,21 @@ mod tests {
         let g = from_text("a,b\n\"x, y\",\"multi\nline\"\n3,4\n", b',').unwrap();
         assert_eq!(g.rows[1].1, vec!["x, y".to_string(), "multi\nline".to_string()]);
         assert_eq!(g.rows[2].0, 4);
+    }
+
+    #[test]
+    fn a_cr_alone_ends_a_line_and_blank_lines_count() {
+        // Lines: 1 a,b · 2 1,2 · 3 (blank) · 4 3,4 · 5-6 "x<CR>y",5 (a CR inside quotes is
+        // text, and a line end), ended by CRLF · 7 7,8 · 8 6,7.
+        let g = from_text("a,b\r1,2\r\r3,4\r\"x\ry\",5\r\n7,8\n6,7", b',').unwrap();
+        let got: Vec<(usize, Vec<&str>)> = g.rows.iter().map(|(l, r)| (*l, r.iter().map(String::as_str).collect())).collect();
+        assert_eq!(
+            got,
+            vec![(1, vec!["a", "b"]), (2, vec!["1", "2"]), (4, vec!["3", "4"]), (5, vec!["x\ry", "5"]), (7, vec!["7", "8"]), (8, vec!["6", "7"])]
+        );
+        // LF files: a blank line counts too.
+        let g = from_text("a,b\n\n1,2\n", b',').unwrap();
+        assert_eq!(g.rows[1].0, 3);
+        assert_eq!(sniff_delimiter("a\tb\tc\r1\t2\t3\r", "txt"), b'\t');
     }
 }

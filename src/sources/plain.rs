@@ -1,36 +1,72 @@
 //! A byte scan of a delimited file that tells whether any cell could need trimming or hold
 //! U+FFFD. When none can, the fast path skips its per-cell text checks: in a system export
-//! that is one pass over the bytes instead of a regex per text cell.
+//! that is one pass over the bytes instead of a regex per text cell. The same pass finds a CR
+//! that ends a line on its own, which only the careful path reads as a line end.
 
 use std::io::Read;
 use std::path::Path;
 
-/// True when the file holds no Unicode white space other than line ends (LF, or CR directly
-/// before LF, which the CSV reader drops), no `"` (a quoted cell may hold a line end), and no
-/// U+FFFD. Then no cell of a strict UTF-8 read starts or ends with white space or holds U+FFFD.
-/// False says only that some cell might; the cells are then checked one by one.
-pub fn plain_text(path: &Path) -> std::io::Result<bool> {
+/// What one pass over a file's bytes tells (`scan`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scan {
+    /// The file holds no Unicode white space other than line ends (LF, or CR directly before
+    /// LF, which the CSV reader drops), no `"` (a quoted cell may hold a line end), and no
+    /// U+FFFD. Then no cell of a strict UTF-8 read starts or ends with white space or holds
+    /// U+FFFD. False says only that some cell might; the cells are then checked one by one.
+    pub plain: bool,
+    /// The file holds a CR not followed by LF: a line end of old Mac exports, which polars'
+    /// reader does not take for one (it would merge the two lines). Such a file is read
+    /// through the grid, where a CR alone ends a line. A plain file never has one.
+    pub lone_cr: bool,
+}
+
+/// One pass over the file's bytes (see `Scan`). A plain file is read to its end once; in
+/// another, only CRs are looked for after the first byte that is not plain, up to the first
+/// lone one.
+pub fn scan(path: &Path) -> std::io::Result<Scan> {
     const BLOCK: usize = 1 << 20;
     // Bytes kept from the end of a block: a sequence looked at is at most 3 bytes long.
     const TAIL: usize = 2;
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; BLOCK + TAIL];
     let mut kept = 0;
+    let mut plain = true;
     loop {
         let n = file.read(&mut buf[kept..])?;
         let end = kept + n;
         // At the end of the file every byte is looked at; before it, the last `TAIL` bytes wait
         // for the next block, so that a sequence is never cut in two.
         let upto = if n == 0 { end } else { end.saturating_sub(TAIL) };
-        if !plain_upto(&buf[..end], upto) {
-            return Ok(false);
+        if plain && !plain_upto(&buf[..end], upto) {
+            plain = false;
+        }
+        // A lone CR makes a file not plain: while it is plain there is none to look for.
+        if !plain && lone_cr_upto(&buf[..end], upto) {
+            return Ok(Scan { plain, lone_cr: true });
         }
         if n == 0 {
-            return Ok(true);
+            return Ok(Scan { plain, lone_cr: false });
         }
         buf.copy_within(upto..end, 0);
         kept = end - upto;
     }
+}
+
+/// Whether a CR before `upto` is not followed by LF (a CR that ends `bytes` is alone).
+fn lone_cr_upto(bytes: &[u8], upto: usize) -> bool {
+    let mut start = 0;
+    while start < upto {
+        let stop = (start + 64).min(upto);
+        if bytes[start..stop].iter().fold(false, |any, &b| any | (b == b'\r')) {
+            for i in start..stop {
+                if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+                    return true;
+                }
+            }
+        }
+        start = stop;
+    }
+    false
 }
 
 /// True when no sequence starting before `upto` is white space (but for a line end), `"` or
@@ -123,9 +159,39 @@ mod tests {
             bytes.extend(b"b\n");
             let path = dir.path().join("f.csv");
             std::fs::write(&path, &bytes).unwrap();
-            assert!(!plain_text(&path).unwrap(), "U+3000 at byte {before}");
+            assert!(!scan(&path).unwrap().plain, "U+3000 at byte {before}");
             std::fs::write(&path, &bytes[..before]).unwrap();
-            assert!(plain_text(&path).unwrap());
+            assert!(scan(&path).unwrap().plain);
+        }
+    }
+
+    #[test]
+    fn a_cr_not_before_a_lf_is_found_anywhere_even_after_other_white_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let cases: [(&[u8], bool, bool); 6] = [
+            (b"a,b\r\n1,2\r\n", true, false),
+            (b"a,b\r1,2\r", false, true),
+            (b"a,b\r\n1,2\r", false, true),
+            // white space first: the scan goes on looking for CRs
+            (b"a, b\r\n1,2\r3,4\r\n", false, true),
+            (b"a, b\r\n1,2\r\n", false, false),
+            (b"\"a\",b\n", false, false),
+        ];
+        for (bytes, plain, lone_cr) in cases {
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(scan(&path).unwrap(), Scan { plain, lone_cr }, "{:?}", String::from_utf8_lossy(bytes));
+        }
+        // A lone CR right at a block boundary, and a CRLF cut by it, at every offset.
+        for before in (1 << 20) - 3..(1 << 20) + 1 {
+            let mut bytes = vec![b' '; before];
+            bytes.extend(b"\r\nx\n");
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(!scan(&path).unwrap().lone_cr, "CRLF at byte {before}");
+            bytes.truncate(before);
+            bytes.extend(b"\rx\n");
+            std::fs::write(&path, &bytes).unwrap();
+            assert!(scan(&path).unwrap().lone_cr, "lone CR at byte {before}");
         }
     }
 }

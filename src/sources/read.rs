@@ -9,7 +9,7 @@
 use super::decode::{decode, prefix_is_utf8};
 use super::grid::{self, Grid};
 use super::header::{self, Mapping, NoHeader};
-use super::plain::plain_text;
+use super::plain;
 use crate::rules::plan::{Encoding, Table};
 use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
@@ -57,7 +57,7 @@ pub struct RawFile {
     /// file is read again through `lf` (which turns such bytes into U+FFFD, a reject).
     pub strict: Option<LazyFrame>,
     /// The file's bytes hold no white space but line ends, no `"` and no U+FFFD
-    /// (`plain::plain_text`): no cell of `strict` needs trimming. False for grids.
+    /// (`plain::scan`): no cell of `strict` needs trimming. False for grids.
     pub plain: bool,
     /// `records`, `skipped_*` and `sha256` are filled in by whoever collects the plans.
     pub info: FileInfo,
@@ -77,21 +77,56 @@ pub fn count_records(raw: &RawFile) -> Result<usize> {
     Ok(marks.height() - skipped.sum().unwrap_or(0) as usize)
 }
 
-/// The files a pattern names, sorted (the order is part of the output's determinism).
+/// The files a pattern names, sorted (the order is part of the output's determinism). A name
+/// that matches nothing is absent (a source with no records); a match that cannot be read as a
+/// file (a directory, a dangling symbolic link, a FIFO or device) is an error, never absent.
+/// Excel's owner files (`~$name.xlsx`, present while a workbook is open) are skipped with a
+/// warning.
 pub fn resolve(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
     if !pattern.contains(['*', '?', '[']) {
         let p = dir.join(pattern);
-        return Ok(if p.is_file() { vec![p] } else { Vec::new() });
+        return match std::fs::symlink_metadata(&p) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(anyhow!("{pattern}: cannot be read: {e}")),
+            Ok(_) => regular_file(&p, pattern).map(|()| vec![p]),
+        };
     }
     let full = dir.join(pattern);
     let full = full.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", full.display()))?;
-    let mut out: Vec<PathBuf> = glob::glob(full)
-        .with_context(|| format!("bad file pattern '{pattern}'"))?
-        .filter_map(|p| p.ok())
-        .filter(|p| p.is_file())
-        .collect();
+    let mut out = Vec::new();
+    for p in glob::glob(full).with_context(|| format!("bad file pattern '{pattern}'"))? {
+        let p = p.map_err(|e| anyhow!("{pattern}: {} cannot be read: {}", relative(dir, e.path()), e.error()))?;
+        let rel = relative(dir, &p);
+        if p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("~$")) {
+            crate::log::warn(&format!("{rel} skipped: an owner file that Excel or WPS keeps while a workbook is open, not data"));
+            continue;
+        }
+        regular_file(&p, &rel)?;
+        out.push(p);
+    }
     out.sort();
     Ok(out)
+}
+
+fn relative(dir: &Path, p: &Path) -> String {
+    p.strip_prefix(dir).unwrap_or(p).to_string_lossy().replace('\\', "/")
+}
+
+/// Whether `p` (which exists) can be read as a file. Only its metadata is looked at: opening a
+/// FIFO would wait for a writer.
+fn regular_file(p: &Path, rel: &str) -> Result<()> {
+    match std::fs::metadata(p) {
+        Ok(m) if m.is_file() => Ok(()),
+        Ok(m) if m.is_dir() => Err(anyhow!("{rel} is a directory, not a file")),
+        Ok(_) => Err(anyhow!("{rel} is not a regular file (a FIFO, socket or device), so it is not read")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(anyhow!("{rel} is a symbolic link to nothing (its target does not exist)")),
+        Err(e) => Err(anyhow!("{rel} cannot be read: {e}")),
+    }
+}
+
+/// `resolve` for a table's files, its errors naming the table.
+pub fn resolve_table(table: &Table, dir: &Path) -> Result<Vec<PathBuf>> {
+    resolve(dir, &table.read.pattern).with_context(|| format!("{} ({})", table.read.pattern, table.name))
 }
 
 const WORKBOOK: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
@@ -101,17 +136,19 @@ const SNIFF_BYTES: usize = 256 * 1024;
 /// Opens every file of `table` (sorted); empty when no file matches (a source with no records).
 /// Workbooks and re-encoded text are parsed here; canonical delimited text is only sniffed.
 pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
-    resolve(dir, &table.read.pattern)?
+    resolve_table(table, dir)?
         .into_iter()
         .map(|path| {
-            let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+            let rel = relative(dir, &path);
             let Opened { lf, marks, strict, plain, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
             Ok(RawFile { path, lf, marks, strict, plain, info })
         })
         .collect()
 }
 
-fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
+/// `other`: a delimiter with which the header would hold every declared column (the declared
+/// or detected one is then wrong, and an alias would not help).
+fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyhow::Error {
     let missing: Vec<String> = e
         .missing
         .iter()
@@ -120,13 +157,28 @@ fn missing_columns_error(table: &Table, e: NoHeader) -> anyhow::Error {
             None => m.clone(),
         })
         .collect();
+    let advice = match other {
+        Some(d) => format!("the header holds every declared column when split at '{}' instead: declare the delimiter in the rules: [sources.{}.read] delimiter = \"{}\"", show_delimiter(d), table.name, show_delimiter(d)),
+        None => format!("add an alias in the rules: [sources.{}.read.aliases]", table.name),
+    };
     anyhow!(
-        "missing required column{} {}; headers found: {} (add an alias in the rules: [sources.{}.read.aliases])",
+        "missing required column{} {}; headers found: {} ({advice})",
         if missing.len() > 1 { "s" } else { "" },
         missing.join(", "),
         if e.best.is_empty() { "(none)".to_string() } else { e.best.join(", ") },
-        table.name
     )
+}
+
+fn show_delimiter(d: u8) -> String {
+    if d == b'\t' { "\\t".to_string() } else { (d as char).to_string() }
+}
+
+/// The first delimiter other than `tried` with which the first rows of `sample` hold a header
+/// with every declared column.
+fn other_delimiter(sample: &str, tried: u8, table: &Table) -> Option<u8> {
+    grid::DELIMITERS.into_iter().filter(|d| *d != tried).find(|d| {
+        grid::from_text(sample, *d).is_ok_and(|g| header::find(&g.rows.iter().map(|(_, r)| r.as_slice()).collect::<Vec<_>>(), table).is_ok())
+    })
 }
 
 /// The plans over one file (see `RawFile`).
@@ -143,7 +195,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     if WORKBOOK.contains(&ext.as_str()) {
         let (grid, sheet) = grid::from_workbook(path, table.read.sheet.as_ref())?;
         let label = format!("{rel}[{sheet}]");
-        let (lf, marks, mut info) = from_grid(&grid, table, &label)?;
+        let (lf, marks, mut info) = from_grid(&grid, table, &label, None)?;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
         return Ok(Opened { lf, marks, strict: None, plain: false, info });
@@ -152,23 +204,37 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
     let utf8 = table.read.encoding != Encoding::Gb18030 && (prefix.starts_with(b"\xEF\xBB\xBF") || prefix_is_utf8(&prefix));
     let (sample, _) = decode(&prefix, if utf8 { &Encoding::Utf8 } else { &Encoding::Gb18030 });
-    let delimiter = table.read.delimiter.unwrap_or_else(|| grid::sniff_delimiter(&sample, &ext));
-    let head = grid::from_text(&sample, delimiter).unwrap_or(Grid { rows: Vec::new() });
+    // Detected: the sniffed delimiter, unless the header only splits into the declared columns
+    // at another (a `;`-delimited .csv). Declared: as declared, and the error says when
+    // another one would have fitted.
+    let sniffed = table.read.delimiter.unwrap_or_else(|| grid::sniff_delimiter(&sample, &ext));
+    let parse_head = |d: u8| grid::from_text(&sample, d).unwrap_or(Grid { rows: Vec::new() });
+    let fits = |g: &Grid| header::find(&g.rows.iter().map(|(_, r)| r.as_slice()).collect::<Vec<_>>(), table).is_ok();
+    let (mut delimiter, mut head, mut other) = (sniffed, parse_head(sniffed), None);
+    if !fits(&head) {
+        other = other_delimiter(&sample, sniffed, table);
+        if let (None, Some(d)) = (table.read.delimiter, other) {
+            (delimiter, head, other) = (d, parse_head(d), None);
+        }
+    }
     let head_rows: Vec<&[String]> = head.rows.iter().map(|(_, r)| r.as_slice()).collect();
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
     if utf8 && first_line_header {
-        let plain = plain_text(path)?;
-        let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
-        let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, plain)?;
-        info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
-        info.delimiter = Some(delimiter as char);
-        return Ok(Opened { lf, marks, strict: Some(strict), plain, info });
+        // A file with a CR alone as a line end goes through the grid (polars would merge lines).
+        let scan = plain::scan(path)?;
+        if !scan.lone_cr {
+            let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
+            let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?;
+            info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
+            info.delimiter = Some(delimiter as char);
+            return Ok(Opened { lf, marks, strict: Some(strict), plain: scan.plain, info });
+        }
     }
     let bytes = std::fs::read(path)?;
     let (text, encoding) = decode(&bytes, &table.read.encoding);
     let grid = grid::from_text(&text, delimiter)?;
-    let (lf, marks, mut info) = from_grid(&grid, table, rel)?;
+    let (lf, marks, mut info) = from_grid(&grid, table, rel, other)?;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
     Ok(Opened { lf, marks, strict: None, plain: false, info })
@@ -192,9 +258,10 @@ fn empty_info(label: &str, format: &'static str) -> FileInfo {
 
 /// Records from a grid: rows after the header, without blank rows and total lines (counted here,
 /// so the plans' marks are all false).
-fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+/// `other`: see `missing_columns_error`.
+fn from_grid(grid: &Grid, table: &Table, label: &str, other: Option<u8>) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let rows: Vec<&[String]> = grid.rows.iter().map(|(_, r)| r.as_slice()).collect();
-    let mapping = header::find(&rows, table).map_err(|e| missing_columns_error(table, e))?;
+    let mapping = header::find(&rows, table).map_err(|e| missing_columns_error(table, e, other))?;
     let mut info = empty_info(label, "csv");
     info.header_line = grid.rows[mapping.header_index].0;
     info.mapping = mapping.columns.iter().map(|(c, _, h)| (c.clone(), h.clone())).collect();
@@ -227,7 +294,7 @@ fn from_grid(grid: &Grid, table: &Table, label: &str) -> Result<(LazyFrame, Lazy
 
 /// polars' scan of UTF-8 delimited text with the header on line 1 (run later, by the
 /// streaming engine, in parallel morsels). `plain`: no cell holds white space at either end
-/// (`plain::plain_text`).
+/// (`plain::scan`).
 fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvEncoding, plain: bool) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let path_str = path.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", path.display()))?;
     let mut scan = LazyCsvReader::new(PlRefPath::new(path_str))
@@ -243,7 +310,7 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
         .map_err(|e| anyhow!("cannot open: {e}"))?;
     let schema = scan.collect_schema().map_err(|e| anyhow!("cannot read as delimited text: {e}"))?;
     let header_cells: Vec<String> = schema.iter_names().filter(|n| n.as_str() != LINE).map(|n| n.to_string()).collect();
-    let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e))?;
+    let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e, None))?;
     let mut info = empty_info(rel, "csv");
     info.mapping = mapping.columns.iter().map(|(c, _, h)| (c.clone(), h.clone())).collect();
 
@@ -255,8 +322,9 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
         .map(|(_, i, _)| is_blank(col(header_cells[*i].as_str())))
         .reduce(|a, b| a.and(b))
         .unwrap_or(lit(false));
-    // A total line: its first non-empty cell (of the first two) starts with 合计/总计/小计.
-    let total_in = |c: &str| col(c).str().contains(lit(r"^\s*(合计|总计|小计)"), true);
+    // A total line: its first non-empty cell (of the first two) starts with 合计/总计/小计,
+    // maybe centred with spaces between the characters (`合  计`, `合　计`).
+    let total_in = |c: &str| col(c).str().contains(lit(r"^\s*(合\s*计|总\s*计|小\s*计)"), true);
     let total = match header_cells.as_slice() {
         [] => lit(false),
         [one] => total_in(one),
@@ -267,11 +335,11 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
     // one regex over one column in the usual case where both are the same column.
     let maybe_in = |c: &str| {
         if plain {
-            // No white space to skip: three prefix tests, no regex.
+            // No white space to skip (nor inside `合 计`): three prefix tests, no regex.
             let starts = |p: &str| col(c).str().starts_with(lit(p.to_string()));
             col(c).is_null().or(col(c).str().len_bytes().eq(lit(0u32))).or(starts("合计")).or(starts("总计")).or(starts("小计"))
         } else {
-            col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合计|总计|小计)"), true))
+            col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合\s*计|总\s*计|小\s*计)"), true))
         }
     };
     let first_declared = mapping.columns.first().map(|(_, i, _)| header_cells[*i].as_str());

@@ -8,6 +8,10 @@ use polars::prelude::*;
 
 pub const DECIMAL_PRECISION: usize = 38;
 
+/// Integer digits an amount may have (leading zeros aside; a longer one is a reject). Decimal(38,
+/// 2) holds 36: the other 16 keep sums over a county and products by rates exact.
+pub const MONEY_DIGITS: usize = 20;
+
 pub fn money_dtype() -> DataType {
     DataType::Decimal(DECIMAL_PRECISION, MONEY_SCALE as usize)
 }
@@ -75,7 +79,7 @@ pub struct Fast {
 }
 
 /// `plain`: the file's text is known to hold no white space to trim and no U+FFFD (see
-/// `plain::plain_text`), so a text cell is canonical as it is.
+/// `plain::scan`), so a text cell is canonical as it is.
 pub fn fast(column: &Column, plain: bool) -> Fast {
     let raw = col(column.name.as_str());
     let blank = raw.clone().is_null().or(raw.clone().str().len_bytes().eq(lit(0u32)));
@@ -93,8 +97,8 @@ pub fn fast(column: &Column, plain: bool) -> Fast {
         ),
         ColType::Money => (
             Vec::new(),
-            // At most 20 integer digits: the cast can never overflow.
-            matches(r"^-?[0-9]{1,20}(\.[0-9]{1,2})?$").or(empty_ok),
+            // At most `MONEY_DIGITS` integer digits: the cast can never overflow.
+            matches(&format!(r"^-?[0-9]{{1,{MONEY_DIGITS}}}(\.[0-9]{{1,2}})?$")).or(empty_ok),
             when(blank.clone()).then(lit(NULL).cast(money_dtype())).otherwise(raw.clone().cast(money_dtype())),
         ),
         ColType::Integer => (Vec::new(), matches(r"^-?[0-9]{1,15}$").or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw.clone().cast(DataType::Int64))),
@@ -137,7 +141,12 @@ pub fn parse(column: &Column) -> Parsed {
             let t = format!("__money.{}", column.name);
             let tc = col(t.as_str());
             let ok = tc.clone().str().contains(lit(r"^[+-]?[0-9]+(\.[0-9]{1,2})?$"), true);
-            let reason = when(ok).then(lit(NULL)).otherwise(lit("金额格式错误:应为以元为单位的十进制数,最多两位小数"));
+            let fits = tc.clone().str().contains(lit(format!(r"^[+-]?0*[0-9]{{1,{MONEY_DIGITS}}}(\.|$)")), true);
+            let reason = when(ok.not())
+                .then(lit("金额格式错误:应为以元为单位的十进制数,最多两位小数"))
+                .when(fits.not())
+                .then(lit(format!("金额超出范围:整数部分超过{MONEY_DIGITS}位")))
+                .otherwise(lit(NULL));
             let mut p = finish(column, empty, garbled, tc.cast(money_dtype()), Some(reason));
             p.stages = vec![vec![amount_text(s.clone()).alias(t.as_str())]];
             return p;
@@ -270,6 +279,19 @@ mod tests {
             let got = run(ColType::Money, false, &[Some(bad)]);
             assert!(got[0].1.as_deref().is_some_and(|r| r.contains("金额格式错误")), "{bad}: {:?}", got[0]);
         }
+    }
+
+    #[test]
+    fn an_amount_too_large_to_keep_exact_is_a_reject_not_an_empty_value() {
+        // 37 nines: beyond the 36 integer digits of Decimal(38, 2); 10^20 and -999,999,…元 (7
+        // groups of 3): 21 digits, one more than MONEY_DIGITS. 20 digits and leading zeros fit.
+        let (n37, n21, zeros) = ("9".repeat(37), format!("1{}", "0".repeat(20)), format!("{}1.50", "0".repeat(30)));
+        let cells = [n37.as_str(), &n21, "-999,999,999,999,999,999,999元", "99999999999999999999.99", &zeros, "+5", "00"];
+        let got = run(ColType::Money, false, &cells.map(Some));
+        assert!(got[..3].iter().all(|(_, r)| r.as_deref().is_some_and(|r| r.contains("金额超出范围"))), "{got:?}");
+        // Whatever passes the checks has a value: the cast leaves nothing empty.
+        let fine: Vec<(&str, Option<String>)> = got[3..].iter().map(|(v, r)| (v.as_str(), r.clone())).collect();
+        assert_eq!(fine, [("99999999999999999999.99", None), ("1.50", None), ("5.00", None), ("0.00", None)]);
     }
 
     #[test]

@@ -17,6 +17,7 @@ mod screen_outputs;
 mod screen_policy;
 mod screen_rejects;
 mod cases;
+mod inputs_hardening;
 mod language;
 mod policies;
 mod reasons;
