@@ -115,7 +115,7 @@ fn default_for(ty: &ColType, optional: bool, as_of: chrono::NaiveDate) -> Option
 /// A valid 18-digit ID for member `n` of a case.
 fn case_id(n: usize) -> String {
     let body = format!("52260119800101{:03}", n % 1000);
-    let check = crate::generate::ids::check_char(body.as_bytes()) as char;
+    let check = crate::sources::id::check_character(body.as_bytes()) as char;
     format!("{body}{check}")
 }
 

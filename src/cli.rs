@@ -8,7 +8,7 @@ use std::path::PathBuf;
     name = "fanpin",
     version,
     about = "防止返贫动态监测 · 部门筛查: joins a household roster with department extracts and applies a rules file",
-    after_help = "Exit codes: 0 ok · 1 a run failed (unreadable input, output not writable) · 2 bad command line · 3 invalid rules file · 4 rejects above --max-reject-rate (outputs written) · 5 another run is writing the output directory · 6 an input file cannot be read (or lacks a declared column) · 7 a required input is missing (the roster, or a source marked required) · 8 replay: the run is not reproduced (what changed is listed) · 9 a rule test case fails (`check`)"
+    after_help = crate::exit::ExitStatus::help()
 )]
 pub struct Cli {
     #[command(subcommand)]

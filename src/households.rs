@@ -2,7 +2,7 @@
 //! two households, members of an unknown household, households with no co-resident member —
 //! and co-residence (是否共同生活) decided by the rules.
 
-use crate::evaluate::compile::compile;
+use crate::frame::compile::compile;
 use crate::rules::plan::{household_column_in_records, Plan};
 use crate::sources::{self, read::FILE, read::LINE, TableData};
 use anyhow::Result;

@@ -9,6 +9,8 @@ mod cases;
 mod cli;
 mod commands;
 mod evaluate;
+mod exit;
+mod frame;
 mod generate;
 mod households;
 mod log;
@@ -27,7 +29,7 @@ fn main() -> ExitCode {
     match commands::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let code = commands::exit_code(&e);
+            let code = commands::exit_status(&e).code();
             match e.downcast_ref::<rules::LoadError>() {
                 Some(rules::LoadError::Invalid(d)) => log::error(&d.to_string(), code),
                 _ => log::error(&format!("error: {e:#}"), code),

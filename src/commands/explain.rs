@@ -234,7 +234,7 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let holds = detail
         .clone()
         .lazy()
-        .select(plan.categories.iter().enumerate().map(|(i, c)| evaluate::compile::compile(&c.when).fill_null(lit(false)).alias(format!("c{i}").as_str())).collect::<Vec<_>>())
+        .select(plan.categories.iter().enumerate().map(|(i, c)| crate::frame::compile::compile(&c.when).fill_null(lit(false)).alias(format!("c{i}").as_str())).collect::<Vec<_>>())
         .collect()?;
     for (i, c) in plan.categories.iter().enumerate() {
         let yes = flag(&holds, &format!("c{i}"), 0);

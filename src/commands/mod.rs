@@ -20,15 +20,7 @@ mod screen;
 
 use crate::cli::{Cli, Command};
 
-/// Exit codes (documented in `--help` and the README).
-pub const EXIT_FAILED: u8 = 1;
-pub const EXIT_INVALID_RULES: u8 = 3;
-pub const EXIT_TOO_MANY_REJECTS: u8 = 4;
-pub const EXIT_LOCKED: u8 = 5;
-pub const EXIT_UNREADABLE_INPUT: u8 = 6;
-pub const EXIT_MISSING_INPUT: u8 = 7;
-pub const EXIT_REPLAY_DIFFERS: u8 = 8;
-pub const EXIT_CASES_FAIL: u8 = 9;
+use crate::exit::ExitStatus;
 
 /// The run completed and wrote its outputs, but rejected more rows than allowed.
 #[derive(Debug, thiserror::Error)]
@@ -53,26 +45,27 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-pub fn exit_code(e: &anyhow::Error) -> u8 {
+/// The exit status an error ends the run with.
+pub fn exit_status(e: &anyhow::Error) -> ExitStatus {
     if e.downcast_ref::<TooManyRejects>().is_some() {
-        return EXIT_TOO_MANY_REJECTS;
+        return ExitStatus::TooManyRejects;
     }
     if e.downcast_ref::<crate::report::publish::Locked>().is_some() {
-        return EXIT_LOCKED;
+        return ExitStatus::Locked;
     }
     match e.downcast_ref::<crate::sources::InputProblem>() {
-        Some(crate::sources::InputProblem::Unreadable) => return EXIT_UNREADABLE_INPUT,
-        Some(crate::sources::InputProblem::Missing) => return EXIT_MISSING_INPUT,
+        Some(crate::sources::InputProblem::Unreadable) => return ExitStatus::UnreadableInput,
+        Some(crate::sources::InputProblem::Missing) => return ExitStatus::MissingInput,
         None => {}
     }
     if e.downcast_ref::<check::CasesFail>().is_some() {
-        return EXIT_CASES_FAIL;
+        return ExitStatus::CasesFail;
     }
     if e.downcast_ref::<replay::Differs>().is_some() {
-        return EXIT_REPLAY_DIFFERS;
+        return ExitStatus::ReplayDiffers;
     }
     match e.downcast_ref::<crate::rules::LoadError>() {
-        Some(crate::rules::LoadError::Invalid(_)) => EXIT_INVALID_RULES,
-        _ => EXIT_FAILED,
+        Some(crate::rules::LoadError::Invalid(_)) => ExitStatus::InvalidRules,
+        _ => ExitStatus::Failed,
     }
 }

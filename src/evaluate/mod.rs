@@ -1,7 +1,7 @@
 //! Evaluate: per-household aggregates of each source, triggers, exclusions and the category,
 //! all as polars expressions over whole columns (one grouped pass per source).
 
-pub mod compile;
+
 mod groups;
 mod output;
 mod records;
@@ -11,7 +11,7 @@ use crate::households::{ordered_left, Roster, HH_ROW};
 use crate::rules::plan::{AggKind, Plan, Rule, Ty};
 use crate::sources::{self, Extracts, TableData};
 use anyhow::Result;
-use compile::{agg_column, case, compile, dec_dtype, hit_column_of};
+use crate::frame::compile::{self, agg_column, case, compile, dec_dtype, hit_column_of};
 use groups::{grouped, Grouped};
 use polars::prelude::*;
 use records::{MEMBERS, MEMBER_ID};

@@ -1,7 +1,7 @@
 //! The households' frame → what the outputs show: screened.csv's columns for every household,
 //! flagged.csv's columns (with 证据) for the listed ones, and the grades' counts.
 
-use super::compile::{agg_column, compile, dec_dtype, list_column, money_places, template};
+use crate::frame::compile::{agg_column, compile, dec_dtype, list_column, money_places, template};
 use super::{evidence_column, hit_column, risk_column, REASON};
 use crate::households::{ordered_left, HH_ROW};
 use crate::rules::plan::{Action, Category, Plan, Rule, TExpr, Ty};
@@ -183,7 +183,7 @@ fn category_reason(categories: &[Category]) -> Expr {
         let text = concat_str([lit(format!("【{}】", c.name)), concat_str(parts, "；", true)], "", false);
         cases.push((col("__category").eq(lit(c.name.as_str())).fill_null(lit(false)), text));
     }
-    super::compile::case(cases, lit(NULL).cast(DataType::String))
+    crate::frame::case(cases, lit(NULL).cast(DataType::String))
 }
 
 /// The listed households (flagged.csv's columns, sorted), and how many met a lead category but

@@ -3,7 +3,7 @@
 //! matched and unmatched; and per-person aggregates (one person's records summed, counted,
 //! tested) set beside the records and members that read them.
 
-use super::compile::{person_agg_column, value_lit};
+use crate::frame::compile::{person_agg_column, value_lit};
 use super::{agg_default, SourceStats};
 use crate::households::{with_household_columns, Roster, CO_RESIDENT, HH_ROW, PERSON};
 use crate::rules::plan::{member_column_in_records, Plan, Source, Value, Window, MEMBER_NAME, RELATIVE_RECORD};

@@ -3,7 +3,7 @@
 //! evidence it would write. Run on a roster already narrowed to one household, so it costs one
 //! read of each source.
 
-use super::compile::{compile, template};
+use crate::frame::compile::{compile, template};
 use super::{evidence_column, hit_column, within};
 use crate::households::{with_household_columns, Roster, CO_RESIDENT};
 use crate::rules::plan::{Plan, Rule, Source};

@@ -18,18 +18,8 @@ pub const DIVISION_CODES: [&str; 88] = [
     "522302", "522323", "522324", "522325", "522326", "522327", "522328",
 ];
 
-const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-const CHECK: &[u8; 11] = b"10X98765432";
-
 /// ISO 7064 MOD 11-2 check character of the first 17 digits.
-pub fn check_char(first17: &[u8]) -> u8 {
-    let sum: u32 = first17
-        .iter()
-        .zip(WEIGHTS)
-        .map(|(c, w)| (c - b'0') as u32 * w)
-        .sum();
-    CHECK[(sum % 11) as usize]
-}
+pub use crate::sources::id::check_character as check_char;
 
 #[cfg(test)]
 /// True when `id` is 18 characters, 17 digits and the right check character.

@@ -3,10 +3,10 @@
 
 use super::id;
 use crate::rules::plan::{ColType, Column, MONEY_SCALE};
-use crate::evaluate::compile::case;
+use crate::frame::compile::case;
 use polars::prelude::*;
 
-pub const DECIMAL_PRECISION: usize = 38;
+pub use crate::frame::DECIMAL_PRECISION;
 
 /// Integer digits an amount may have (leading zeros aside; a longer one is a reject). Decimal(38,
 /// 2) holds 36: the other 16 keep sums over a county and products by rates exact.

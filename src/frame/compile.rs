@@ -5,7 +5,7 @@
 //! half to even), and `round(a / b, p)` divides integers and rounds half away from zero.
 
 use crate::rules::plan::{BinOp, DateOp, Piece, TExpr, Ty, Value};
-use crate::sources::values::DECIMAL_PRECISION;
+use crate::frame::DECIMAL_PRECISION;
 use polars::prelude::*;
 use rust_decimal::Decimal;
 
