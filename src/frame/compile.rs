@@ -4,7 +4,7 @@
 //! `+ -` work at the larger scale, `*` at the sum of the scales (polars would otherwise round
 //! half to even), and `round(a / b, p)` divides integers and rounds half away from zero.
 
-use crate::rules::plan::{BinOp, DateOp, Piece, TExpr, Ty, Value};
+use crate::rules::plan::{ArithOp, CmpOp, DateOp, LogicOp, Piece, TExpr, Ty, Value};
 use crate::frame::DECIMAL_PRECISION;
 use polars::prelude::*;
 use rust_decimal::Decimal;
@@ -93,10 +93,9 @@ pub fn compile(e: &TExpr) -> Expr {
             // mantissas then has exactly the result scale, so nothing is rounded.
             let (l, r) = (as_type(lhs, ty), as_type(rhs, ty));
             match op {
-                BinOp::Add => l + r,
-                BinOp::Sub => l - r,
-                BinOp::Mul => l * r,
-                _ => unreachable!("the checker only builds + - * as arithmetic"),
+                ArithOp::Add => l + r,
+                ArithOp::Sub => l - r,
+                ArithOp::Mul => l * r,
             }
         }
         // A comparison with a missing value is false (and `not` of it true): one rule for
@@ -104,7 +103,7 @@ pub fn compile(e: &TExpr) -> Expr {
         TExpr::Cmp { .. } | TExpr::In { .. } => comparison(e).fill_null(lit(false)),
         TExpr::Logic { op, lhs, rhs } => {
             let (l, r) = (compile(lhs), compile(rhs));
-            if *op == BinOp::And {
+            if *op == LogicOp::And {
                 l.and(r)
             } else {
                 l.or(r)
@@ -137,20 +136,19 @@ fn comparison(e: &TExpr) -> Expr {
                 (compile(lhs), compile(rhs))
             };
             match op {
-                BinOp::Eq => l.eq(r),
-                BinOp::Ne => l.neq(r),
-                BinOp::Lt => l.lt(r),
-                BinOp::Le => l.lt_eq(r),
-                BinOp::Gt => l.gt(r),
-                BinOp::Ge => l.gt_eq(r),
-                _ => unreachable!("the checker only builds comparisons here"),
+                CmpOp::Eq => l.eq(r),
+                CmpOp::Ne => l.neq(r),
+                CmpOp::Lt => l.lt(r),
+                CmpOp::Le => l.lt_eq(r),
+                CmpOp::Gt => l.gt(r),
+                CmpOp::Ge => l.gt_eq(r),
             }
         }
         TExpr::In { value, list, negated } => {
             // Every item's comparison is missing where the value is, and so is their `or`.
             let any = list
                 .iter()
-                .map(|x| comparison(&TExpr::Cmp { op: BinOp::Eq, lhs: value.clone(), rhs: Box::new(TExpr::Lit(x.clone())) }))
+                .map(|x| comparison(&TExpr::Cmp { op: CmpOp::Eq, lhs: value.clone(), rhs: Box::new(TExpr::Lit(x.clone())) }))
                 .reduce(|a, b| a.or(b))
                 .unwrap_or(lit(false));
             if *negated {
@@ -339,10 +337,10 @@ mod tests {
         // 100.03 × 0.5 = 50.015 exactly (scale 2 + 1 = 3); rounding half to even at two
         // places would give 50.02 and change 50.02 <= x from false to true.
         let half = TExpr::Lit(Value::Dec(Decimal::new(5, 1)));
-        let product = TExpr::Arith { op: BinOp::Mul, lhs: Box::new(money("a")), rhs: Box::new(half), ty: Ty::Dec(3) };
+        let product = TExpr::Arith { op: ArithOp::Mul, lhs: Box::new(money("a")), rhs: Box::new(half), ty: Ty::Dec(3) };
         assert_eq!(eval(&product, &["100.03", "0.01"], &[0, 0]), ["50.015", "0.005"]);
         let cmp = TExpr::Cmp {
-            op: BinOp::Le,
+            op: CmpOp::Le,
             lhs: Box::new(TExpr::Lit(Value::Dec(Decimal::new(5002, 2)))),
             rhs: Box::new(product),
         };
@@ -352,10 +350,10 @@ mod tests {
     #[test]
     fn comparisons_across_scales_and_integers_are_exact() {
         // 4000.00 >= 4000 (integer literal) is true; 3999.99 >= 4000 is false.
-        let ge = TExpr::Cmp { op: BinOp::Ge, lhs: Box::new(money("a")), rhs: Box::new(TExpr::Lit(Value::Int(4000))) };
+        let ge = TExpr::Cmp { op: CmpOp::Ge, lhs: Box::new(money("a")), rhs: Box::new(TExpr::Lit(Value::Int(4000))) };
         assert_eq!(eval(&ge, &["4000.00", "3999.99", "4000.01"], &[0, 0, 0]), ["是", "否", "是"]);
         // 10000.00 > 10000 is false (超过 excludes the bound).
-        let gt = TExpr::Cmp { op: BinOp::Gt, lhs: Box::new(money("a")), rhs: Box::new(TExpr::Lit(Value::Int(10000))) };
+        let gt = TExpr::Cmp { op: CmpOp::Gt, lhs: Box::new(money("a")), rhs: Box::new(TExpr::Lit(Value::Int(10000))) };
         assert_eq!(eval(&gt, &["10000.00", "10000.01"], &[0, 0]), ["否", "是"]);
     }
 
@@ -363,7 +361,7 @@ mod tests {
     fn sums_and_differences_of_money() {
         // a - n where n is an integer: 0.10 - 1 = -0.90
         let diff = TExpr::Arith {
-            op: BinOp::Sub,
+            op: ArithOp::Sub,
             lhs: Box::new(money("a")),
             rhs: Box::new(TExpr::Col { column: "n".into(), ty: Ty::Int }),
             ty: Ty::Dec(2),

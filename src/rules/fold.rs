@@ -4,8 +4,7 @@
 //! decimals, rounding only in `round`, half away from zero; a comparison with a missing value is
 //! false.
 
-use super::expr::BinOp;
-use super::plan::{DateOp, TExpr, Ty, Value};
+use super::plan::{ArithOp, CmpOp, DateOp, LogicOp, TExpr, Ty, Value};
 use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -26,13 +25,13 @@ pub fn fold(e: &TExpr) -> Option<Value> {
         TExpr::Arith { op, lhs, rhs, ty } => arith(*op, &fold(lhs)?, &fold(rhs)?, ty),
         TExpr::Cmp { op, lhs, rhs } => compare(*op, &fold(lhs)?, &fold(rhs)?).map(Value::Bool),
         TExpr::Logic { op, lhs, rhs } => match (fold(lhs)?, fold(rhs)?, op) {
-            (Value::Bool(a), Value::Bool(b), BinOp::And) => Some(Value::Bool(a && b)),
+            (Value::Bool(a), Value::Bool(b), LogicOp::And) => Some(Value::Bool(a && b)),
             (Value::Bool(a), Value::Bool(b), _) => Some(Value::Bool(a || b)),
             _ => None,
         },
         TExpr::In { value, list, negated } => {
             let v = fold(value)?;
-            let found = list.iter().any(|x| compare(BinOp::Eq, &v, x) == Some(true));
+            let found = list.iter().any(|x| compare(CmpOp::Eq, &v, x) == Some(true));
             Some(Value::Bool(found != *negated))
         }
         TExpr::If { cond, then, otherwise, ty } => {
@@ -85,28 +84,26 @@ fn widen(v: Value, ty: &Ty) -> Option<Value> {
     }
 }
 
-fn arith(op: BinOp, a: &Value, b: &Value, ty: &Ty) -> Option<Value> {
+fn arith(op: ArithOp, a: &Value, b: &Value, ty: &Ty) -> Option<Value> {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
         return match op {
-            BinOp::Add => x.checked_add(*y),
-            BinOp::Sub => x.checked_sub(*y),
-            BinOp::Mul => x.checked_mul(*y),
-            _ => None,
+            ArithOp::Add => x.checked_add(*y),
+            ArithOp::Sub => x.checked_sub(*y),
+            ArithOp::Mul => x.checked_mul(*y),
         }
         .map(Value::Int);
     }
     let (x, y) = (decimal(a)?, decimal(b)?);
     let r = match op {
-        BinOp::Add => x.checked_add(y),
-        BinOp::Sub => x.checked_sub(y),
-        BinOp::Mul => x.checked_mul(y),
-        _ => None,
+        ArithOp::Add => x.checked_add(y),
+        ArithOp::Sub => x.checked_sub(y),
+        ArithOp::Mul => x.checked_mul(y),
     }?;
     widen(Value::Dec(r), ty)
 }
 
 /// A comparison of two constants (`None`: they cannot be compared).
-pub fn compare(op: BinOp, a: &Value, b: &Value) -> Option<bool> {
+pub fn compare(op: CmpOp, a: &Value, b: &Value) -> Option<bool> {
     let ord = match (a, b) {
         (Value::Text(x), Value::Text(y)) => x.cmp(y),
         (Value::Date(x), Value::Date(y)) => x.cmp(y),
@@ -115,13 +112,12 @@ pub fn compare(op: BinOp, a: &Value, b: &Value) -> Option<bool> {
     };
     use std::cmp::Ordering::*;
     Some(match op {
-        BinOp::Eq => ord == Equal,
-        BinOp::Ne => ord != Equal,
-        BinOp::Lt => ord == Less,
-        BinOp::Le => ord != Greater,
-        BinOp::Gt => ord == Greater,
-        BinOp::Ge => ord != Less,
-        _ => return None,
+        CmpOp::Eq => ord == Equal,
+        CmpOp::Ne => ord != Equal,
+        CmpOp::Lt => ord == Less,
+        CmpOp::Le => ord != Greater,
+        CmpOp::Gt => ord == Greater,
+        CmpOp::Ge => ord != Less,
     })
 }
 
@@ -187,7 +183,7 @@ mod tests {
     fn computed_amounts_are_exact() {
         // 815 × 12 × 2 = 19560; 18179 × 0.5 = 9089.5
         let lit = |v: Value| Box::new(TExpr::Lit(v));
-        let mul = |a: Box<TExpr>, b: Box<TExpr>, ty: Ty| TExpr::Arith { op: BinOp::Mul, lhs: a, rhs: b, ty };
+        let mul = |a: Box<TExpr>, b: Box<TExpr>, ty: Ty| TExpr::Arith { op: ArithOp::Mul, lhs: a, rhs: b, ty };
         let line = mul(Box::new(mul(lit(Value::Dec(Decimal::new(815, 0))), lit(Value::Int(12)), Ty::Dec(0))), lit(Value::Int(2)), Ty::Dec(0));
         assert_eq!(fold(&line), Some(Value::Dec(Decimal::new(19560, 0))));
         let half = mul(lit(Value::Dec(Decimal::new(18179, 0))), lit(Value::Dec(Decimal::new(5, 1))), Ty::Dec(1));

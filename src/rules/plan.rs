@@ -6,7 +6,31 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::sync::Arc;
 
-pub use super::expr::BinOp;
+/// Arithmetic of the typed plan (division appears only inside `round`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+}
+
+/// Comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// Joining conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogicOp {
+    And,
+    Or,
+}
 
 /// The determination: the date it is made on and the income window.
 #[derive(Debug, Clone)]
@@ -216,9 +240,9 @@ pub enum TExpr {
     Neg(Box<TExpr>),
     Not(Box<TExpr>),
     /// `+ - *`, exact: the result scale is the sum (for `*`) or the max (for `+ -`) of the operands'.
-    Arith { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr>, ty: Ty },
-    Cmp { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
-    Logic { op: BinOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
+    Arith { op: ArithOp, lhs: Box<TExpr>, rhs: Box<TExpr>, ty: Ty },
+    Cmp { op: CmpOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
+    Logic { op: LogicOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
     In { value: Box<TExpr>, list: Vec<Value>, negated: bool },
     If { cond: Box<TExpr>, then: Box<TExpr>, otherwise: Box<TExpr>, ty: Ty },
     /// `round(num [/ den], places)`: exact, half away from zero (0.005 → 0.01, −0.005 → −0.01).

@@ -2,7 +2,6 @@
 //! or a grade, and the evidence that says why a household is in it.
 
 use super::{Checker, Env, Reads, NO_LETS};
-use crate::rules::expr::BinOp;
 use crate::rules::plan::*;
 use crate::rules::raw::RawCategory;
 
@@ -45,7 +44,7 @@ impl Checker<'_> {
             None if ok && !reasons.is_empty() => reasons
                 .iter()
                 .map(|r| r.when.clone())
-                .reduce(|a, b| TExpr::Logic { op: BinOp::Or, lhs: Box::new(a), rhs: Box::new(b) }),
+                .reduce(|a, b| TExpr::Logic { op: LogicOp::Or, lhs: Box::new(a), rhs: Box::new(b) }),
             None => {
                 if c.reasons.is_empty() {
                     self.err_at(&c.name, "a category needs a condition: when = \"…\", or reasons = [{ when, evidence }, …]");

@@ -871,59 +871,78 @@ impl<'s> Checker<'s> {
         let l = self.check(lhs, env, base);
         let r = self.check(rhs, env, base);
         let (l, r) = (l?, r?);
-        let (lt, rt) = (l.ty(), r.ty());
         match op {
-            BinOp::And | BinOp::Or => {
-                if lt != Ty::Bool || rt != Ty::Bool {
-                    let bad = if lt != Ty::Bool { (lhs, lt) } else { (rhs, rt) };
-                    self.err_span(base, bad.0.span(), format!("'{}' joins conditions, found {}", op.symbol(), bad.1.describe()));
-                    return None;
-                }
-                Some(TExpr::Logic { op, lhs: Box::new(l), rhs: Box::new(r) })
-            }
-            BinOp::Add | BinOp::Sub | BinOp::Mul => {
-                if !lt.is_numeric() || !rt.is_numeric() {
-                    self.err_span(base, span, format!("'{}' needs numbers, found {} and {}", op.symbol(), lt.describe(), rt.describe()));
-                    return None;
-                }
-                let ty = match (op, &lt, &rt) {
-                    (_, Ty::Int, Ty::Int) => Ty::Int,
-                    (BinOp::Mul, a, b) => Ty::Dec(a.scale() + b.scale()),
-                    (_, a, b) => Ty::Dec(a.scale().max(b.scale())),
-                };
-                if ty.scale() > 18 {
-                    self.err_span(base, span, "this product has more than 18 decimal places: round an operand first");
-                    return None;
-                }
-                Some(TExpr::Arith { op, lhs: Box::new(l), rhs: Box::new(r), ty })
-            }
-            _ => {
-                let ok = match (&lt, &rt) {
-                    (a, b) if a.is_numeric() && b.is_numeric() => true,
-                    (a, b) if a.is_textual() && b.is_textual() => {
-                        if !matches!(op, BinOp::Eq | BinOp::Ne) {
-                            self.err_span(base, span, format!("text can only be compared with == or !=, not {}", op.symbol()));
-                            return None;
-                        }
-                        // An enum compared with a constant: the constant must be a declared value.
-                        match (&l, &r) {
-                            (_, TExpr::Lit(v)) => self.compatible_literal(&lt, v, rhs.span(), base),
-                            (TExpr::Lit(v), _) => self.compatible_literal(&rt, v, lhs.span(), base),
-                            _ => true,
-                        }
-                    }
-                    (Ty::Date, Ty::Date) => true,
-                    (Ty::Bool, Ty::Bool) if matches!(op, BinOp::Eq | BinOp::Ne) => true,
-                    (a, b) => {
-                        self.err_span(base, span, format!("cannot compare {} with {}", a.describe(), b.describe()));
-                        return None;
-                    }
-                };
-                ok.then(|| TExpr::Cmp { op, lhs: Box::new(l), rhs: Box::new(r) })
-            }
+            BinOp::And => self.logic(LogicOp::And, op, (lhs, l), (rhs, r), base),
+            BinOp::Or => self.logic(LogicOp::Or, op, (lhs, l), (rhs, r), base),
+            BinOp::Add => self.arith(ArithOp::Add, op, l, r, span, base),
+            BinOp::Sub => self.arith(ArithOp::Sub, op, l, r, span, base),
+            BinOp::Mul => self.arith(ArithOp::Mul, op, l, r, span, base),
+            BinOp::Eq => self.compare(CmpOp::Eq, op, (lhs, l), (rhs, r), span, base),
+            BinOp::Ne => self.compare(CmpOp::Ne, op, (lhs, l), (rhs, r), span, base),
+            BinOp::Lt => self.compare(CmpOp::Lt, op, (lhs, l), (rhs, r), span, base),
+            BinOp::Le => self.compare(CmpOp::Le, op, (lhs, l), (rhs, r), span, base),
+            BinOp::Gt => self.compare(CmpOp::Gt, op, (lhs, l), (rhs, r), span, base),
+            BinOp::Ge => self.compare(CmpOp::Ge, op, (lhs, l), (rhs, r), span, base),
+            BinOp::Div => None,
         }
     }
 
+    fn logic(&mut self, logic: LogicOp, op: BinOp, (la, l): (&Ast, TExpr), (ra, r): (&Ast, TExpr), base: usize) -> Option<TExpr> {
+        for (a, t) in [(la, &l), (ra, &r)] {
+            if t.ty() != Ty::Bool {
+                self.err_span(base, a.span(), format!("'{}' joins conditions, found {}", op.symbol(), t.ty().describe()));
+                return None;
+            }
+        }
+        Some(TExpr::Logic { op: logic, lhs: Box::new(l), rhs: Box::new(r) })
+    }
+
+    /// `+ - *`, exact: integers stay integers, a sum works at the larger scale, a product at
+    /// the sum of the scales.
+    fn arith(&mut self, arith: ArithOp, op: BinOp, l: TExpr, r: TExpr, span: Span, base: usize) -> Option<TExpr> {
+        let (lt, rt) = (l.ty(), r.ty());
+        if !lt.is_numeric() || !rt.is_numeric() {
+            self.err_span(base, span, format!("'{}' needs numbers, found {} and {}", op.symbol(), lt.describe(), rt.describe()));
+            return None;
+        }
+        let ty = match (arith, &lt, &rt) {
+            (_, Ty::Int, Ty::Int) => Ty::Int,
+            (ArithOp::Mul, a, b) => Ty::Dec(a.scale() + b.scale()),
+            (_, a, b) => Ty::Dec(a.scale().max(b.scale())),
+        };
+        if ty.scale() > 18 {
+            self.err_span(base, span, "this product has more than 18 decimal places: round an operand first");
+            return None;
+        }
+        Some(TExpr::Arith { op: arith, lhs: Box::new(l), rhs: Box::new(r), ty })
+    }
+
+    fn compare(&mut self, cmp: CmpOp, op: BinOp, (la, l): (&Ast, TExpr), (ra, r): (&Ast, TExpr), span: Span, base: usize) -> Option<TExpr> {
+        let (lt, rt) = (l.ty(), r.ty());
+        let equality = matches!(cmp, CmpOp::Eq | CmpOp::Ne);
+        let ok = match (&lt, &rt) {
+            (a, b) if a.is_numeric() && b.is_numeric() => true,
+            (a, b) if a.is_textual() && b.is_textual() => {
+                if !equality {
+                    self.err_span(base, span, format!("text can only be compared with == or !=, not {}", op.symbol()));
+                    return None;
+                }
+                // An enum compared with a constant: the constant must be a declared value.
+                match (&l, &r) {
+                    (_, TExpr::Lit(v)) => self.compatible_literal(&lt, v, ra.span(), base),
+                    (TExpr::Lit(v), _) => self.compatible_literal(&rt, v, la.span(), base),
+                    _ => true,
+                }
+            }
+            (Ty::Date, Ty::Date) => true,
+            (Ty::Bool, Ty::Bool) if equality => true,
+            (a, b) => {
+                self.err_span(base, span, format!("cannot compare {} with {}", a.describe(), b.describe()));
+                return None;
+            }
+        };
+        ok.then(|| TExpr::Cmp { op: cmp, lhs: Box::new(l), rhs: Box::new(r) })
+    }
 }
 
 /// How a table's files are read, and the errors in its reading options (with their spans).
