@@ -16,6 +16,27 @@ use polars::prelude::*;
 pub(super) struct Grouped {
     pub figures: Option<DataFrame>,
     pub evidence: Vec<DataFrame>,
+    pub lists: Vec<PendingList>,
+}
+
+/// A record list's records, kept until the listed households are known: only theirs are
+/// ordered and written (the others are most of a province's records).
+pub(super) struct PendingList {
+    pub index: usize,
+    pub records: DataFrame,
+    /// The columns that order a household's records.
+    pub order: Vec<String>,
+}
+
+impl PendingList {
+    /// The list's text for the households of `rows` (their `HH_ROW`), keyed by `HH`.
+    pub fn written(&self, plan: &Plan, rows: &Series) -> Result<DataFrame> {
+        let name = list_column(self.index);
+        let chosen = self.records.clone().lazy().filter(col(HH).is_in(lit(rows.clone()).implode(false), false));
+        let ordered = chosen.sort(self.order.clone(), SortMultipleOptions::default().with_maintain_order(true));
+        let texts = ordered.select([col(HH), template(&plan.lists[self.index].template).alias(name.as_str())]);
+        Ok(texts.group_by([col(HH)]).agg([col(name.as_str()).str().join("；", true)]).collect()?)
+    }
 }
 
 /// The per-record value of an aggregate (named `name`; `None` where the grouping needs none)
@@ -129,15 +150,11 @@ pub(super) fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Opti
     // Only the evidence (records joined in order) depends on the order of a household's
     // records; counts, sums of decimals, any/all, max and min do not. So only the records that
     // hit a rule are sorted (at province scale the others are tens of millions).
-    let sorted = |lf: LazyFrame| match order {
-        Some(order) => {
-            let mut keys: Vec<String> = vec![HH.into(), MEMBER_ID.into()];
-            keys.extend(order.iter().cloned());
-            keys.extend([FILE.to_string(), LINE.to_string()]);
-            lf.sort(keys, SortMultipleOptions::default().with_maintain_order(true))
-        }
-        None => lf,
+    let keys: Vec<String> = match order {
+        Some(order) => [HH.to_string(), MEMBER_ID.to_string()].into_iter().chain(order.iter().cloned()).chain([FILE.to_string(), LINE.to_string()]).collect(),
+        None => Vec::new(),
     };
+    let sorted = |lf: LazyFrame| if keys.is_empty() { lf } else { lf.sort(keys.clone(), SortMultipleOptions::default().with_maintain_order(true)) };
     let mut evidence = Vec::new();
     if let Some(any_hit) = rules.iter().map(|r| col(hit_column(r).as_str())).reduce(|a, b| a.or(b)) {
         let hits = sorted(records.clone().lazy().filter(any_hit));
@@ -148,15 +165,14 @@ pub(super) fn grouped(plan: &Plan, source: &str, records: LazyFrame, order: Opti
         let joined: Vec<Expr> = rules.iter().map(|r| col(evidence_column(r).as_str()).str().join("；", true)).collect();
         evidence.push(hits.with_columns(texts).group_by([col(HH)]).agg(joined).collect()?);
     }
-    for i in lists {
-        let l = &plan.lists[i];
-        let chosen = match &l.filter {
-            Some(f) => records.clone().lazy().filter(compile(f).fill_null(lit(false))),
-            None => records.clone().lazy(),
+    let mut pending = Vec::new();
+    for index in lists {
+        let chosen = match &plan.lists[index].filter {
+            Some(f) => records.clone().lazy().filter(compile(f).fill_null(lit(false))).collect()?,
+            None => records.clone(),
         };
-        let name = list_column(i);
-        let texts = sorted(chosen).select([col(HH), template(&l.template).alias(name.as_str())]);
-        evidence.push(texts.group_by([col(HH)]).agg([col(name.as_str()).str().join("；", true)]).collect()?);
+        let order = if keys.is_empty() { vec![HH.to_string(), MEMBER_ID.to_string()] } else { keys.clone() };
+        pending.push(PendingList { index, records: chosen, order });
     }
-    Ok(Some(Grouped { figures, evidence }))
+    Ok(Some(Grouped { figures, evidence, lists: pending }))
 }

@@ -155,14 +155,16 @@ fn from_sources(plan: &Plan, roster: &Roster, extracts: Extracts, dir: &Path, pr
 /// evidence set apart: only listed households and `explain` need it), the neutral value of
 /// each aggregate where a household has no records, then the derived figures, the household
 /// rules and the category.
-fn household_frame(plan: &Plan, roster: &Roster, groups: Vec<Grouped>) -> Result<(LazyFrame, Vec<DataFrame>)> {
+fn household_frame(plan: &Plan, roster: &Roster, groups: Vec<Grouped>) -> Result<(LazyFrame, Vec<DataFrame>, Vec<groups::PendingList>)> {
     // Each group is joined to the household rows on its own, and the results set side by side:
     // a chain of joins would carry every earlier group's columns through every later join.
     let rows = roster.households.clone().lazy().select([col(HH_ROW)]);
     let mut evidence_groups: Vec<DataFrame> = Vec::new();
+    let mut lists = Vec::new();
     let mut frame = roster.households.clone();
     for g in groups {
         evidence_groups.extend(g.evidence);
+        lists.extend(g.lists);
         let Some(figures) = g.figures else { continue };
         let part = if same_rows(&figures, &roster.households)? {
             // One row per household already, in the households' order (the members' figures,
@@ -199,7 +201,7 @@ fn household_frame(plan: &Plan, roster: &Roster, groups: Vec<Grouped>) -> Result
     let leads: Vec<&str> = plan.categories.iter().filter(|c| c.lead).map(|c| c.name.as_str()).collect();
     let frame = frame.with_column(category.cast(DataType::String).alias("__category"));
     let lead = col("__category").is_in(lit(Series::new("leads".into(), leads)).implode(false), false).fill_null(lit(false));
-    Ok((frame.with_column(lead.alias(output::LEAD)), evidence_groups))
+    Ok((frame.with_column(lead.alias(output::LEAD)), evidence_groups, lists))
 }
 
 /// For each trigger and exclusion: how many screened households it hit.
@@ -233,12 +235,12 @@ pub fn run(plan: &Plan, roster: &mut Roster, extracts: Extracts, dir: &Path, kee
         roster.members = DataFrame::empty();
     }
     progress("households: derived figures, household rules, category, exclusions, output columns", "汇总");
-    let (frame, evidence_groups) = household_frame(plan, roster, from.groups)?;
+    let (frame, evidence_groups, lists) = household_frame(plan, roster, from.groups)?;
     let frame = frame.with_column(output::monitored(plan).alias("__monitored")).collect()?;
     let screened = frame.height();
     let coverage = coverage(plan, &frame)?;
-    let evidence = output::Evidence { plan, groups: &evidence_groups };
-    let detail = if keep_detail { Some(evidence.columns(frame.clone().lazy()).collect()?) } else { None };
+    let evidence = output::Evidence { plan, groups: &evidence_groups, lists: &lists };
+    let detail = if keep_detail { Some(evidence.columns(frame.clone().lazy())?.collect()?) } else { None };
     let grades = output::grades(plan, &frame)?;
     let screened_plan = output::screened(plan, &frame)?;
     let (listed, excluded) = output::listed(plan, frame, &evidence)?;

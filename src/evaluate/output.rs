@@ -127,13 +127,22 @@ pub(super) fn grades(plan: &Plan, frame: &DataFrame) -> Result<DataFrame> {
 pub(super) struct Evidence<'a> {
     pub plan: &'a Plan,
     pub groups: &'a [DataFrame],
+    /// The record lists, written here for these households only.
+    pub lists: &'a [super::groups::PendingList],
 }
 
 impl Evidence<'_> {
-    pub fn columns(&self, lf: LazyFrame) -> LazyFrame {
+    pub fn columns(&self, lf: LazyFrame) -> Result<LazyFrame> {
         let plan = self.plan;
         let mut lf = lf;
-        for g in self.groups {
+        let mut texts: Vec<DataFrame> = Vec::new();
+        if !self.lists.is_empty() {
+            let rows = lf.clone().select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+            for l in self.lists {
+                texts.push(l.written(plan, &rows)?);
+            }
+        }
+        for g in self.groups.iter().chain(&texts) {
             lf = lf.join(g.clone().lazy(), [col(HH_ROW)], [col(super::records::HH)], ordered_left());
         }
         let mut columns: Vec<Expr> = plan
@@ -145,9 +154,9 @@ impl Evidence<'_> {
             .collect();
         columns.extend((0..plan.lists.len()).map(|i| col(list_column(i).as_str()).fill_null(lit(""))));
         if columns.is_empty() {
-            return self.household_texts(lf);
+            return Ok(self.household_texts(lf));
         }
-        self.household_texts(lf.with_columns(columns))
+        Ok(self.household_texts(lf.with_columns(columns)))
     }
 
     /// The household rules' evidence and the category's reasons (they may read record lists).
@@ -193,7 +202,7 @@ pub(super) fn listed(plan: &Plan, frame: DataFrame, evidence: &Evidence) -> Resu
     let excluded = candidates.clone().filter(hard_exclude(plan)).select([len()]).collect()?;
     let excluded = excluded.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
     let risk_types = plan.risk_types();
-    let listed = evidence.columns(candidates.filter(hard_exclude(plan).not())).with_columns(
+    let listed = evidence.columns(candidates.filter(hard_exclude(plan).not()))?.with_columns(
         risk_types.iter().map(|risk| any_of(plan.triggers.iter().filter(|t| t.risk.as_deref() == Some(risk))).alias(risk_column(risk).as_str())).collect::<Vec<_>>(),
     );
     let risks = joined(risk_types.iter().map(|r| when(col(risk_column(r).as_str())).then(lit(r.as_str())).otherwise(lit(NULL))).collect(), "、");
