@@ -95,17 +95,47 @@ pub enum Keep {
 /// manifest's stage timings).
 pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) -> Result<Roster> {
     let r = &plan.roster;
+    require_files(plan, dir)?;
+    let (mut households_data, mut members_data) = read_both(plan, dir, keep)?;
+    done("roster: households and members read, validated (at once)");
+    // The typed frames move out: the tables keep only what the manifest reports (files, rows
+    // read, rejects), never a second copy of the roster.
+    let households_valid = std::mem::take(&mut households_data.valid);
+    let members_valid = with_person_key(std::mem::take(&mut members_data.valid), &r.member_id)?;
+    let mut checks = Checks { plan, households_data: &households_data, members_data: &members_data, rejects: Vec::new() };
+    checks.rejects = vec![households_data.rejects.clone().lazy(), members_data.rejects.clone().lazy()];
+    let digits = digits_length(&households_valid, &r.key)?;
+    let households = checks.distinct_households(households_valid, digits)?;
+    let members = checks.one_home_per_person(members_valid)?;
+    let (households, members) = checks.household_rows(households, members, digits)?;
+    let members = co_residence(plan, members, &households)?;
+    let (households, members) = checks.households_with_co_residents(households, members)?;
+    let rejects = concat(checks.rejects, UnionArgs::default())?.sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true)).collect()?;
+    let mut roster = Roster { households_data, members_data, households, members, rejects };
+    if keep == Keep::Screening {
+        roster.narrow_members(plan)?;
+    }
+    Ok(roster)
+}
+
+/// Department extracts may be absent; the roster may not (an empty list would look like a
+/// county with nobody to verify).
+fn require_files(plan: &Plan, dir: &Path) -> Result<()> {
+    let r = &plan.roster;
     for t in [&r.households, &r.members] {
-        // Department extracts may be absent; the roster may not (an empty list would look like
-        // a county with nobody to verify).
         let files = sources::read::resolve_table(t, dir).map_err(|e| e.context(sources::InputProblem::Unreadable))?;
         if files.is_empty() {
-            return Err(anyhow::anyhow!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display())
-                .context(sources::InputProblem::Missing));
+            return Err(anyhow::anyhow!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display()).context(sources::InputProblem::Missing));
         }
     }
-    // The two files are read at once: each read has a serial part (polars finds the line ends
-    // of a file on one thread), and the other file's parsing fills the core it leaves idle.
+    Ok(())
+}
+
+/// Reads and validates the two files at once: each read has a serial part (polars finds the
+/// line ends of a file on one thread), and the other file's parsing fills the core it leaves
+/// idle. A screening keeps only the member columns it reads.
+fn read_both(plan: &Plan, dir: &Path, keep: Keep) -> Result<(TableData, TableData)> {
+    let r = &plan.roster;
     let members_columns = match keep {
         Keep::All => None,
         Keep::Screening => {
@@ -119,113 +149,152 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
             Some(columns)
         }
     };
-    let (households_data, members_data) = std::thread::scope(|scope| {
+    let (households, members) = std::thread::scope(|scope| {
         let households = scope.spawn(|| sources::load_table(&r.households, dir));
         let members = sources::load_table_keeping(&r.members, dir, members_columns.as_deref());
         (households.join().unwrap_or_else(|_| Err(anyhow::anyhow!("reading {} failed", r.households.file))), members)
     });
-    let (mut households_data, mut members_data) = (households_data?, members_data?);
-    done("roster: households and members read, validated (at once)");
-    // The typed frames move out: the tables keep only what the manifest reports (files, rows
-    // read, rejects), never a second copy of the roster.
-    let households_valid = std::mem::take(&mut households_data.valid);
-    let mut members_valid = std::mem::take(&mut members_data.valid);
-    let person = members_valid.clone().lazy().select([crate::sources::id::person_key(col(r.member_id.as_str())).alias(PERSON)]).collect()?;
-    members_valid.with_column(person.column(PERSON)?.clone())?;
-    let key = r.key.as_str();
-    let mut rejects = vec![households_data.rejects.clone().lazy(), members_data.rejects.clone().lazy()];
+    Ok((households?, members?))
+}
 
-    // A 户编号 listed twice cannot be told apart: every row with it is rejected.
-    // Most rosters list each household and each person once: one distinct count settles it,
-    // and the windows that find the repeats run only when there are some.
-    // 户编号 compared as numbers where the roster's are all numbers of one length.
-    let digits = digits_length(&households_valid, key)?;
-    let households_valid = match digits {
-        Some(n) => households_valid.lazy().with_column(digits_key(col(key), n).alias(KEY_NUMBER)).collect()?,
-        None => households_valid,
-    };
-    let key_compared = if digits.is_some() { KEY_NUMBER } else { key };
-    let households = if all_distinct(&households_valid, key_compared)? {
-        households_valid
-    } else {
-        let hh = households_valid.lazy().with_column(len().over([col(key_compared)])?.alias("__n")).collect()?;
-        rejects.push(sources::reject_rows(
-            &households_data,
+/// Each member's person key (`PERSON`, the ID's body as an integer).
+fn with_person_key(mut members: DataFrame, id: &str) -> Result<DataFrame> {
+    let person = members.clone().lazy().select([crate::sources::id::person_key(col(id)).alias(PERSON)]).collect()?;
+    members.with_column(person.column(PERSON)?.clone())?;
+    Ok(members)
+}
+
+/// The roster checks, collecting the rows they reject.
+struct Checks<'a> {
+    plan: &'a Plan,
+    households_data: &'a TableData,
+    members_data: &'a TableData,
+    rejects: Vec<LazyFrame>,
+}
+
+impl Checks<'_> {
+    /// The 户编号 as compared: as numbers where the roster's are all numbers of one length.
+    fn key_compared(&self, digits: Option<u32>) -> &str {
+        if digits.is_some() { KEY_NUMBER } else { self.plan.roster.key.as_str() }
+    }
+
+    /// A 户编号 listed twice cannot be told apart: every row with it is rejected. Most rosters
+    /// list each household once: one distinct count settles it, and the window that finds the
+    /// repeats runs only when there are some.
+    fn distinct_households(&mut self, households: DataFrame, digits: Option<u32>) -> Result<DataFrame> {
+        let key = self.plan.roster.key.as_str();
+        let households = match digits {
+            Some(n) => households.lazy().with_column(digits_key(col(key), n).alias(KEY_NUMBER)).collect()?,
+            None => households,
+        };
+        let compared = self.key_compared(digits);
+        if all_distinct(&households, compared)? {
+            return Ok(households);
+        }
+        let hh = households.lazy().with_column(len().over([col(compared)])?.alias("__n")).collect()?;
+        self.rejects.push(sources::reject_rows(
+            self.households_data,
             hh.clone().lazy().filter(col("__n").gt(lit(1))),
             key,
             concat_str([lit("户编号重复(户表中出现"), col("__n").cast(DataType::String), lit("次),无法确定哪一行有效")], "", false),
         ));
-        hh.lazy().filter(col("__n").eq(lit(1))).drop(cols(["__n"])).collect()?
-    };
+        Ok(hh.lazy().filter(col("__n").eq(lit(1))).drop(cols(["__n"])).collect()?)
+    }
 
-    let mh = r.member_household.as_str();
-    let mid = r.member_id.as_str();
-    let members = if all_distinct(&members_valid, PERSON)? {
-        members_valid.lazy()
-    } else {
+    /// One person in two households: which is right is for the village to say, not a guess;
+    /// a person listed twice in one household keeps the first row.
+    fn one_home_per_person(&mut self, members: DataFrame) -> Result<LazyFrame> {
+        if all_distinct(&members, PERSON)? {
+            return Ok(members.lazy());
+        }
+        let r = &self.plan.roster;
+        let (mh, mid) = (r.member_household.as_str(), r.member_id.as_str());
         // Both windows partition by the ID, so polars groups the column once. `__first` is only
         // read where the person has one household, where it is the first row of that household.
-        let members = members_valid
+        let members = members
             .lazy()
             .with_columns([col(mh).n_unique().over([col(PERSON)])?.alias("__homes"), col(LINE).min().over([col(PERSON)])?.alias("__first")])
             .collect()?;
-        // One person in two households: which is right is for the village to say, not a guess.
         // The households are named only for the (few) people listed twice.
         let twice = members.clone().lazy().filter(col("__homes").gt(lit(1))).with_column(
             col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(PERSON)])?.alias("__homes_list"),
         );
-        rejects.push(sources::reject_rows(
-            &members_data,
-            twice,
-            mid,
-            concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false),
-        ));
-        rejects.push(sources::reject_rows(
-            &members_data,
+        self.rejects.push(sources::reject_rows(self.members_data, twice, mid, concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false)));
+        self.rejects.push(sources::reject_rows(
+            self.members_data,
             members.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
             mid,
             concat_str([lit("同一户内重复的成员记录(首次出现在第"), col("__first").cast(DataType::String), lit("行)")], "", false),
         ));
-        members.lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")))).drop(cols(["__homes", "__first"]))
-    };
-    // Each household's row in the roster becomes its integer key (`HH_ROW`): the joins and
-    // groupings that follow hash a number, not a 户编号 string. Each member gets it from one
-    // join of the members with the households; a member of a household the roster does not
-    // hold (or rejected) gets none, and its rows are copied out only when there are some.
-    let households = households.with_row_index(HH_ROW.into(), None)?;
-    let index = households.clone().lazy().select([col(key_compared).alias("__index_key"), col(HH_ROW)]);
-    let households = match digits {
-        Some(_) => households.drop(KEY_NUMBER)?,
-        None => households,
-    };
-    // Only the key column goes through the join; the row numbers are added to the members as
-    // they are, not to a copy of every column. A member's 户编号 that is not a number of the
-    // roster's length is equal to no household's: its number is null, and matches nothing.
-    let mut members = members.collect()?;
-    let member_key = match digits {
-        Some(n) => digits_key(col(mh), n),
-        None => col(mh),
-    };
-    let rows = members.clone().lazy().select([member_key.alias("__member_key")]).join(index, [col("__member_key")], [col("__index_key")], ordered_left()).select([col(HH_ROW)]).collect()?;
-    if rows.height() != members.height() {
-        anyhow::bail!("internal error: {} members but {} household rows found for them", members.height(), rows.height());
+        Ok(members.lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")))).drop(cols(["__homes", "__first"])))
     }
-    members.with_column(rows.column(HH_ROW)?.clone())?;
-    let members = if members.column(HH_ROW)?.null_count() == 0 {
-        members.lazy()
-    } else {
-        rejects.push(sources::reject_rows(
-            &members_data,
-            members.clone().lazy().filter(col(HH_ROW).is_null()),
-            mh,
-            lit("户编号在户表中不存在或该户已被拒收"),
-        ));
-        members.lazy().filter(col(HH_ROW).is_not_null())
-    };
 
-    // Co-residence, decided by the rules' condition on each member with its household.
+    /// Each household's row in the roster becomes its integer key (`HH_ROW`): the joins and
+    /// groupings that follow hash a number, not a 户编号 string. Each member gets it from one
+    /// join of the key column alone; a member of a household the roster does not hold (or
+    /// rejected) gets none, and its rows are copied out only when there are some. A member's
+    /// 户编号 that is not a number of the roster's length matches no household.
+    fn household_rows(&mut self, households: DataFrame, members: LazyFrame, digits: Option<u32>) -> Result<(DataFrame, LazyFrame)> {
+        let mh = self.plan.roster.member_household.as_str();
+        let households = households.with_row_index(HH_ROW.into(), None)?;
+        let index = households.clone().lazy().select([col(self.key_compared(digits)).alias("__index_key"), col(HH_ROW)]);
+        let households = if digits.is_some() { households.drop(KEY_NUMBER)? } else { households };
+        let mut members = members.collect()?;
+        let member_key = match digits {
+            Some(n) => digits_key(col(mh), n),
+            None => col(mh),
+        };
+        let rows = members.clone().lazy().select([member_key.alias("__member_key")]).join(index, [col("__member_key")], [col("__index_key")], ordered_left()).select([col(HH_ROW)]).collect()?;
+        if rows.height() != members.height() {
+            anyhow::bail!("internal error: {} members but {} household rows found for them", members.height(), rows.height());
+        }
+        members.with_column(rows.column(HH_ROW)?.clone())?;
+        if members.column(HH_ROW)?.null_count() == 0 {
+            return Ok((households, members.lazy()));
+        }
+        self.rejects.push(sources::reject_rows(self.members_data, members.clone().lazy().filter(col(HH_ROW).is_null()), mh, lit("户编号在户表中不存在或该户已被拒收")));
+        Ok((households, members.lazy().filter(col(HH_ROW).is_not_null())))
+    }
+
+    /// A household with no co-resident member has nobody to divide its income by. Every
+    /// member's `HH_ROW` is a household's: when the co-resident members' rows are as many
+    /// distinct values as there are households, every household has one (the usual case, one
+    /// distinct count). Otherwise they are found from the households' side, so that a household
+    /// with no member rows at all is caught too; the rows are counted only for the households
+    /// found, to say which of the two it is.
+    fn households_with_co_residents(&mut self, households: DataFrame, members: DataFrame) -> Result<(DataFrame, DataFrame)> {
+        let homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW).n_unique().alias("n")]).collect()?;
+        if homes.column("n")?.get(0)?.extract::<u64>() == Some(households.height() as u64) {
+            return Ok((households, members));
+        }
+        let (key, mh) = (self.plan.roster.key.as_str(), self.plan.roster.member_household.as_str());
+        let co_homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+        let hh_marked = households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
+        let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+        let rows = members.clone().lazy().group_by([col(HH_ROW).alias("__count_row")]).agg([len().cast(DataType::Int64).alias("__rows")]);
+        let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());
+        self.rejects.push(sources::reject_rows(
+            self.households_data,
+            counted,
+            key,
+            when(col("__rows").fill_null(lit(0i64)).eq(lit(0i64)))
+                .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
+                .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
+        ));
+        // Their members go with them.
+        let members = members.lazy().with_column(col(HH_ROW).is_in(lit(empty_rows).implode(false), false).alias("__in_empty")).collect()?;
+        self.rejects.push(sources::reject_rows(self.members_data, members.clone().lazy().filter(col("__in_empty")), mh, lit("所属户没有共同生活的成员,整户拒收")));
+        let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty"])).collect()?;
+        let members = members.lazy().filter(col("__in_empty").not()).drop(cols(["__in_empty"])).collect()?;
+        Ok((households, members))
+    }
+}
+
+/// Co-residence, decided by the rules' condition on each member with its household; the
+/// declared columns loaded (all of them, or a screening's) in declared order.
+fn co_residence(plan: &Plan, members: LazyFrame, households: &DataFrame) -> Result<DataFrame> {
+    let r = &plan.roster;
     let co = compile(&r.co_resident).fill_null(lit(false));
-    // The declared columns loaded (all of them, or a screening's), in declared order.
     let loaded = members.clone().collect_schema()?;
     let member_columns: Vec<Expr> = r
         .members
@@ -241,55 +310,7 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
         let prefix = household_column_in_records("");
         used.iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
     };
-    let members = with_household_columns(members, HH_ROW, &households, &needed)
-        .with_column(co.alias(CO_RESIDENT))
-        .select(member_columns)
-        .collect()?;
-
-    // A household with no co-resident member has nobody to divide its income by.
-    // Every member's `HH_ROW` is a household's: when the co-resident members' rows are as many
-    // distinct values as there are households, every household has one (the usual case, one
-    // distinct count). Otherwise they are found from the households' side (a set of the
-    // households that have a co-resident member), so that a household with no member rows at
-    // all is caught too; the rows are counted only for the households found, to say which of
-    // the two it is.
-    let homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW).n_unique().alias("n")]).collect()?;
-    let (households, members) = if homes.column("n")?.get(0)?.extract::<u64>() == Some(households.height() as u64) {
-        (households, members)
-    } else {
-        let co_homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
-        let hh_marked = households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
-        let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
-        let rows = members.clone().lazy().group_by([col(HH_ROW).alias("__count_row")]).agg([len().cast(DataType::Int64).alias("__rows")]);
-        let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());
-        rejects.push(sources::reject_rows(
-            &households_data,
-            counted,
-            key,
-            when(col("__rows").fill_null(lit(0i64)).eq(lit(0i64)))
-                .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
-                .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
-        ));
-        // Their members go with them.
-        let members = members.lazy().with_column(col(HH_ROW).is_in(lit(empty_rows).implode(false), false).alias("__in_empty")).collect()?;
-        rejects.push(sources::reject_rows(
-            &members_data,
-            members.clone().lazy().filter(col("__in_empty")),
-            mh,
-            lit("所属户没有共同生活的成员,整户拒收"),
-        ));
-        let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty"])).collect()?;
-        let members = members.lazy().filter(col("__in_empty").not()).drop(cols(["__in_empty"])).collect()?;
-        (households, members)
-    };
-    let rejects = concat(rejects, UnionArgs::default())?
-        .sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true))
-        .collect()?;
-    let mut roster = Roster { households_data, members_data, households, members, rejects };
-    if keep == Keep::Screening {
-        roster.narrow_members(plan)?;
-    }
-    Ok(roster)
+    Ok(with_household_columns(members, HH_ROW, households, &needed).with_column(co.alias(CO_RESIDENT)).select(member_columns).collect()?)
 }
 
 impl Roster {
