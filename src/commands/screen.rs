@@ -63,6 +63,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         return Err(anyhow::anyhow!("the data directory {} does not exist", args.data.display()).context(crate::sources::InputProblem::Missing));
     }
     let _lock = publish::OutputLock::acquire(&args.out)?;
+    crate::fault::hold_lock();
     let stage_dir = publish::staging(&args.out)?;
 
     let pb = spinner(args.quiet || crate::log::json());

@@ -8,54 +8,107 @@ use std::path::{Path, PathBuf};
 const LOCK: &str = ".fanpin.lock";
 const STAGING: &str = ".fanpin-partial";
 
-/// Held while a run writes an output directory; removed on drop.
+/// Held while a run writes an output directory; removed on drop (if it is still ours).
 pub struct OutputLock {
     path: PathBuf,
 }
 
 /// Another run holds the output directory.
 #[derive(Debug, thiserror::Error)]
-#[error("another fanpin run (pid {pid}) is writing {dir}; if it is gone, remove {lock}")]
+#[error("another fanpin run ({holder}) is writing {dir}; if it is gone, remove {lock}")]
 pub struct Locked {
-    pub pid: String,
+    pub holder: String,
     pub dir: String,
     pub lock: String,
 }
 
-fn alive(pid: &str) -> bool {
+fn alive(pid: u32) -> bool {
     // Linux: a live process has /proc/<pid>. Elsewhere, assume it is alive (the safe side).
-    !Path::new("/proc").is_dir() || Path::new("/proc").join(pid).exists()
+    !Path::new("/proc").is_dir() || Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// What a lock file says about its holder: `Ok(true)` when it names a process that is gone (a
+/// killed run: the lock may be removed), `Ok(false)` when it is gone itself (its run ended),
+/// `Err(holder)` otherwise. A lock that cannot be read or parsed is never taken for stale.
+fn stale(path: &Path) -> std::result::Result<bool, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(format!("lock unreadable: {e}")),
+    };
+    match text.trim().parse::<u32>() {
+        // Our own pid in a lock we did not make is a killed run's (pids are reused).
+        Ok(pid) if pid == std::process::id() || !alive(pid) => Ok(true),
+        Ok(pid) => Err(format!("pid {pid}")),
+        Err(_) => Err(format!("lock content {:?} is not a pid", text.chars().take(20).collect::<String>())),
+    }
 }
 
 impl OutputLock {
+    /// Takes `dir/.fanpin.lock`. The lock appears with its content in one step: the pid is
+    /// written to a file of our own, which is then hard-linked to the lock's name (failing if
+    /// the lock exists). A competing run therefore never reads an empty lock; and it removes a
+    /// lock only after reading a pid that is gone. Checking and taking over a stale lock is one
+    /// step among the runs, which take turns on an flock of the directory while they do it.
     pub fn acquire(dir: &Path) -> Result<OutputLock> {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output directory {}", dir.display()))?;
         let path = dir.join(LOCK);
-        for _ in 0..2 {
-            match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(mut f) => {
-                    use std::io::Write;
-                    write!(f, "{}", std::process::id())?;
-                    return Ok(OutputLock { path });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let pid = std::fs::read_to_string(&path).unwrap_or_default().trim().to_string();
-                    if !pid.is_empty() && alive(&pid) {
-                        return Err(Locked { pid, dir: dir.display().to_string(), lock: path.display().to_string() }.into());
-                    }
-                    // A run that was killed left its lock behind.
-                    std::fs::remove_file(&path).ok();
-                }
-                Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
-            }
+        let mine = dir.join(format!("{LOCK}.{}", std::process::id()));
+        let written = std::fs::File::create(&mine).and_then(|mut f| {
+            use std::io::Write;
+            crate::fault::slow_lock();
+            write!(f, "{}", std::process::id())?;
+            f.sync_all()
+        });
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&mine);
+            return Err(e).with_context(|| format!("cannot write the lock file {}", mine.display()));
         }
-        bail!("cannot take the lock {}", path.display())
+        let guard = std::fs::File::open(dir).ok().filter(|g| g.lock().is_ok());
+        let taken = take(dir, &path, &mine, guard.is_some());
+        drop(guard);
+        let _ = std::fs::remove_file(&mine);
+        taken
     }
+}
+
+/// Links `mine` to the lock `path`, taking over a lock whose process is gone.
+fn take(dir: &Path, path: &Path, mine: &Path, guarded: bool) -> Result<OutputLock> {
+    let locked = |holder: String| -> anyhow::Error { Locked { holder, dir: dir.display().to_string(), lock: path.display().to_string() }.into() };
+    for _ in 0..3 {
+        let linked = match std::fs::hard_link(mine, path) {
+            // A file system without hard links: under the flock, a copy is as good (every run
+            // reads the lock under the flock too).
+            Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists && guarded && !path.exists() => std::fs::copy(mine, path).map(|_| ()),
+            r => r,
+        };
+        match linked {
+            Ok(()) => return Ok(OutputLock { path: path.to_path_buf() }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                if !stale(path).map_err(locked)? {
+                    continue;
+                }
+                crate::fault::slow_lock();
+                if !guarded {
+                    // Without the flock, a stale lock is left for a person to remove: another
+                    // run may have replaced it since it was read.
+                    return Err(locked("a run that is gone".into()));
+                }
+                // A run that was killed left its lock behind.
+                std::fs::remove_file(path).with_context(|| format!("cannot remove the stale lock {}", path.display()))?;
+            }
+            Err(e) => return Err(e).with_context(|| format!("cannot create the lock {}", path.display())),
+        }
+    }
+    bail!("cannot take the lock {}", path.display())
 }
 
 impl Drop for OutputLock {
     fn drop(&mut self) {
-        std::fs::remove_file(&self.path).ok();
+        // Only our own: never a lock another run made.
+        if std::fs::read_to_string(&self.path).is_ok_and(|t| t.trim() == std::process::id().to_string()) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 

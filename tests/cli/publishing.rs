@@ -98,3 +98,64 @@ fn diff_to_a_full_stdout_fails_with_a_message_and_to_a_closed_pipe_exits_0() {
     r.assert_code(0, "diff | head -1");
     assert!(r.stderr.is_empty(), "a closed pipe is not an error\n{}", r.show());
 }
+
+// ---------------------------------------------------------------- the lock (item 12)
+
+/// Names in `dir` starting with `prefix`.
+fn names_starting(dir: &Path, prefix: &str) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.starts_with(prefix)).collect())
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// Starts `n` runs on `out` at once, with the lock widened by `slow-lock` (300 ms between
+/// starting to take the lock and finishing) and held by the winner (`hold-lock`) until every
+/// other run has exited. Returns the runs' results and how many held the lock at once.
+fn race(data: &Path, out: &Path, ctl: &Path, n: usize) -> (Vec<Ran>, usize) {
+    std::fs::create_dir_all(ctl).unwrap();
+    let fault = format!("slow-lock,hold-lock={}", ctl.display());
+    let mut children: Vec<_> = (0..n)
+        .map(|_| screen_cmd(data, out, &[], &[("FANPIN_FAULT", &fault)]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
+        .collect();
+    let started = std::time::Instant::now();
+    let holding = loop {
+        let exited = children.iter_mut().map(|c| c.try_wait().unwrap().is_some()).filter(|done| *done).count();
+        let holding = names_starting(ctl, "holding.").len();
+        if exited + holding == n || started.elapsed().as_secs() > 120 {
+            break holding;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    std::fs::write(ctl.join("release"), "").unwrap();
+    let results = children.into_iter().map(|c| ran(c.wait_with_output().unwrap())).collect();
+    (results, holding)
+}
+
+#[test]
+fn concurrent_runs_on_one_output_directory_one_wins_the_others_exit_5_and_no_lock_is_left() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = small_county(tmp.path());
+    let out = tmp.path().join("out");
+    screen(&data, &out, &[], &[]).assert_code(0, "the first run");
+    let flagged = std::fs::read(out.join("flagged.csv")).unwrap();
+    for round in 0..6 {
+        // Every other round starts from a lock a killed run left (its pid no longer exists):
+        // the runs race to take it over, and only one may.
+        if round % 2 == 1 {
+            std::fs::write(out.join(".fanpin.lock"), "4194304999").unwrap();
+        }
+        let (results, holding) = race(&data, &out, &tmp.path().join(format!("ctl{round}")), 5);
+        let shown: String = results.iter().map(Ran::show).collect::<Vec<_>>().join("\n");
+        assert_eq!(holding, 1, "round {round}: runs holding the lock at once\n{shown}");
+        let won = results.iter().filter(|r| r.code == Some(0)).count();
+        assert_eq!(won, 1, "round {round}: exactly one run wins\n{shown}");
+        for r in results.iter().filter(|r| r.code != Some(0)) {
+            r.assert_code(5, &format!("round {round}: a run that lost the race"));
+            assert!(r.stderr.contains("another fanpin run"), "{}", r.show());
+        }
+        assert_eq!(names_starting(&out, ".fanpin"), Vec::<String>::new(), "round {round}: no lock, lock temp file or staging directory left");
+        assert_eq!(std::fs::read(out.join("flagged.csv")).unwrap(), flagged, "round {round}: the outputs are intact");
+    }
+}
