@@ -296,7 +296,7 @@ fn manifest(
             rules: absolute(&args.rules),
             data: absolute(&args.data),
             as_of: args.as_of.map(|d| d.to_string()),
-            previous: args.previous.as_deref().map(absolute),
+            previous: previous.map(|p| absolute(&p.dir)),
             previous_files: previous
                 .map(|p| p.files.iter().map(|(f, h)| OutputInfo { file: f.clone(), sha256: h.clone() }).collect())
                 .unwrap_or_default(),

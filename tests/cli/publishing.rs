@@ -159,3 +159,196 @@ fn concurrent_runs_on_one_output_directory_one_wins_the_others_exit_5_and_no_loc
         assert_eq!(std::fs::read(out.join("flagged.csv")).unwrap(), flagged, "round {round}: the outputs are intact");
     }
 }
+
+// ---------------------------------------------------------------- publishing (item 11)
+
+/// Every file a screen or notice may write in an output directory.
+const OUTPUTS: [&str; 15] = [
+    "flagged.csv", "new_leads.csv", "summary_by_township.csv", "summary_by_risk.csv", "unmatched.csv", "rejects.csv", "coverage.csv",
+    "parameters.csv", "screened.csv", "dropped.csv", "elimination_candidates.csv", "report.xlsx", "manifest.json", "notice.csv", "notice.xlsx",
+];
+
+/// What a reader opening `DIR/<name>` sees: each output name that opens, with its bytes.
+fn visible(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    OUTPUTS.iter().filter_map(|n| std::fs::read(dir.join(n)).ok().map(|b| (n.to_string(), b))).collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// Asserts that the files a reader sees are one run's set: the visible manifest.json lists
+/// exactly the other visible files (notice files aside), each with its SHA-256.
+#[track_caller]
+fn assert_one_run(seen: &[(String, Vec<u8>)], what: &str) {
+    let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+    let manifest = seen.iter().find(|(n, _)| n == "manifest.json").unwrap_or_else(|| panic!("{what}: no manifest.json among {names:?}"));
+    let m: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
+    let mut listed: Vec<(String, String)> = m["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["file"].as_str().unwrap().to_string(), o["sha256"].as_str().unwrap().to_string()))
+        .collect();
+    listed.sort();
+    let mut files: Vec<(String, String)> =
+        seen.iter().filter(|(n, _)| n != "manifest.json" && !n.starts_with("notice.")).map(|(n, b)| (n.clone(), sha256_hex(b))).collect();
+    files.sort();
+    assert_eq!(files, listed, "{what}: the files seen are not the set their manifest.json lists");
+}
+
+/// Two months of a small county. April: H1, H3 listed (5000.00 < 6320). May: H1 earns 7000.00
+/// and drops off, H3 stays, H2 is new at 5000.00. Returns (april data, may data).
+fn two_months(dir: &Path) -> (PathBuf, PathBuf) {
+    let write = |name: &str, h1: &str, h2: &str| {
+        let mut fx = Fixture::new();
+        let (a, b, c) = (fx.person("甲一"), fx.person("乙二"), fx.person("丙三"));
+        fx.household(hh("H1", "脱贫户", &a).wage(h1));
+        fx.household(hh("H2", "一般农户", &b).wage(h2));
+        fx.household(hh("H3", "脱贫户", &c).wage("5000"));
+        let data = dir.join(name);
+        fx.write_data(&data);
+        data
+    };
+    (write("april", "5000", "20000"), write("may", "7000", "5000"))
+}
+
+/// `out` holding April's run made with `--previous` (so it has dropped.csv), and what a reader
+/// sees there.
+fn april_with_previous(tmp: &Path, april: &Path, out: &Path) -> Vec<(String, Vec<u8>)> {
+    let before = tmp.join("march-out");
+    screen(april, &before, &[], &[]).assert_code(0, "March");
+    screen(april, out, &["--previous".as_ref(), before.as_os_str()], &[]).assert_code(0, "April with --previous");
+    let seen = visible(out);
+    assert!(seen.iter().any(|(n, _)| n == "dropped.csv"), "April's run with --previous writes dropped.csv");
+    assert_one_run(&seen, "April");
+    seen
+}
+
+#[test]
+fn a_run_killed_while_publishing_leaves_the_previous_set_or_the_new_one_never_a_mix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (april, may) = two_months(tmp.path());
+    // The steps of publishing (see report::publish), in order; a kill after the switch of
+    // `latest` leaves May's set, before it April's.
+    for (step, switched) in [("run-dir", false), ("first-output", false), ("switch", true)] {
+        let out = tmp.path().join(format!("out-{step}"));
+        let old = april_with_previous(tmp.path(), &april, &out);
+        let r = screen(&may, &out, &[], &[("FANPIN_FAULT", &format!("exit-at={step}"))]);
+        r.assert_code(99, &format!("May, killed at {step}"));
+        let seen = visible(&out);
+        assert_one_run(&seen, &format!("killed at {step}"));
+        if switched {
+            assert_ne!(seen, old, "killed after the switch: May's set");
+            assert!(!seen.iter().any(|(n, _)| n == "dropped.csv"), "May's run has no --previous: no dropped.csv");
+        } else {
+            assert!(seen == old, "killed at {step}, before the switch: April's set as it was");
+        }
+        // The next run takes the killed run's lock over and publishes May's set.
+        screen(&may, &out, &[], &[]).assert_code(0, &format!("May again after the kill at {step}"));
+        let seen = visible(&out);
+        assert_one_run(&seen, &format!("May after the kill at {step}"));
+        assert!(!seen.iter().any(|(n, _)| n == "dropped.csv"), "no stale dropped.csv");
+        assert_eq!(names_starting(&out, ".fanpin"), Vec::<String>::new(), "no lock or staging directory left");
+    }
+}
+
+#[test]
+fn a_run_without_previous_leaves_no_dropped_csv_of_the_run_before_visible() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (april, may) = two_months(tmp.path());
+    let out = tmp.path().join("out");
+    april_with_previous(tmp.path(), &april, &out);
+    screen(&may, &out, &[], &[]).assert_code(0, "May without --previous");
+    assert!(!out.join("dropped.csv").exists(), "April's dropped.csv is not beside May's flagged.csv");
+    assert_one_run(&visible(&out), "May");
+    // May: H2 and H3 listed (H1 earns 7000.00 ≥ 6320).
+    let flagged = String::from_utf8(std::fs::read(out.join("flagged.csv")).unwrap()).unwrap();
+    let keys: Vec<&str> = flagged.lines().skip(1).map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert_eq!(keys, ["H2", "H3"]);
+}
+
+/// An output directory as an earlier version left it: April's outputs (made with --previous,
+/// so with dropped.csv) as plain files.
+fn earlier_version_dir(tmp: &Path, april: &Path) -> (PathBuf, Vec<(String, Vec<u8>)>) {
+    let made = tmp.join("made-by-this-version");
+    let seen = april_with_previous(tmp, april, &made);
+    let old = tmp.join("earlier");
+    std::fs::create_dir_all(&old).unwrap();
+    for (n, bytes) in &seen {
+        std::fs::write(old.join(n), bytes).unwrap();
+    }
+    (old, seen)
+}
+
+fn fanpin(args: &[&OsStr]) -> Ran {
+    ran(Command::new(BIN).args(args).env_remove("FANPIN_FAULT").output().unwrap())
+}
+
+#[test]
+fn diff_explain_notice_replay_and_previous_read_a_directory_of_either_layout() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (april, may) = two_months(tmp.path());
+    let (old, _) = earlier_version_dir(tmp.path(), &april);
+    let new = tmp.path().join("new");
+    screen(&may, &new, &[], &[]).assert_code(0, "May");
+    for (a, b) in [(&old, &new), (&new, &old)] {
+        // April lists H1, H3; May H2, H3: one added, one removed either way.
+        let r = fanpin(&["diff".as_ref(), a.as_os_str(), b.as_os_str()]);
+        r.assert_code(0, "diff");
+        assert!(r.stdout.contains("新增 1 户, 移出 1 户"), "{}", r.show());
+    }
+    for dir in [&old, &new] {
+        let r = fanpin(&["explain".as_ref(), "--out".as_ref(), dir.as_os_str(), "H3".as_ref()]);
+        r.assert_code(0, "explain");
+        assert!(r.stdout.contains("H3"), "{}", r.show());
+        fanpin(&["notice".as_ref(), "--out".as_ref(), dir.as_os_str()]).assert_code(0, "notice");
+        let notice = String::from_utf8(std::fs::read(dir.join("notice.csv")).unwrap()).unwrap();
+        assert!(notice.contains("丙三"), "H3's head in the notice\n{notice}");
+        fanpin(&["replay".as_ref(), dir.join("manifest.json").as_os_str()]).assert_code(0, "replay");
+        let next = tmp.path().join(format!("next-{}", dir.file_name().unwrap().to_string_lossy()));
+        screen(&may, &next, &["--previous".as_ref(), dir.as_os_str()], &[]).assert_code(0, "--previous");
+        fanpin(&["replay".as_ref(), next.join("manifest.json").as_os_str()]).assert_code(0, "replay of a run made with --previous");
+    }
+    // The earlier version's directory is still as it was: its own files, the notice beside them.
+    assert!(std::fs::symlink_metadata(old.join("flagged.csv")).unwrap().is_file() && !old.join("latest").exists());
+}
+
+#[test]
+fn the_first_run_on_an_earlier_versions_directory_keeps_its_files_as_a_run_and_a_kill_there_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (april, may) = two_months(tmp.path());
+    for step in ["adopt-switch", "adopt-first-link", "run-dir", "switch"] {
+        let (old, seen) = earlier_version_dir(&tmp.path().join(step), &april);
+        let r = screen(&may, &old, &[], &[("FANPIN_FAULT", &format!("exit-at={step}"))]);
+        r.assert_code(99, &format!("killed at {step}"));
+        let now = visible(&old);
+        assert_one_run(&now, &format!("killed at {step}"));
+        if step != "switch" {
+            assert!(now == seen, "killed at {step}: the earlier files as they were");
+        }
+        screen(&may, &old, &[], &[]).assert_code(0, "May");
+        assert_one_run(&visible(&old), "May");
+        assert!(!old.join("dropped.csv").exists(), "April's dropped.csv is not beside May's files");
+        // April's files are kept, byte for byte, as the run before.
+        for (n, bytes) in &seen {
+            assert_eq!(&std::fs::read(old.join("runs/000000-earlier").join(n)).unwrap(), bytes, "{n} kept");
+        }
+    }
+}
+
+#[test]
+fn the_last_five_run_directories_are_kept_and_latest_names_the_newest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = small_county(tmp.path());
+    let out = tmp.path().join("out");
+    for _ in 0..7 {
+        screen(&data, &out, &[], &[]).assert_code(0, "a run");
+    }
+    let runs = names_starting(&out.join("runs"), "");
+    let numbers: Vec<&str> = runs.iter().map(|n| &n[..7]).collect();
+    assert_eq!(numbers, ["000003-", "000004-", "000005-", "000006-", "000007-"], "{runs:?}");
+    assert_eq!(std::fs::read_link(out.join("latest")).unwrap(), Path::new("runs").join(&runs[4]));
+    assert_eq!(std::fs::read_link(out.join("flagged.csv")).unwrap(), Path::new("latest/flagged.csv"));
+}
