@@ -209,13 +209,19 @@ pub fn publish(staging: &Path, dir: &Path) -> Result<()> {
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
         .collect();
     names.sort();
-    for (i, n) in names.iter().enumerate() {
+    let linked = names.iter().enumerate().try_for_each(|(i, n)| {
         link_output(dir, n)?;
         if i == 0 {
             crate::fault::exit_at("first-output");
         }
+        Ok(())
+    });
+    if let Err(e) = linked.and_then(|()| switch_latest(dir, &name)) {
+        // Not published (a full disk): the previous run stays what `dir` shows.
+        let _ = std::fs::remove_dir_all(&run);
+        remove_dangling_links(dir);
+        return Err(e);
     }
-    switch_latest(dir, &name)?;
     crate::fault::exit_at("switch");
     remove_dangling_links(dir);
     prune(&runs, &name);
@@ -237,8 +243,10 @@ fn replace_with_link(target: &Path, at: &Path) -> Result<()> {
     let name = at.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = at.with_file_name(format!(".{name}.link"));
     let _ = std::fs::remove_file(&tmp);
-    symlink(target, &tmp).with_context(|| format!("cannot create the link {}", tmp.display()))?;
-    std::fs::rename(&tmp, at).with_context(|| format!("cannot move the link {} to {}", tmp.display(), at.display()))
+    symlink(target, &tmp).with_context(|| format!("cannot write the link {}", at.display()))?;
+    std::fs::rename(&tmp, at).with_context(|| format!("cannot move the link {} to {}", tmp.display(), at.display())).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
 }
 
 #[cfg(unix)]
