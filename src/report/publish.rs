@@ -1,6 +1,8 @@
 //! Output directories that cron jobs can rely on: a lock so that two runs never write the same
-//! directory, and a staging directory whose files are moved into place only once all of them
-//! are complete (a killed run leaves the previous outputs as they were).
+//! directory; a staging directory whose files become a run directory `DIR/runs/…` only once all
+//! of them are complete; and one switch of `DIR/latest` that publishes the whole set, which
+//! `DIR/flagged.csv` and the other names open through their links (a killed run leaves the
+//! previous set as it was, never a mix).
 
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
