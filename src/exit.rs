@@ -49,7 +49,7 @@ impl ExitStatus {
     pub fn meaning(self) -> &'static str {
         match self {
             ExitStatus::Ok => "ok",
-            ExitStatus::Failed => "the run failed for another reason (an output is not writable, …)",
+            ExitStatus::Failed => "the run failed for another reason (an output or stdout is not writable, …)",
             ExitStatus::Usage => "bad command line",
             ExitStatus::InvalidRules => "invalid rules file (every error is listed)",
             ExitStatus::TooManyRejects => "more rows rejected than `--max-reject-rate` allows (the outputs are written)",

@@ -10,6 +10,7 @@ mod cli;
 mod commands;
 mod evaluate;
 mod exit;
+mod fault;
 mod frame;
 mod generate;
 mod households;

@@ -112,10 +112,12 @@ fn diff(a: &BTreeMap<String, Listed>, b: &BTreeMap<String, Listed>, a_income: Op
 }
 
 pub fn run(args: &DiffArgs) -> Result<()> {
-    let a = read_flagged(&args.a)?;
-    let b = read_flagged(&args.b)?;
-    let a_income = read_screened_income(&args.a)?;
-    let b_income = read_screened_income(&args.b)?;
+    // Each run's files are read from its own directory (where `latest` points), all of a set.
+    let (dir_a, dir_b) = (crate::report::publish::run_dir(&args.a), crate::report::publish::run_dir(&args.b));
+    let a = read_flagged(&dir_a)?;
+    let b = read_flagged(&dir_b)?;
+    let a_income = read_screened_income(&dir_a)?;
+    let b_income = read_screened_income(&dir_b)?;
     let table = diff(&a, &b, a_income.as_ref(), b_income.as_ref());
     let count = |p: &str| table.rows.iter().filter(|r| r[0].starts_with(p)).count();
     out!(

@@ -74,7 +74,7 @@ fn manifest_invocation(dir: &std::path::Path) -> Result<(PathBuf, PathBuf, Optio
 }
 
 pub fn run(args: &ExplainArgs) -> Result<()> {
-    let (rules_path, data, as_of, manifest) = manifest_invocation(&args.out)?;
+    let (rules_path, data, as_of, manifest) = manifest_invocation(&crate::report::publish::run_dir(&args.out))?;
     let loaded = rules::load(&rules_path, Some(&data), as_of)?;
     let plan = &loaded.plan;
     let mut roster = households::build(plan, &data, households::Keep::All, |_| {})?;

@@ -1,12 +1,50 @@
 //! One module per command.
 
 /// `println!` for a command's report on stdout. A closed pipe (`fanpin … | head`) is the
-/// reader's choice, not a failure of the run: the rest is dropped quietly instead of panicking.
+/// reader's choice, not a failure of the run: the rest is dropped quietly. Any other write
+/// error (a full disk behind `> file`) is kept, and fails the command once it ends (see
+/// `stdout_status`): a truncated report must not exit 0.
 macro_rules! out {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+        $crate::commands::stdout_line(format_args!($($arg)*));
     }};
+}
+
+/// Set once a write to stdout failed: nothing more is written to it.
+static STDOUT_CLOSED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// The first stdout write error other than a closed pipe.
+static STDOUT_ERROR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn stdout_failed(e: std::io::Error) {
+    STDOUT_CLOSED.store(true, std::sync::atomic::Ordering::Relaxed);
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        let _ = STDOUT_ERROR.set(e.to_string());
+    }
+}
+
+/// Writes one line of a command's report (the `out!` macro).
+pub fn stdout_line(line: std::fmt::Arguments) {
+    use std::io::Write as _;
+    if STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    if let Err(e) = writeln!(std::io::stdout().lock(), "{line}") {
+        stdout_failed(e);
+    }
+}
+
+/// Whether everything the command wrote to stdout got there (a closed pipe counts as fine).
+fn stdout_status() -> anyhow::Result<()> {
+    use std::io::Write as _;
+    if !STDOUT_CLOSED.load(std::sync::atomic::Ordering::Relaxed) {
+        if let Err(e) = std::io::stdout().lock().flush() {
+            stdout_failed(e);
+        }
+    }
+    match STDOUT_ERROR.get() {
+        Some(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}; the report printed is incomplete")),
+        None => Ok(()),
+    }
 }
 
 mod check;
@@ -33,6 +71,11 @@ pub struct TooManyRejects {
 }
 
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    // The command's own error comes first; then whether its report reached stdout.
+    run(cli).and_then(|()| stdout_status())
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Screen(a) => screen::run(&a),
         Command::Check(a) => check::run(&a),

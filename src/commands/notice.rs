@@ -16,7 +16,9 @@ pub const NOTICE_COLUMNS: [&str; 5] = ["乡镇", "村", "户主姓名", "家庭�
 const INCLUDE: &str = "纳入核实";
 
 pub fn run(args: &NoticeArgs) -> Result<()> {
-    let path = args.out.join("flagged.csv");
+    // The notice goes beside the flagged.csv it is made from, in that run's directory.
+    let run = crate::report::publish::run_dir(&args.out);
+    let path = run.join("flagged.csv");
     let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {} (run fanpin screen first)", path.display()))?;
     let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
     let index = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| anyhow!("{}: no column {name}", path.display()));
@@ -35,7 +37,7 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
         all.push(row);
     }
     let table = TextTable { headers: NOTICE_COLUMNS.iter().map(|c| c.to_string()).collect(), rows: all };
-    CsvRenderer.render(&[Table::new("notice", "公示名单", TableData::Text(&table))], &args.out)?;
+    CsvRenderer.render(&[Table::new("notice", "公示名单", TableData::Text(&table))], &run)?;
 
     let mut wb = Workbook::new();
     let title = Format::new().set_bold().set_font_size(14);
@@ -65,7 +67,13 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
         wb.push_worksheet(sheet);
     }
     let bytes = wb.save_to_buffer()?;
-    write_atomically(&args.out.join("notice.xlsx"), |w| Ok(w.write_all(&bytes)?))?;
+    write_atomically(&run.join("notice.xlsx"), |w| Ok(w.write_all(&bytes)?))?;
+    if run != args.out {
+        // DIR/notice.csv opens it, like the run's other files (until the next run).
+        for name in ["notice.csv", "notice.xlsx"] {
+            crate::report::publish::link_output(&args.out, name)?;
+        }
+    }
     out!("{} villages, {} households: {} and {}", villages.len(), table.rows.len(), args.out.join("notice.csv").display(), args.out.join("notice.xlsx").display());
     Ok(())
 }

@@ -63,6 +63,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         return Err(anyhow::anyhow!("the data directory {} does not exist", args.data.display()).context(crate::sources::InputProblem::Missing));
     }
     let _lock = publish::OutputLock::acquire(&args.out)?;
+    crate::fault::hold_lock();
     let stage_dir = publish::staging(&args.out)?;
 
     let pb = spinner(args.quiet || crate::log::json());
@@ -295,7 +296,7 @@ fn manifest(
             rules: absolute(&args.rules),
             data: absolute(&args.data),
             as_of: args.as_of.map(|d| d.to_string()),
-            previous: args.previous.as_deref().map(absolute),
+            previous: previous.map(|p| absolute(&p.dir)),
             previous_files: previous
                 .map(|p| p.files.iter().map(|(f, h)| OutputInfo { file: f.clone(), sha256: h.clone() }).collect())
                 .unwrap_or_default(),

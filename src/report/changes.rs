@@ -20,9 +20,13 @@ pub struct Previous {
     pub screened: Option<DataFrame>,
     /// The files read, with their SHA-256 (for the manifest and `replay`).
     pub files: Vec<(String, String)>,
+    /// The directory they were read from: the previous run's own directory (`DIR/runs/…`,
+    /// where `DIR/latest` pointed), so that `replay` finds the same files after later runs.
+    pub dir: std::path::PathBuf,
 }
 
 pub fn read_previous(dir: &Path) -> Result<Previous> {
+    let dir = &super::publish::run_dir(dir);
     let listed = previous_listed(dir)?;
     let path = dir.join("screened.csv");
     let screened = if path.is_file() {
@@ -44,7 +48,7 @@ pub fn read_previous(dir: &Path) -> Result<Previous> {
             files.push((name.to_string(), crate::sources::sha256_file(&p)?));
         }
     }
-    Ok(Previous { listed, screened, files })
+    Ok(Previous { listed, screened, files, dir: dir.clone() })
 }
 
 /// Monitored households that meet the risk-elimination conditions now (`__elimination`: the

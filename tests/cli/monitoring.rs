@@ -335,7 +335,8 @@ fn a_previous_run_without_screened_csv_gives_a_warning_and_no_elimination_candid
     let mut fx = Fixture::new();
     stable_monitored(&mut fx, "C1", "常一");
     let before = fx.run();
-    std::fs::remove_file(before.path("screened.csv")).unwrap();
+    // The file itself, in the run's directory (DIR/screened.csv is a link to it).
+    std::fs::remove_file(std::fs::canonicalize(before.path("screened.csv")).unwrap()).unwrap();
     let out = fx.run_previous(&before.out);
     assert!(out.stderr.contains("screened.csv"), "a warning naming screened.csv on stderr:\n{}", out.stderr);
     assert!(!out.path("elimination_candidates.csv").exists());
