@@ -74,6 +74,16 @@ pub enum SheetRef {
     Index(usize),
 }
 
+/// As messages show it: `明细`, or `number 3 (0-based)`.
+impl std::fmt::Display for SheetRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SheetRef::Name(n) => write!(f, "{n}"),
+            SheetRef::Index(i) => write!(f, "number {i} (0-based)"),
+        }
+    }
+}
+
 /// How a table's files are found and read.
 #[derive(Debug, Clone)]
 pub struct ReadSpec {
