@@ -527,6 +527,7 @@ pub struct Report {
     pub review: String,
     pub notice_title: String,
     pub notice_footer: String,
+    pub review_note: String,
     pub dropped_not_screened: String,
     pub dropped_excluded: String,
     pub dropped_no_category: Vec<Wording>,

@@ -297,6 +297,10 @@ pub struct RawReport {
     /// A line under the notice's list (none when empty).
     #[serde(default)]
     pub notice_footer: String,
+    /// `explain`: who decides on a household marked `review` (shown after its 排除提示; none
+    /// when empty).
+    #[serde(default)]
+    pub review_note: String,
     /// dropped.csv 原因: no longer in the roster (or rejected).
     #[serde(default = "default_not_screened")]
     pub dropped_not_screened: String,

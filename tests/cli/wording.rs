@@ -133,8 +133,8 @@ fn a_sources_toml_with_invalid_utf8_names_it_and_the_position() {
 // ---------------------------------------------------------------- wording from the rules (item 18)
 
 /// Keys that carry wording: a reworded rules file drops the reference file's own lines of them.
-const WORDING_KEYS: [&str; 11] = [
-    "no_trigger_risk", "include", "review", "notice_title", "notice_footer",
+const WORDING_KEYS: [&str; 12] = [
+    "no_trigger_risk", "include", "review", "notice_title", "notice_footer", "review_note",
     "dropped_not_screened", "dropped_excluded", "dropped_no_category", "dropped_not_listed",
     "stays_reason", "elimination_basis",
 ];
@@ -266,4 +266,21 @@ fn a_rules_file_that_states_no_wording_gets_no_reference_policy_sentence() {
         assert!(!text.contains(sentence), "{sentence} written for rules that do not say it:\n{text}");
     }
     assert!(june.csv("dropped.csv").column("原因")[0].contains("7000.00"), "the default still gives the figures");
+}
+
+#[test]
+fn explain_takes_its_review_note_from_the_rules() {
+    let (_rules_dir, rules) = reworded("review = \"暂缓\"\nreview_note = \"由乡镇复核\"\n", "");
+    let mut fx = Fixture::new();
+    let b = fx.person("乙一");
+    // 5000.00 < 6320 → listed 边缘易致贫户 (一般农户); a car → marked review.
+    fx.household(hh("H2", "一般农户", &b).wage("5000"));
+    fx.vehicle(&b, "小型轿车", "2019-01-01", "正常");
+    let out = fx.run_with(&rules, &[]);
+    out.assert_row("H2", &[("建议", "暂缓")]);
+    let o = fanpin_cmd().args(["explain", "--out"]).arg(&out.out).arg("H2").output().unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("排除提示: 家庭成员有小汽车 (由乡镇复核)"), "{text}");
+    assert!(!text.contains("村民代表会议"), "{text}");
 }

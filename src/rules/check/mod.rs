@@ -635,6 +635,7 @@ impl<'s> Checker<'s> {
             review: r.review.clone(),
             notice_title: r.notice_title.clone(),
             notice_footer: r.notice_footer.clone(),
+            review_note: r.review_note.clone(),
             dropped_not_screened: r.dropped_not_screened.clone(),
             dropped_excluded: r.dropped_excluded.clone(),
             dropped_no_category: dropped_no_category?,
