@@ -284,3 +284,18 @@ fn explain_takes_its_review_note_from_the_rules() {
     assert!(text.contains("排除提示: 家庭成员有小汽车 (由乡镇复核)"), "{text}");
     assert!(!text.contains("村民代表会议"), "{text}");
 }
+
+#[test]
+fn the_caret_stands_under_the_error_after_narrow_non_ascii_characters() {
+    let (_rules_dir, rules) = reworded("dropped_no_category = \"·…{收入}\"\n", "");
+    let o = fanpin_cmd().arg("check").arg(&rules).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let at = lines.iter().position(|l| l.ends_with("| dropped_no_category = \"·…{收入}\"")).unwrap_or_else(|| panic!("{err}"));
+    // `dropped_no_category = "` is 23 columns, `·` and `…` one each: the caret starts at column
+    // 26, under `{`, and `{收入}` is 1 + 2 + 2 + 1 = 6 columns wide.
+    let caret = lines[at + 1];
+    let bar = caret.find("| ").unwrap() + 2;
+    assert_eq!(&caret[bar..], format!("{}^^^^^^", " ".repeat(25)), "{err}");
+}
