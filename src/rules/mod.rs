@@ -5,6 +5,7 @@ pub mod fold;
 pub mod diag;
 pub mod expr;
 pub mod overlay;
+pub mod wording;
 pub mod plan;
 pub mod raw;
 

@@ -437,51 +437,7 @@ pub struct Monitoring {
     pub elimination_basis: Vec<Wording>,
 }
 
-/// A sentence of the rules' wording with figures of the household put in (`{人均纯收入}`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Wording {
-    Text(String),
-    /// An output column of the table the sentence is written in.
-    Figure(String),
-}
-
-/// The figures `elimination_basis` may name.
-pub const ELIMINATION_FIGURES: [&str; 4] = ["人均纯收入", "监测线", "上次人均纯收入", "上次监测线"];
-/// The figures `dropped_no_category` may name.
-pub const DROPPED_FIGURES: [&str; 2] = ["人均纯收入", "监测线"];
-/// Neutral defaults: the figures, no policy sentence.
-pub const DEFAULT_ELIMINATION_BASIS: &str = "本次人均纯收入{人均纯收入}元(监测线{监测线}元),上次{上次人均纯收入}元(监测线{上次监测线}元)";
-pub const DEFAULT_DROPPED_NO_CATEGORY: &str = "已不属任何类别(人均纯收入{人均纯收入}元,监测线{监测线}元)";
-
-/// Splits `text` at `{name}` placeholders; a name not in `figures`, or a brace not closed,
-/// is an error at a byte offset of `text`, with its length.
-pub fn wording(text: &str, figures: &[&str]) -> Result<Vec<Wording>, (usize, usize, String)> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    let mut at = 0;
-    while let Some(open) = rest.find(['{', '}']) {
-        if rest[open..].starts_with('}') {
-            return Err((at + open, 1, "a '}' without its '{'".to_string()));
-        }
-        let Some(close) = rest[open..].find('}') else {
-            return Err((at + open, rest.len() - open, "a '{' without its '}'".to_string()));
-        };
-        let name = rest[open + 1..open + close].trim();
-        if !figures.contains(&name) {
-            return Err((at + open, close + 1, format!("{{{name}}} is not a figure this sentence can show: expected one of {}", figures.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join(" "))));
-        }
-        if open > 0 {
-            out.push(Wording::Text(rest[..open].to_string()));
-        }
-        out.push(Wording::Figure(name.to_string()));
-        at += open + close + 1;
-        rest = &rest[open + close + 1..];
-    }
-    if !rest.is_empty() {
-        out.push(Wording::Text(rest.to_string()));
-    }
-    Ok(out)
-}
+pub use super::wording::Wording;
 
 /// A parameter value in force on the determination date.
 #[derive(Debug, Clone)]

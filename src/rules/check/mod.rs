@@ -4,6 +4,7 @@
 use super::diag::{closest, Diagnostic};
 use super::expr::{self, Ast, BinOp, Span, TemplatePart};
 use super::plan::*;
+use super::wording::{wording, DEFAULT_DROPPED_NO_CATEGORY, DEFAULT_ELIMINATION_BASIS, DROPPED_FIGURES, ELIMINATION_FIGURES};
 use super::raw::*;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
