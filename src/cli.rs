@@ -114,7 +114,7 @@ pub struct NoticeArgs {
     /// A screen's output directory (reads its flagged.csv; writes notice.csv and notice.xlsx)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Also list households marked 建议不纳入(需评议) (by default only 纳入核实)
+    /// Also list households marked for review (the rules' `[report] review`; by default only those marked `include`)
     #[arg(long)]
     pub include_review: bool,
 }

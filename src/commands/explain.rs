@@ -256,7 +256,8 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
         let _ = writeln!(o, "结论: 列为{} · 风险类型: {} · 建议: {}", cell(listed, "类别", 0), cell(listed, "风险类型", 0), cell(listed, "建议", 0));
         let ex = cell(listed, "排除提示", 0);
         if !ex.is_empty() {
-            let _ = writeln!(o, "      排除提示: {ex} (由村民代表会议评议认定)");
+            let note = &plan.report.review_note;
+            let _ = writeln!(o, "      排除提示: {ex}{}", if note.is_empty() { String::new() } else { format!(" ({note})") });
         }
     } else if let Some(grade) = plan.categories.iter().find(|c| !c.lead && c.name == cell(detail, "__category", 0)) {
         let _ = writeln!(o, "结论: 评为{} (等级, 不是核实线索, 不列出)", grade.name);

@@ -1,9 +1,12 @@
 //! `fanpin notice --out DIR`: the public-notice list (公示名单) for village review, from a
 //! screen's flagged.csv. A notice is public: it carries 乡镇, 村, 户主姓名, 家庭人口 and 类别
-//! only — no ID numbers, phone numbers, bank accounts or health details.
+//! only — no ID numbers, phone numbers, bank accounts or health details. Its wording (which
+//! 建议 is listed, the title, the footer) is the run's rules' `[report]` wording, as the run's
+//! manifest.json records it.
 
 use crate::cli::NoticeArgs;
 use crate::report::csv::CsvRenderer;
+use crate::report::manifest::Wording;
 use crate::report::summary::TextTable;
 use crate::report::{write_atomically, Renderer, Table, TableData};
 use anyhow::{anyhow, Context, Result};
@@ -13,11 +16,20 @@ use std::io::Write;
 
 /// The only columns a notice shows.
 pub const NOTICE_COLUMNS: [&str; 5] = ["乡镇", "村", "户主姓名", "家庭人口", "类别"];
-const INCLUDE: &str = "纳入核实";
+
+/// The `[report]` wording of the run that wrote `dir`, from its manifest.json.
+fn wording(dir: &std::path::Path) -> Result<Wording> {
+    let path = dir.join("manifest.json");
+    let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (run fanpin screen first)", path.display()))?;
+    let m: serde_json::Value = serde_json::from_str(&raw).with_context(|| format!("{} is not a fanpin manifest", path.display()))?;
+    let w = m.get("rules").and_then(|r| r.get("wording")).ok_or_else(|| anyhow!("{} records no rules wording (written by an older fanpin): run fanpin screen again", path.display()))?;
+    serde_json::from_value(w.clone()).with_context(|| format!("{}: rules.wording", path.display()))
+}
 
 pub fn run(args: &NoticeArgs) -> Result<()> {
     // The notice goes beside the flagged.csv it is made from, in that run's directory.
     let run = crate::report::publish::run_dir(&args.out);
+    let wording = wording(&run)?;
     let path = run.join("flagged.csv");
     let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {} (run fanpin screen first)", path.display()))?;
     let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
@@ -29,7 +41,7 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
     let mut all = Vec::new();
     for rec in r.records() {
         let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
-        if !args.include_review && rec.get(advice) != Some(INCLUDE) {
+        if !args.include_review && rec.get(advice) != Some(wording.include.as_str()) {
             continue;
         }
         let row: Vec<String> = cols.iter().map(|i| rec.get(*i).unwrap_or("").to_string()).collect();
@@ -47,7 +59,7 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
         // Sheet names: at most 31 characters, unique.
         let name: String = format!("{}{}", n + 1, village).chars().take(31).collect();
         sheet.set_name(&name)?;
-        sheet.write_string_with_format(0, 0, format!("{town}{village}防止返贫动态监测对象公示名单"), &title)?;
+        sheet.write_string_with_format(0, 0, format!("{town}{village}{}", wording.notice_title), &title)?;
         sheet.write_row_with_format(2, 0, ["序号", "户主姓名", "家庭人口", "类别"], &bold)?;
         for (i, row) in rows.iter().enumerate() {
             let r = 3 + i as u32;
@@ -60,7 +72,9 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
             sheet.write_string(r, 3, &row[4])?;
         }
         let foot = 4 + rows.len() as u32;
-        sheet.write_string(foot, 0, "公示期不少于5天。如有异议,请在公示期内向村委会或乡镇反映。")?;
+        if !wording.notice_footer.is_empty() {
+            sheet.write_string(foot, 0, &wording.notice_footer)?;
+        }
         sheet.set_column_width(0, 8)?;
         sheet.set_column_width(1, 14)?;
         sheet.set_column_width(3, 16)?;

@@ -116,12 +116,12 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         None => None,
     };
     let dropped = match (&previous, &screened) {
-        (Some(p), Some(s)) => Some(changes::dropped(&outcome, s, &p.listed)?),
+        (Some(p), Some(s)) => Some(changes::dropped(&outcome, s, &p.listed, &plan.report)?),
         _ => None,
     };
     let elimination = match (&previous, &screened, &plan.monitoring) {
-        (Some(p), Some(s), Some(_)) => match &p.screened {
-            Some(before) => Some(changes::elimination_candidates(s, before)?),
+        (Some(p), Some(s), Some(m)) => match &p.screened {
+            Some(before) => Some(changes::elimination_candidates(s, before, &m.elimination_basis)?),
             None => {
                 crate::log::warn("--previous has no screened.csv (a run before this version?): elimination_candidates.csv is not written");
                 None
@@ -310,6 +310,12 @@ fn manifest(
             determination_date: plan.meta.as_of.to_string(),
             window_start: plan.meta.window_start.to_string(),
             window_end: plan.meta.window_end.to_string(),
+            wording: Wording {
+                include: plan.report.include.clone(),
+                review: plan.report.review.clone(),
+                notice_title: plan.report.notice_title.clone(),
+                notice_footer: plan.report.notice_footer.clone(),
+            },
         },
         data_dir: args.data.display().to_string(),
         sources_file: match &loaded.sources_file {

@@ -5,6 +5,7 @@
 //! elimination_candidates.csv.
 
 use crate::evaluate::Outcome;
+use crate::rules::plan::{Report, Wording};
 use anyhow::{anyhow, Context, Result};
 use polars::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,8 +57,8 @@ pub fn read_previous(dir: &Path) -> Result<Previous> {
 /// in the previous run; households that stay monitored anyway (`__stays`) are left out. Returns
 /// the table and how many households met the income conditions in both runs (no category,
 /// `__elimination_income`) but stay monitored.
-/// `screened` is `outcome.screened_households()`.
-pub fn elimination_candidates(screened: &DataFrame, previous: &DataFrame) -> Result<(DataFrame, usize)> {
+/// `screened` is `outcome.screened_households()`; `basis` is the rules' wording of 依据.
+pub fn elimination_candidates(screened: &DataFrame, previous: &DataFrame, basis: &[Wording]) -> Result<(DataFrame, usize)> {
     let money = DataType::Decimal(38, 2);
     let before = previous.clone().lazy().select([
         col("户编号"),
@@ -85,22 +86,26 @@ pub fn elimination_candidates(screened: &DataFrame, previous: &DataFrame) -> Res
             col("监测线"),
             col("上次人均纯收入"),
             col("上次监测线"),
-            concat_str(
-                [
-                    lit("本次人均纯收入"),
-                    col("人均纯收入"),
-                    lit("元、上次"),
-                    col("上次人均纯收入"),
-                    lit("元,均不低于监测线;无风险触发;无刚性支出骤增或收入骤减情形"),
-                ],
-                "",
-                false,
-            )
-            .alias("依据"),
+            concat_str(basis_pieces(basis), "", false).alias("依据"),
         ])
         .sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true))
         .collect()?;
     Ok((table, stays))
+}
+
+/// The sentence as column expressions (a figure: that column of the table, as text).
+fn basis_pieces(basis: &[Wording]) -> Vec<Expr> {
+    let mut pieces: Vec<Expr> = basis
+        .iter()
+        .map(|w| match w {
+            Wording::Text(t) => lit(t.as_str()),
+            Wording::Figure(c) => col(c.as_str()).cast(DataType::String).fill_null(lit("")),
+        })
+        .collect();
+    if pieces.is_empty() {
+        pieces.push(lit(""));
+    }
+    pieces
 }
 
 /// 户编号 → (乡镇, 村, 户主姓名, 类别) of a previous run's flagged.csv.
@@ -134,9 +139,9 @@ pub fn mark_changes(listed: &DataFrame, previous: &BTreeMap<String, [String; 4]>
         .collect()?)
 }
 
-/// Households listed last time and not now, with why.
+/// Households listed last time and not now, with why (in the rules' `[report]` wording).
 /// `screened` is `outcome.screened_households()`.
-pub fn dropped(outcome: &Outcome, screened: &DataFrame, previous: &BTreeMap<String, [String; 4]>) -> Result<TextTable> {
+pub fn dropped(outcome: &Outcome, screened: &DataFrame, previous: &BTreeMap<String, [String; 4]>, wording: &Report) -> Result<TextTable> {
     let listed: BTreeSet<String> = {
         let c = outcome.listed.column("户编号")?.str()?.clone();
         (0..c.len()).filter_map(|i| c.get(i).map(str::to_string)).collect()
@@ -162,14 +167,18 @@ pub fn dropped(outcome: &Outcome, screened: &DataFrame, previous: &BTreeMap<Stri
             continue;
         }
         let reason = match at.get(key.as_str()) {
-            None => "已不在户表中(或该户被拒收,见rejects.csv)".to_string(),
-            Some(&i) if excl.get(i) == Some(true) => "按规则排除".to_string(),
-            Some(&i) if cats.get(i).is_none() => format!(
-                "人均纯收入{}元已不低于监测线{}元,且无突发严重困难情形",
-                pci.get(i).unwrap_or(""),
-                line.get(i).unwrap_or("")
-            ),
-            Some(_) => "仍符合类别但未列出".to_string(),
+            None => wording.dropped_not_screened.clone(),
+            Some(&i) if excl.get(i) == Some(true) => wording.dropped_excluded.clone(),
+            Some(&i) if cats.get(i).is_none() => wording
+                .dropped_no_category
+                .iter()
+                .map(|w| match w {
+                    Wording::Text(t) => t.as_str(),
+                    Wording::Figure(f) if f == "人均纯收入" => pci.get(i).unwrap_or(""),
+                    Wording::Figure(_) => line.get(i).unwrap_or(""),
+                })
+                .collect(),
+            Some(_) => wording.dropped_not_listed.clone(),
         };
         rows.push(vec![town.clone(), village.clone(), key.clone(), head.clone(), category.clone(), reason]);
     }

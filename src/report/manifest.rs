@@ -42,6 +42,17 @@ pub struct RulesInfo {
     pub determination_date: String,
     pub window_start: String,
     pub window_end: String,
+    /// The rules' wording that `fanpin notice` uses on this run's flagged.csv.
+    pub wording: Wording,
+}
+
+/// `[report]` wording, as the run's rules gave it.
+#[derive(Serialize, serde::Deserialize)]
+pub struct Wording {
+    pub include: String,
+    pub review: String,
+    pub notice_title: String,
+    pub notice_footer: String,
 }
 
 #[derive(Serialize)]

@@ -79,13 +79,11 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
-/// Terminal columns of a character: CJK and other wide characters take two.
+/// Terminal columns of a character: East Asian wide and fullwidth characters (CJK, fullwidth
+/// punctuation) take two; narrow ones (`·`, `…`, Latin, Cyrillic) one; a control or combining
+/// character still gets one, so that every character of the span is under a caret.
 fn display_width(c: char) -> usize {
-    if c.is_ascii() {
-        1
-    } else {
-        2
-    }
+    unicode_width::UnicodeWidthChar::width(c).unwrap_or(1).max(1)
 }
 
 /// Levenshtein distance over characters, for "did you mean" hints.
@@ -123,6 +121,19 @@ mod tests {
         // '=' on line 2 comes after two 3-byte characters and a space
         let eq = src.find(" = \"x").unwrap() + 1;
         assert_eq!(line_col(src, eq), (2, 4));
+    }
+
+    #[test]
+    fn the_caret_sits_under_the_spot_after_narrow_and_wide_characters() {
+        // `·` and `…` are one column wide, 名 and ， two: the caret goes under `x`.
+        let src = "a = \"·…名，x\"\n";
+        let offset = src.find('x').unwrap();
+        let d = Diagnostics { file: "r.toml".into(), source: src.into(), items: vec![Diagnostic { offset, len: 1, message: "m".into() }] };
+        let text = d.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "r.toml:1:10: m");
+        // "1 | " then `a = "` (5) + `·…` (2) + `名，` (4) = 11 columns before the caret.
+        assert_eq!(lines[2], format!("  | {}^", " ".repeat(11)));
     }
 
     #[test]

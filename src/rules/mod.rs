@@ -5,6 +5,7 @@ pub mod fold;
 pub mod diag;
 pub mod expr;
 pub mod overlay;
+pub mod wording;
 pub mod plan;
 pub mod raw;
 
@@ -33,22 +34,34 @@ pub const SOURCES_FILE: &str = "sources.toml";
 /// Loads a rules file; with a data directory holding a `sources.toml`, its reading options
 /// (files, sheets, encodings, header aliases, value synonyms) are applied first.
 pub fn load(path: &Path, data_dir: Option<&Path>, as_of: Option<chrono::NaiveDate>) -> Result<Loaded, LoadError> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the rules file {}", path.display()))
-        .map_err(LoadError::Io)?;
     let file = path.display().to_string();
+    let text = read_utf8(path, &file, "the rules file")?;
     let mut raw = parse_raw(&text, &file).map_err(LoadError::Invalid)?;
     let mut sources_file = None;
     if let Some(dir) = data_dir {
         let sp = dir.join(SOURCES_FILE);
         if sp.is_file() {
-            let overlay = std::fs::read_to_string(&sp).with_context(|| format!("cannot read {}", sp.display())).map_err(LoadError::Io)?;
-            overlay::apply(&mut raw, &overlay, &sp.display().to_string()).map_err(LoadError::Invalid)?;
+            let sp_file = sp.display().to_string();
+            let overlay = read_utf8(&sp, &sp_file, "")?;
+            overlay::apply(&mut raw, &overlay, &sp_file).map_err(LoadError::Invalid)?;
             sources_file = Some(sp);
         }
     }
     let plan = check::build(&raw, &text, as_of).map_err(|items| LoadError::Invalid(Diagnostics { file, source: text.clone(), items }))?;
     Ok(Loaded { plan, sources_file })
+}
+
+/// Reads a TOML file as UTF-8; the first invalid byte is a positioned error (its line, column
+/// and byte offset), not a bare "stream did not contain valid UTF-8".
+fn read_utf8(path: &Path, file: &str, what: &str) -> Result<String, LoadError> {
+    let what = if what.is_empty() { String::new() } else { format!("{what} ") };
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {what}{file}")).map_err(LoadError::Io)?;
+    String::from_utf8(bytes).map_err(|e| {
+        let offset = e.utf8_error().valid_up_to();
+        let byte = e.as_bytes()[offset];
+        let message = format!("invalid UTF-8 at byte offset {offset} (byte 0x{byte:02X}): save the file as UTF-8");
+        LoadError::Invalid(Diagnostics { file: file.to_string(), source: String::from_utf8_lossy(e.as_bytes()).into_owned(), items: vec![Diagnostic { offset, len: 1, message }] })
+    })
 }
 
 fn toml_error(e: toml::de::Error, text: &str, file: &str) -> Diagnostics {

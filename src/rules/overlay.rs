@@ -18,13 +18,11 @@ pub fn apply(rules: &mut RawRules, text: &str, file: &str) -> Result<(), Diagnos
         match name.as_str() {
             "households" => {
                 let t = rules.roster.households.get_mut();
-                let columns: Vec<String> = t.columns.keys().cloned().collect();
-                lay(o, &mut t.file, &mut t.read, &columns, &mut err);
+                lay(o, &mut t.file, &mut t.read, &t.columns, &mut err);
             }
             "members" => {
                 let t = rules.roster.members.get_mut();
-                let columns: Vec<String> = t.columns.keys().cloned().collect();
-                lay(o, &mut t.file, &mut t.read, &columns, &mut err);
+                lay(o, &mut t.file, &mut t.read, &t.columns, &mut err);
             }
             _ => err(&o.span(), format!("unknown roster table '{name}': expected households or members")),
         }
@@ -33,9 +31,8 @@ pub fn apply(rules: &mut RawRules, text: &str, file: &str) -> Result<(), Diagnos
     for (name, o) in &overlay.sources {
         match rules.sources.get_mut(name) {
             Some(s) => {
-                let columns: Vec<String> = s.get_ref().columns.keys().cloned().collect();
                 let s = s.get_mut();
-                lay(o, &mut s.file, &mut s.read, &columns, &mut err);
+                lay(o, &mut s.file, &mut s.read, &s.columns, &mut err);
             }
             None => {
                 let hint = closest(name, names.iter().map(String::as_str)).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
@@ -55,24 +52,45 @@ pub fn apply(rules: &mut RawRules, text: &str, file: &str) -> Result<(), Diagnos
     }
 }
 
+/// The values of an `enum(a, b, …)` column declaration (with or without the trailing `?`);
+/// `None` for any other type.
+fn enum_values(decl: &str) -> Option<Vec<String>> {
+    let t = decl.trim();
+    let t = t.strip_suffix('?').unwrap_or(t).trim_end();
+    let inner = t.strip_prefix("enum(")?.strip_suffix(')')?;
+    Some(inner.split(',').map(|v| v.trim().to_string()).collect())
+}
+
 fn merge(into: &mut BTreeMap<String, Vec<String>>, from: &BTreeMap<String, Vec<String>>) {
     for (k, v) in from {
         into.entry(k.clone()).or_default().extend(v.iter().cloned());
     }
 }
 
-/// Lays one table's override over the rules' table. Reading option values (encoding, sheet,
-/// delimiter) are validated by the rules check; here only names are, since they refer to the
-/// rules' declared columns.
-fn lay(o: &S<RawTableOverride>, file: &mut String, read: &mut RawReading, columns: &[String], err: &mut impl FnMut(&std::ops::Range<usize>, String)) {
+/// Lays one table's override over the rules' table. Everything it says is checked here, so
+/// that an error points into sources.toml: reading option values (encoding, sheet, delimiter),
+/// the column names, and synonyms (for enum columns, naming one of their values).
+fn lay(o: &S<RawTableOverride>, file: &mut String, read: &mut RawReading, declared: &BTreeMap<String, S<String>>, err: &mut impl FnMut(&std::ops::Range<usize>, String)) {
     let ov = o.get_ref();
     for (span, message) in super::check::read_spec("", &ov.read).1 {
         err(&span, message);
     }
+    let columns: Vec<&str> = declared.keys().map(String::as_str).collect();
     for col in ov.read.aliases.keys().chain(ov.read.synonyms.keys()) {
-        if !columns.contains(col) {
-            let hint = closest(col, columns.iter().map(String::as_str)).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
+        if !declared.contains_key(col) {
+            let hint = closest(col, columns.iter().copied()).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
             err(&o.span(), format!("aliases/synonyms name '{col}', which the rules do not declare for this table{hint}"));
+        }
+    }
+    for (col, map) in &ov.read.synonyms {
+        let Some(decl) = declared.get(col) else { continue };
+        match enum_values(decl.get_ref()) {
+            None => err(&o.span(), format!("synonyms are for enum columns, and '{col}' is not one (the rules declare it {})", decl.get_ref().trim())),
+            Some(values) => {
+                for canonical in map.keys().filter(|k| !values.contains(k)) {
+                    err(&o.span(), format!("synonyms of '{col}' name '{canonical}', which is not one of its values [{}]", values.join(", ")));
+                }
+            }
         }
     }
     if let Some(f) = &ov.file {

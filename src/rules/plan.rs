@@ -98,6 +98,16 @@ pub enum SheetRef {
     Index(usize),
 }
 
+/// As messages show it: `明细`, or `number 3 (0-based)`.
+impl std::fmt::Display for SheetRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SheetRef::Name(n) => write!(f, "{n}"),
+            SheetRef::Index(i) => write!(f, "number {i} (0-based)"),
+        }
+    }
+}
+
 /// How a table's files are found and read.
 #[derive(Debug, Clone)]
 pub struct ReadSpec {
@@ -381,7 +391,7 @@ pub enum Piece {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Keep the household, marked 建议不纳入(需评议) with the reason.
+    /// Keep the household, marked with `[report] review` and the reason.
     Review,
     /// Leave the household out of the list; counted in the manifest.
     Exclude,
@@ -447,7 +457,11 @@ pub struct Monitoring {
     /// Households that stay monitored even when the conditions hold (no labour capacity).
     pub stays_monitored: Option<TExpr>,
     pub stays_reason: String,
+    /// 依据 of elimination_candidates.csv.
+    pub elimination_basis: Vec<Wording>,
 }
+
+pub use super::wording::Wording;
 
 /// A parameter value in force on the determination date.
 #[derive(Debug, Clone)]
@@ -491,6 +505,13 @@ pub struct Report {
     pub no_trigger_risk: String,
     pub include: String,
     pub review: String,
+    pub notice_title: String,
+    pub notice_footer: String,
+    pub review_note: String,
+    pub dropped_not_screened: String,
+    pub dropped_excluded: String,
+    pub dropped_no_category: Vec<Wording>,
+    pub dropped_not_listed: String,
 }
 
 #[derive(Debug, Clone)]

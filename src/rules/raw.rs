@@ -266,10 +266,16 @@ pub struct RawMonitoring {
     pub stays_monitored: Option<S<String>>,
     #[serde(default = "default_stays_reason")]
     pub stays_reason: String,
+    /// 依据 of elimination_candidates.csv: text with {人均纯收入} {监测线} {上次人均纯收入}
+    /// {上次监测线}.
+    pub elimination_basis: Option<S<String>>,
 }
 
+// The defaults of the wording keys only describe what fanpin did; a policy's own wording (its
+// terms for "include", "review", the notice's title and footer, why a household left the list)
+// is written in its rules file.
 fn default_stays_reason() -> String {
-    "继续监测".into()
+    "stays_monitored 条件成立".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -285,14 +291,47 @@ pub struct RawReport {
     pub include: String,
     #[serde(default = "default_review")]
     pub review: String,
+    /// The notice's title, after the township and village names.
+    #[serde(default = "default_notice_title")]
+    pub notice_title: String,
+    /// A line under the notice's list (none when empty).
+    #[serde(default)]
+    pub notice_footer: String,
+    /// `explain`: who decides on a household marked `review` (shown after its 排除提示; none
+    /// when empty).
+    #[serde(default)]
+    pub review_note: String,
+    /// dropped.csv 原因: no longer in the roster (or rejected).
+    #[serde(default = "default_not_screened")]
+    pub dropped_not_screened: String,
+    /// dropped.csv 原因: excluded by an exclusion rule.
+    #[serde(default = "default_excluded")]
+    pub dropped_excluded: String,
+    /// dropped.csv 原因: in no category now; text with {人均纯收入} {监测线}.
+    pub dropped_no_category: Option<S<String>>,
+    /// dropped.csv 原因: in a category that is not a lead (a grade).
+    #[serde(default = "default_not_listed")]
+    pub dropped_not_listed: String,
 }
 
 fn default_no_trigger() -> String {
-    "待核实".into()
+    "无".into()
 }
 fn default_include() -> String {
-    "纳入核实".into()
+    "列出".into()
 }
 fn default_review() -> String {
-    "建议不纳入(需评议)".into()
+    "需复核".into()
+}
+fn default_notice_title() -> String {
+    "名单".into()
+}
+fn default_not_screened() -> String {
+    "已不在户表中(或该户被拒收,见rejects.csv)".into()
+}
+fn default_excluded() -> String {
+    "按规则排除".into()
+}
+fn default_not_listed() -> String {
+    "仍符合类别但未列出".into()
 }

@@ -123,7 +123,10 @@ pub fn from_workbook(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, Str
         Some(SheetRef::Index(i)) => names.get(*i).cloned(),
         Some(SheetRef::Name(n)) => names.iter().find(|x| *x == n).cloned(),
     }
-    .ok_or_else(|| anyhow!("{}: no sheet {:?}; the workbook has: {}", path.display(), sheet, names.join(", ")))?;
+    .ok_or_else(|| match sheet {
+        Some(s) => anyhow!("{}: no sheet {s}; the workbook has: {}", path.display(), names.join(", ")),
+        None => anyhow!("{}: the workbook has no sheet", path.display()),
+    })?;
     let range = wb.worksheet_range(&name).map_err(|e| anyhow!("{}: cannot read sheet {name}: {e}", path.display()))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let mut rows = Vec::with_capacity(range.height());

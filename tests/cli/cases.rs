@@ -2,10 +2,9 @@
 //! readable diff for each failing case and exits with 9.
 
 use crate::support::*;
-use std::process::Command;
 
 fn check(rules: &std::path::Path, extra: &[&str]) -> (Option<i32>, String, String) {
-    let out = Command::new(BIN).arg("check").arg(rules).args(extra).output().unwrap();
+    let out = fanpin_cmd().arg("check").arg(rules).args(extra).output().unwrap();
     (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

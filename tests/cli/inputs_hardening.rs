@@ -32,7 +32,7 @@ fn data_of(fx: &Fixture) -> (tempfile::TempDir, PathBuf) {
 }
 
 fn run(args: &[&std::ffi::OsStr]) -> Output {
-    Command::new(BIN).args(args).output().expect("failed to start fanpin")
+    fanpin_cmd().args(args).output().expect("failed to start fanpin")
 }
 
 fn screen_code(data: &Path, out: &Path) -> Output {
@@ -138,7 +138,7 @@ fn a_department_file_that_is_a_directory_a_dangling_link_or_a_fifo_exits_6_namin
         std::fs::remove_file(&medical).unwrap();
         make(&medical);
         // A FIFO must not be opened (it would wait for a writer): give the run a deadline.
-        let mut child = Command::new(BIN)
+        let mut child = fanpin_cmd()
             .args(["screen", "--rules", RULES, "-q", "--data"])
             .arg(&data)
             .arg("--out")

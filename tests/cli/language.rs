@@ -5,7 +5,6 @@
 
 use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 /// The reference rules with `edits` applied, written to `dir/language.toml`.
 fn rules_with(dir: &Path, edits: &[(&str, &str)]) -> PathBuf {
@@ -103,7 +102,7 @@ fn per_person_totals_ages_full_month_windows_computed_parameters_and_grades_pass
     let tmp = tempfile::tempdir().unwrap();
     let rules = language_rules(tmp.path());
     let cases = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cli/data/language.cases.toml");
-    let out = Command::new(BIN).arg("check").arg(&rules).arg("--cases").arg(&cases).output().unwrap();
+    let out = fanpin_cmd().arg("check").arg(&rules).arg("--cases").arg(&cases).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.lines().last().unwrap_or("").ends_with("14 passed, 0 failed"), "{stdout}");
@@ -139,7 +138,7 @@ fn a_derived_figure_read_by_a_record_condition_is_inlined_and_one_built_on_recor
     let tmp = tempfile::tempdir().unwrap();
     // 家庭纯收入 is household columns only: visible in a condition on one medical record.
     let ok = rules_with(tmp.path(), &[("when = \"个人自付 >= 自付预警线 or 是否大病 == '是'\"", "when = \"个人自付 >= 自付预警线 or 是否大病 == '是' or (与户主关系 == '子女' and 个人自付 > 家庭纯收入)\"")]);
-    let out = Command::new(BIN).arg("check").arg(&ok).output().unwrap();
+    let out = fanpin_cmd().arg("check").arg(&ok).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("ok:"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
     let mut fx = Fixture::new();
@@ -153,7 +152,7 @@ fn a_derived_figure_read_by_a_record_condition_is_inlined_and_one_built_on_recor
     assert_eq!(out.risk("K1"), "因病");
     // 刚性支出 sums records: refused, with the reason, at its place.
     let bad = rules_with(tmp.path(), &[("when = \"个人自付 >= 自付预警线 or 是否大病 == '是'\"", "when = \"个人自付 > 刚性支出\"")]);
-    let out = Command::new(BIN).arg("check").arg(&bad).output().unwrap();
+    let out = fanpin_cmd().arg("check").arg(&bad).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("'刚性支出' is a household figure computed from an aggregate over records"), "{stderr}");

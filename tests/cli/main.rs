@@ -23,3 +23,4 @@ mod policies;
 mod reasons;
 mod relatives;
 mod publishing;
+mod wording;

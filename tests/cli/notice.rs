@@ -1,7 +1,6 @@
 //! `fanpin notice`: the public list for village review carries nothing sensitive.
 
 use crate::support::*;
-use std::process::Command;
 
 #[test]
 fn the_public_notice_lists_households_without_ids_and_leaves_review_cases_out_by_default() {
@@ -15,7 +14,7 @@ fn the_public_notice_lists_households_without_ids_and_leaves_review_cases_out_by
     fx.medical(&a, "2021-01-01", "4000.00", "否");
     let out = fx.run();
     let notice = |extra: &[&str]| {
-        let o = Command::new(BIN).args(["notice", "--out"]).arg(&out.out).args(extra).output().unwrap();
+        let o = fanpin_cmd().args(["notice", "--out"]).arg(&out.out).args(extra).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         out.csv("notice.csv")
     };

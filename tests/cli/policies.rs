@@ -4,7 +4,6 @@
 
 use crate::support::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -27,7 +26,7 @@ fn every_rules_file_of_the_library_checks_clean_and_passes_its_cases() {
     assert!(files.len() >= 5, "the library holds the reference policy and at least four more: {files:?}");
     for rules in files {
         assert!(crate::support::cases_beside(&rules).is_file(), "{} has no cases file beside it", rules.display());
-        let out = Command::new(BIN).arg("check").arg(&rules).output().unwrap();
+        let out = fanpin_cmd().arg("check").arg(&rules).output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(0), "{}:\n{stdout}\n{}", rules.display(), String::from_utf8_lossy(&out.stderr));
         assert!(stdout.lines().last().unwrap_or("").ends_with(" passed, 0 failed"), "{}:\n{stdout}", rules.display());

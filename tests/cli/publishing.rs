@@ -40,7 +40,7 @@ fn ran(output: std::process::Output) -> Ran {
 /// `fanpin screen -q` with the reference rules; `env` adds environment variables (the fault
 /// hooks).
 fn screen_cmd(data: &Path, out: &Path, extra: &[&OsStr], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(BIN);
+    let mut cmd = fanpin_cmd();
     cmd.args(["screen", "--rules", RULES, "-q", "--data"]).arg(data).arg("--out").arg(out).args(extra);
     cmd.env_remove("FANPIN_FAULT");
     for (k, v) in env {
@@ -73,7 +73,7 @@ fn diff_to_a_full_stdout_fails_with_a_message_and_to_a_closed_pipe_exits_0() {
     screen(Path::new(SAMPLE), &a, &[], &[]).assert_code(0, "screen the sample county");
     screen(&small_county(tmp.path()), &b, &[], &[]).assert_code(0, "screen the small county");
     let diff = || {
-        let mut cmd = Command::new(BIN);
+        let mut cmd = fanpin_cmd();
         cmd.arg("diff").arg(&a).arg(&b).args(["--limit", "100000"]);
         cmd
     };
@@ -283,7 +283,7 @@ fn earlier_version_dir(tmp: &Path, april: &Path) -> (PathBuf, Vec<(String, Vec<u
 }
 
 fn fanpin(args: &[&OsStr]) -> Ran {
-    ran(Command::new(BIN).args(args).env_remove("FANPIN_FAULT").output().unwrap())
+    ran(fanpin_cmd().args(args).output().unwrap())
 }
 
 #[test]

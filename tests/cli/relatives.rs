@@ -86,7 +86,7 @@ fn relatives_must_name_a_link_source() {
     let text = std::fs::read_to_string(rules(tmp.path())).unwrap().replacen("relatives = \"support\"", "relatives = \"suport\"", 1);
     let path = tmp.path().join("bad.toml");
     std::fs::write(&path, &text).unwrap();
-    let out = std::process::Command::new(BIN).arg("check").arg(&path).output().unwrap();
+    let out = fanpin_cmd().arg("check").arg(&path).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("'suport' is not one (did you mean 'support'?)"), "{stderr}");

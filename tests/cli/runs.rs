@@ -19,7 +19,7 @@ use crate::support::*;
 use sha2::{Digest, Sha256};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 // ---------------------------------------------------------------- running fanpin
 
@@ -59,7 +59,7 @@ fn assert_no_panic(stderr: &str) {
 }
 
 fn fanpin<S: AsRef<OsStr>>(args: &[S]) -> Ran {
-    let output = Command::new(BIN).args(args).output().expect("failed to start fanpin");
+    let output = fanpin_cmd().args(args).output().expect("failed to start fanpin");
     Ran {
         code: output.status.code(),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -875,7 +875,7 @@ fn a_source_the_rules_mark_required_exits_7_when_its_file_is_absent_and_an_optio
 /// Runs fanpin with its stdout a pipe whose reading end is already closed (as after
 /// `fanpin … | head -1` once head has exited), and returns its exit code and stderr.
 fn with_closed_stdout<S: AsRef<OsStr>>(args: &[S]) -> (Option<i32>, String) {
-    let mut child = Command::new(BIN)
+    let mut child = fanpin_cmd()
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -5,7 +5,6 @@
 use crate::support::*;
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use std::path::Path;
-use std::process::Command;
 
 /// A small county touching every reshaped source: medical (boundaries 4000.00 / 3999.99 and a
 /// 大病), education (10000.01), disability (一级 vs 三级) and a car.
@@ -217,7 +216,7 @@ fn a_missing_column_names_the_source_the_headers_found_and_the_closest_header() 
     let data = tmp.path().join("data");
     fx.write_data(&data);
     std::fs::write(data.join("medical.csv"), "证件号,姓名,就诊日期,医疗总费用,报销金额,个人自付,病种,是否大病\n").unwrap();
-    let out = Command::new(BIN).args(["screen", "--rules", RULES, "--data"]).arg(&data).arg("--out").arg(tmp.path().join("out")).output().unwrap();
+    let out = fanpin_cmd().args(["screen", "--rules", RULES, "--data"]).arg(&data).arg("--out").arg(tmp.path().join("out")).output().unwrap();
     // Exit code 6: an input file cannot be read (README, "Exit codes").
     assert_eq!(out.status.code(), Some(6));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -225,7 +224,7 @@ fn a_missing_column_names_the_source_the_headers_found_and_the_closest_header() 
     assert!(err.contains("证件号码 (closest header: '证件号')"), "{err}");
 
     // inspect says the same, masks nothing it doesn't need, and exits non-zero.
-    let out = Command::new(BIN).args(["inspect", "--rules", RULES, "--data"]).arg(&data).args(["--source", "medical"]).output().unwrap();
+    let out = fanpin_cmd().args(["inspect", "--rules", RULES, "--data"]).arg(&data).args(["--source", "medical"]).output().unwrap();
     assert!(!out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("证件号码 (closest header: '证件号')"), "{text}");
@@ -237,7 +236,7 @@ fn inspect_shows_the_mapping_and_masks_id_numbers() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     messy_dir(&fx, &data);
-    let out = Command::new(BIN).args(["inspect", "--rules", RULES, "--data"]).arg(&data).args(["--source", "medical"]).output().unwrap();
+    let out = fanpin_cmd().args(["inspect", "--rules", RULES, "--data"]).arg(&data).args(["--source", "medical"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("medical/2021-01.xlsx[明细]"), "{text}");
@@ -255,7 +254,7 @@ fn the_sample_county_as_department_extracts_screens_exactly_like_the_canonical_s
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data");
     let tmp = tempfile::tempdir().unwrap();
     let run = |data: &Path, out: &Path| {
-        let o = Command::new(BIN).args(["screen", "--rules", RULES, "-q", "--data"]).arg(data).arg("--out").arg(out).output().unwrap();
+        let o = fanpin_cmd().args(["screen", "--rules", RULES, "-q", "--data"]).arg(data).arg("--out").arg(out).output().unwrap();
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
     let (a, b) = (tmp.path().join("canonical"), tmp.path().join("extracts"));

@@ -211,7 +211,7 @@ fn a_second_run_on_a_locked_output_directory_exits_5_and_a_stale_lock_is_taken_o
     let out = tmp.path().join("out");
     fx.write_data(&data);
     let run = || {
-        std::process::Command::new(BIN).args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap()
+        fanpin_cmd().args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap()
     };
     std::fs::create_dir_all(&out).unwrap();
     // pid 1 is always alive: the directory is taken.
@@ -235,7 +235,7 @@ fn a_monthly_run_with_previous_marks_new_and_continuing_households_and_says_why_
         let data = tmp.path().join(format!("data-{name}"));
         let out = tmp.path().join(format!("out-{name}"));
         fx.write_data(&data);
-        let mut cmd = std::process::Command::new(BIN);
+        let mut cmd = fanpin_cmd();
         cmd.args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(&out);
         if let Some(p) = previous {
             cmd.arg("--previous").arg(p);

@@ -71,7 +71,7 @@ fn a_bad_amount_is_rejected_with_its_column() {
         &out,
         &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "2"), ("列", "个人自付"), ("值", "4千")],
     );
-    out.assert_not_listed("H2", "its household row was rejected");
+    out.assert_not_screened("H2", "its household row was rejected");
     out.assert_row("H1", &[("人均纯收入", "5000.00"), ("类别", "脱贫不稳定户"), ("风险类型", "待核实")]);
     // the rejected medical record does not fire
     out.assert_row("H3", &[("人均纯收入", "5000.00"), ("类别", "脱贫不稳定户"), ("风险类型", "待核实")]);
@@ -147,7 +147,7 @@ fn a_household_with_no_co_resident_member_is_rejected() {
             && ["户编号", "是否共同生活"].contains(&r.get("列"))
     });
     assert!(hit, "no reject for households.csv line 3:\n{}", out.csv("rejects.csv").render());
-    out.assert_not_listed("H2", "n = 0, PCI undefined");
+    out.assert_not_screened("H2", "n = 0, PCI undefined");
     out.assert_row("H1", &[("家庭人口", "1"), ("人均纯收入", "5000.00"), ("类别", "边缘易致贫户")]);
 }
 
@@ -173,7 +173,7 @@ fn more_rejects_than_the_allowed_rate_exit_4_after_writing_the_outputs() {
     fx.write_data(&data);
     // Rows read: 1 household + 1 member + 2 medical = 4; rejected: 1 → 25 %.
     let run = |rate: &str| {
-        std::process::Command::new(BIN)
+        fanpin_cmd()
             .args(["screen", "--rules", RULES, "-q", "--max-reject-rate", rate, "--data"])
             .arg(&data)
             .arg("--out")

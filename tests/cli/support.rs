@@ -13,6 +13,16 @@ use std::process::Command;
 pub const BIN: &str = env!("CARGO_BIN_EXE_fanpin");
 pub const RULES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/rules/guizhou-2021.toml");
 
+/// The one way tests start the binary: `fanpin_cmd().args([...]).output()`. Every integration
+/// test spawns `fanpin` through this builder (nothing else names `BIN`), so whatever every run
+/// should get is decided here.
+pub fn fanpin_cmd() -> Command {
+    let mut cmd = Command::new(BIN);
+    // The fault hooks are set by the tests that want them, never inherited.
+    cmd.env_remove("FANPIN_FAULT");
+    cmd
+}
+
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Canonical headers of every input file (issue 2, "the canonical layout of a data directory").
@@ -382,7 +392,7 @@ impl Fixture {
 pub fn screen(tmp: tempfile::TempDir, data: PathBuf) -> Outcome {
     {
         let out = tmp.path().join("out");
-        let output = Command::new(BIN)
+        let output = fanpin_cmd()
             .arg("screen")
             .arg("--rules")
             .arg(RULES)
@@ -413,7 +423,7 @@ pub fn screen(tmp: tempfile::TempDir, data: PathBuf) -> Outcome {
 /// DIR`, `--as-of DATE`); asserts exit status 0.
 pub fn screen_with(tmp: tempfile::TempDir, data: PathBuf, rules: &Path, extra: &[&std::ffi::OsStr]) -> Outcome {
     let out = tmp.path().join("out");
-    let output = Command::new(BIN)
+    let output = fanpin_cmd()
         .arg("screen")
         .arg("--rules")
         .arg(rules)
@@ -573,7 +583,27 @@ impl Outcome {
             })
     }
 
+    /// Asserts household `hh` was screened (it is in screened.csv: not rejected, not dropped
+    /// from the roster) and is not listed in flagged.csv.
+    #[track_caller]
     pub fn assert_not_listed(&self, hh: &str, why: &str) {
+        if self.find_in("screened.csv", hh).is_none() {
+            panic!(
+                "household {hh} should be screened and not listed ({why}), but it is not in screened.csv\n--- rejects.csv\n{}",
+                self.csv("rejects.csv").render()
+            );
+        }
+        if self.is_listed(hh) {
+            panic!("household {hh} should not be listed ({why}) but is:\n{}", self.row(hh).render());
+        }
+    }
+
+    /// Asserts household `hh` was rejected: in neither screened.csv nor flagged.csv.
+    #[track_caller]
+    pub fn assert_not_screened(&self, hh: &str, why: &str) {
+        if let Some(row) = self.find_in("screened.csv", hh) {
+            panic!("household {hh} should not be screened ({why}) but is:\n{}", row.render());
+        }
         if self.is_listed(hh) {
             panic!("household {hh} should not be listed ({why}) but is:\n{}", self.row(hh).render());
         }

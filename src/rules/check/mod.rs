@@ -4,6 +4,7 @@
 use super::diag::{closest, Diagnostic};
 use super::expr::{self, Ast, BinOp, Span, TemplatePart};
 use super::plan::*;
+use super::wording::{wording, DEFAULT_DROPPED_NO_CATEGORY, DEFAULT_ELIMINATION_BASIS, DROPPED_FIGURES, ELIMINATION_FIGURES};
 use super::raw::*;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -590,7 +591,24 @@ impl<'s> Checker<'s> {
             Some(s) => Some(s?),
             None => None,
         };
-        Some(Monitoring { monitored: monitored?, elimination: elimination?, stays_monitored, stays_reason: m.stays_reason.clone() })
+        let basis = self.wording(m.elimination_basis.as_ref(), DEFAULT_ELIMINATION_BASIS, &ELIMINATION_FIGURES);
+        Some(Monitoring { monitored: monitored?, elimination: elimination?, stays_monitored, stays_reason: m.stays_reason.clone(), elimination_basis: basis? })
+    }
+
+    /// A wording key's sentence (its default when the rules do not give it), split at its
+    /// figures; an unknown figure is an error at its place in the rules file.
+    fn wording(&mut self, s: Option<&S<String>>, default: &str, figures: &[&str]) -> Option<Vec<Wording>> {
+        let Some(s) = s else {
+            return wording(default, figures).ok();
+        };
+        match wording(s.get_ref(), figures) {
+            Ok(w) => Some(w),
+            Err((at, len, message)) => {
+                let base = self.content_start(s);
+                self.err(base + at, len, message);
+                None
+            }
+        }
     }
 
     fn report(&mut self, r: &RawReport, derived: &[Derived]) -> Option<Report> {
@@ -607,6 +625,7 @@ impl<'s> Checker<'s> {
         let net_income = numeric(self, &r.net_income);
         let per_capita = numeric(self, &r.per_capita);
         let line = numeric(self, &r.line);
+        let dropped_no_category = self.wording(r.dropped_no_category.as_ref(), DEFAULT_DROPPED_NO_CATEGORY, &DROPPED_FIGURES);
         Some(Report {
             size: size?,
             net_income: net_income?,
@@ -615,6 +634,13 @@ impl<'s> Checker<'s> {
             no_trigger_risk: r.no_trigger_risk.clone(),
             include: r.include.clone(),
             review: r.review.clone(),
+            notice_title: r.notice_title.clone(),
+            notice_footer: r.notice_footer.clone(),
+            review_note: r.review_note.clone(),
+            dropped_not_screened: r.dropped_not_screened.clone(),
+            dropped_excluded: r.dropped_excluded.clone(),
+            dropped_no_category: dropped_no_category?,
+            dropped_not_listed: r.dropped_not_listed.clone(),
         })
     }
 
