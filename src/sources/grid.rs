@@ -96,8 +96,9 @@ pub fn cell_text(d: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < EXACT_LIMIT => format!("{}", *f as i64),
         Data::Float(f) if f.fract() == 0.0 => format!("{f:E}"),
-        // Shortest text that reads back as the same number: 1234.5 → "1234.5".
-        Data::Float(f) => format!("{f}"),
+        // Shortest text that reads back as the same number: 1234.5 → "1234.5"; binary noise
+        // around an amount in cents is that amount (`without_noise`).
+        Data::Float(f) => without_noise(*f),
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         // A date cell holds the days since 1899-12-30 (the 1900 date system; workbooks in the
         // old 1904 system are not distinguished). The time of day is dropped: records are dated.
@@ -111,6 +112,32 @@ pub fn cell_text(d: &Data) -> String {
         Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }
+}
+
+/// Significant decimal digits a binary double always keeps (DBL_DIG): what Excel shows of a
+/// number cell.
+const SHOWN_DIGITS: i32 = 15;
+
+/// The text of a number cell with a fraction: its shortest round-trip form (1234.5 → "1234.5"),
+/// except that a double within binary rounding noise of an amount with at most two decimals is
+/// that amount (33849.31999999999, what a formula leaves where Excel shows 33849.32, is
+/// "33849.32"). Noise means below half a unit of the 15th significant digit: at 33849.32 that
+/// is 5·10⁻¹¹, while a real sub-cent value such as 33849.315 is 0.005 away, and stays as it is
+/// (an amount cell then rejects it). Beyond 12 integer digits the 15 digits leave no room below
+/// the cent to tell noise from a value, so nothing is rounded there. This is the only place a
+/// float is turned into a number: the text is read as a decimal from here on.
+fn without_noise(f: f64) -> String {
+    let shortest = format!("{f}");
+    let Some((int, frac)) = shortest.trim_start_matches('-').split_once('.') else { return shortest };
+    let int_digits = int.trim_start_matches('0').len().max(1) as i32;
+    if frac.len() <= 2 || int_digits > 12 {
+        return shortest;
+    }
+    let Ok(exact) = shortest.parse::<rust_decimal::Decimal>() else { return shortest };
+    let cents = exact.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    // Half a unit of the 15th significant digit of a number with `int_digits` integer digits.
+    let tolerance = rust_decimal::Decimal::new(5, (SHOWN_DIGITS - int_digits + 1) as u32);
+    if (exact - cents).abs() < tolerance { cents.normalize().to_string() } else { shortest }
 }
 
 /// Reads one sheet (by name or 0-based index; the first by default). Returns the grid and the
@@ -148,6 +175,27 @@ mod tests {
         assert_eq!(cell_text(&Data::Float(110105491231002.0)), "110105491231002");
         assert_eq!(cell_text(&Data::Float(1234.5)), "1234.5");
         assert_eq!(cell_text(&Data::Int(30)), "30");
+    }
+
+    #[test]
+    fn binary_noise_around_cents_is_the_amount_and_a_real_fraction_of_a_cent_stays() {
+        // (double, text): the shortest forms are written beside; 15 significant digits decide.
+        let below_4000 = f64::from_bits(4000f64.to_bits() - 1); // 3999.9999999999995
+        let cases = [
+            (33849.31999999999, "33849.32"),
+            (below_4000, "4000"),
+            (0.1 + 0.2, "0.3"),                 // 0.30000000000000004
+            (1234.5, "1234.5"),
+            (-12.340000000000002, "-12.34"),
+            (33849.315, "33849.315"),           // half a cent: a value, not noise
+            (0.005, "0.005"),
+            (33849.3199999, "33849.3199999"),   // 10⁻⁷ away: far above 5·10⁻¹¹
+            (123456789012.34999, "123456789012.35"), // 12 integer digits: 5·10⁻⁴ still tells
+            (1234567890123.4502, "1234567890123.4502"), // 13: not rounded
+        ];
+        for (f, want) in cases {
+            assert_eq!(cell_text(&Data::Float(f)), want, "{f:?}");
+        }
     }
 
     #[test]
