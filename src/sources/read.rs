@@ -6,7 +6,7 @@
 //! CSV reader; everything else (workbooks, GB18030, title rows above the header) goes through a
 //! grid of cells.
 
-use super::decode::{decode, prefix_is_utf8};
+use super::decode::{decode, mostly_utf8, prefix_is_utf8};
 use super::grid::{self, Grid};
 use super::header::{self, Mapping, NoHeader};
 use super::plain;
@@ -202,7 +202,16 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     }
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
-    let utf8 = table.read.encoding != Encoding::Gb18030 && (prefix.starts_with(b"\xEF\xBB\xBF") || prefix_is_utf8(&prefix));
+    // The encoding is the whole file's (`decode::mostly_utf8`): a prefix that is UTF-8 is taken
+    // as such until the strict read fails (then `load_file` decides on the whole file); one
+    // that is not decides on the whole file now. `broken`: UTF-8 known to hold bad bytes.
+    let bom = prefix.starts_with(b"\xEF\xBB\xBF");
+    let (utf8, broken) = match table.read.encoding {
+        Encoding::Gb18030 => (false, false),
+        _ if bom || prefix_is_utf8(&prefix) => (true, false),
+        Encoding::Utf8 => (true, true),
+        Encoding::Auto => (mostly_utf8(&std::fs::read(path)?), true),
+    };
     let (sample, _) = decode(&prefix, if utf8 { &Encoding::Utf8 } else { &Encoding::Gb18030 });
     // Detected: the sniffed delimiter, unless the header only splits into the declared columns
     // at another (a `;`-delimited .csv). Declared: as declared, and the error says when
@@ -225,19 +234,40 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         let scan = plain::scan(path)?;
         if !scan.lone_cr {
             let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
-            let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?;
-            info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
+            let strict = if broken { None } else { Some(scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?.0) };
+            info.encoding = Some(if bom { "UTF-8 (BOM)" } else { "UTF-8" });
             info.delimiter = Some(delimiter as char);
-            return Ok(Opened { lf, marks, strict: Some(strict), plain: scan.plain, info });
+            return Ok(Opened { lf, marks, strict, plain: scan.plain, info });
         }
     }
+    let encoding = match table.read.encoding {
+        Encoding::Auto if !utf8 => Encoding::Gb18030,
+        ref e => e.clone(),
+    };
+    let (lf, marks, info) = from_text_file(path, rel, table, delimiter, &encoding, other)?;
+    Ok(Opened { lf, marks, strict: None, plain: false, info })
+}
+
+/// A delimited file read whole through the grid, in `encoding` (detected when `Auto`).
+fn from_text_file(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: &Encoding, other: Option<u8>) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let bytes = std::fs::read(path)?;
-    let (text, encoding) = decode(&bytes, &table.read.encoding);
+    let (text, encoding) = decode(&bytes, encoding);
     let grid = grid::from_text(&text, delimiter)?;
     let (lf, marks, mut info) = from_grid(&grid, table, rel, other)?;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
-    Ok(Opened { lf, marks, strict: None, plain: false, info })
+    Ok((lf, marks, info))
+}
+
+/// A file the strict UTF-8 read failed on, when the whole file is not UTF-8 but for a few
+/// bytes (`decode::mostly_utf8`) and no encoding is declared: read again as GB18030, through
+/// the grid. None when it stays UTF-8 (its bad bytes are then rejects of the lossy read).
+pub fn reread_if_gb18030(path: &Path, table: &Table, info: &FileInfo) -> Result<Option<(LazyFrame, LazyFrame, FileInfo)>> {
+    if table.read.encoding != Encoding::Auto || mostly_utf8(&std::fs::read(path)?) {
+        return Ok(None);
+    }
+    let delimiter = info.delimiter.map_or(b',', |d| d as u8);
+    from_text_file(path, &info.file, table, delimiter, &Encoding::Gb18030, None).map(Some)
 }
 
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
