@@ -3,8 +3,8 @@
 //! line (or sheet row) and file of each record.
 //!
 //! Canonical UTF-8 delimited files whose header is on the first line take polars' parallel
-//! CSV reader; everything else (workbooks, GB18030, title rows above the header) goes through a
-//! grid of cells.
+//! CSV reader; everything else (workbooks, GB18030, title rows above the header, a CR alone or a
+//! line end inside a quoted cell) goes through a grid of cells.
 
 use super::decode::{decode, mostly_utf8, prefix_is_utf8};
 use super::grid::{self, Grid};
@@ -230,9 +230,11 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
     if utf8 && first_line_header {
-        // A file with a CR alone as a line end goes through the grid (polars would merge lines).
-        let scan = plain::scan(path)?;
-        if !scan.lone_cr {
+        // A file with a CR alone as a line end goes through the grid (polars would merge lines),
+        // and so does one with a line end inside a quoted cell (polars' row numbers would no
+        // longer be the file's lines after it; the grid counts them).
+        let scan = plain::scan(path, delimiter)?;
+        if !scan.lone_cr && !scan.multiline {
             let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
             let strict = if broken { None } else { Some(scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?.0) };
             info.encoding = Some(if bom { "UTF-8 (BOM)" } else { "UTF-8" });
