@@ -246,7 +246,8 @@ fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Resu
             None => stream(typed_plan(lf.clone(), false)),
         };
         info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
-        Ok(typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {e}"))?)
+        // polars' message quotes the cell it could not parse, which may be the rest of the file.
+        Ok(typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))?)
     })?;
 
     // Blank and 合计 lines are counted, then dropped. They are told exactly (a second read of

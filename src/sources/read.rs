@@ -153,7 +153,7 @@ fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyho
         .missing
         .iter()
         .map(|(m, hint)| match hint {
-            Some(h) => format!("{m} (closest header: '{h}')"),
+            Some(h) => format!("{m} (closest header: '{}')", crate::log::quote(h)),
             None => m.clone(),
         })
         .collect();
@@ -165,7 +165,8 @@ fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyho
         "missing required column{} {}; headers found: {} ({advice})",
         if missing.len() > 1 { "s" } else { "" },
         missing.join(", "),
-        if e.best.is_empty() { "(none)".to_string() } else { e.best.join(", ") },
+        // The row is a record when the header is missing: its cells are quoted, cut.
+        if e.best.is_empty() { "(none)".to_string() } else { crate::log::quote(&e.best.join(", ")) },
     )
 }
 
@@ -339,8 +340,8 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
         .with_missing_is_null(true)
         .with_row_index(Some(RowIndex { name: LINE.into(), offset: 2 }))
         .finish()
-        .map_err(|e| anyhow!("cannot open: {e}"))?;
-    let schema = scan.collect_schema().map_err(|e| anyhow!("cannot read as delimited text: {e}"))?;
+        .map_err(|e| anyhow!("cannot open: {}", crate::log::quote(&e.to_string())))?;
+    let schema = scan.collect_schema().map_err(|e| anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))?;
     let header_cells: Vec<String> = schema.iter_names().filter(|n| n.as_str() != LINE).map(|n| n.to_string()).collect();
     let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e, None))?;
     let mut info = empty_info(rel, "csv");

@@ -246,3 +246,140 @@ fn inspect_shows_the_header_line_of_a_gb18030_crlf_file_below_a_title() {
     // Title on line 1, header on line 2; 4 records (赵一, 钱二, 路人, 孙三).
     assert!(stdout.contains("GB18030") && stdout.contains("header on line 2 · 4 records"), "{stdout}");
 }
+
+// ---------------------------------------------------------------- item 8: no full ID in a message
+
+/// The places in `text` where a full ID number could be: 17 digits (the first not 0) then a
+/// digit or X, anywhere (`[1-9]\d{16}[\dXx]`), and any 15 characters in a row of one of `ids`.
+fn leaked_ids(text: &str, ids: &[String]) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut found = Vec::new();
+    for w in chars.windows(18) {
+        let ok = ('1'..='9').contains(&w[0]) && w[1..17].iter().all(char::is_ascii_digit) && (w[17].is_ascii_digit() || w[17] == 'X' || w[17] == 'x');
+        if ok {
+            found.push(w.iter().collect());
+        }
+    }
+    for id in ids {
+        let id: Vec<char> = id.chars().collect();
+        for w in id.windows(15) {
+            let part: String = w.iter().collect();
+            if text.contains(&part) {
+                found.push(part);
+            }
+        }
+    }
+    found
+}
+
+/// Runs screen (text and JSON logs), inspect and `check --data` on `data`: each must exit with
+/// `code`, print no full ID number of `ids`, no more than `max` characters on stderr, and no
+/// line over 600 characters on stdout (inspect's report is long, but no line quotes a file).
+fn assert_no_id_printed(data: &Path, ids: &[String], code: i32, max: usize, what: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let (d, o, r) = (data.as_os_str(), out.as_os_str(), std::ffi::OsStr::new(RULES));
+    let runs: [(&str, Vec<&std::ffi::OsStr>); 4] = [
+        ("screen", vec!["screen".as_ref(), "--rules".as_ref(), r, "--data".as_ref(), d, "--out".as_ref(), o]),
+        ("screen --log-format json", vec!["--log-format".as_ref(), "json".as_ref(), "screen".as_ref(), "--rules".as_ref(), r, "--data".as_ref(), d, "--out".as_ref(), o]),
+        ("inspect", vec!["inspect".as_ref(), "--rules".as_ref(), r, "--data".as_ref(), d]),
+        ("check --data", vec!["check".as_ref(), r, "--data".as_ref(), d]),
+    ];
+    for (name, args) in runs {
+        let output = run(&args);
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let shown: String = all.chars().take(3000).collect();
+        assert_eq!(output.status.code(), Some(code), "{what}, {name}:\n{shown}");
+        assert!(!all.contains("panicked"), "{what}, {name}:\n{shown}");
+        let leaked = leaked_ids(&all, ids);
+        assert!(leaked.is_empty(), "{what}, {name}: full ID numbers printed: {:?}\n{shown}", &leaked[..leaked.len().min(5)]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.chars().count() <= max, "{what}, {name}: {} characters on stderr (at most {max}):\n{shown}", stderr.chars().count());
+        let longest = String::from_utf8_lossy(&output.stdout).lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(longest <= 600, "{what}, {name}: a line of {longest} characters on stdout:\n{shown}");
+    }
+}
+
+/// Strangers (not in the roster) with IDs 100.., as many as `n`.
+fn strangers(fx: &mut Fixture, n: usize) -> Vec<Person> {
+    (0..n).map(|i| fx.person(&format!("路人{i}"))).collect()
+}
+
+#[test]
+fn polars_could_not_parse_quotes_nothing_of_the_file_that_holds_an_id() {
+    // medical.csv's last line opens a quote that never closes and holds a byte that is not
+    // UTF-8: polars' reader fails and its message quotes the cell (here, 40 ID numbers).
+    let (mut fx, p) = three();
+    let others = strangers(&mut fx, 40);
+    let mut text = fx.csv_text("medical").into_bytes();
+    for x in &p {
+        text.extend(format!("{}\n", medical_line(x, "5000.00", "肺炎")).into_bytes());
+    }
+    let ids: Vec<String> = others.iter().map(|x| x.id.clone()).collect();
+    text.extend(format!("{},\"备注 {}", ids[0], ids.join(" ")).into_bytes());
+    text.push(0xFF);
+    fx.raw_file("medical.csv", text);
+    let (_tmp, data) = data_of(&fx);
+    let mut all_ids = ids.clone();
+    all_ids.extend(p.iter().map(|x| x.id.clone()));
+    // Exit 6 (the file cannot be read), the message short: the file's name and reason, and at
+    // most a few hundred characters quoted from it.
+    assert_no_id_printed(&data, &all_ids, 6, 2000, "polars' could not parse");
+}
+
+#[test]
+fn a_file_without_its_header_prints_no_id_in_any_command_or_log_format() {
+    // members.csv without its header line: the error quotes its first row (赵一's).
+    let (fx, p) = three();
+    let (_tmp, data) = data_of(&fx);
+    let text = fx.csv_text("members");
+    std::fs::write(data.join("members.csv"), text.split_once('\n').unwrap().1).unwrap();
+    let ids: Vec<String> = p.iter().map(|x| x.id.clone()).collect();
+    assert_no_id_printed(&data, &ids, 6, 2000, "members.csv without its header");
+}
+
+#[test]
+fn a_header_search_over_wide_rows_of_ids_quotes_at_most_a_few_hundred_characters() {
+    // medical.csv without its header, its first line 500 ID numbers wide: "headers found"
+    // would list all 500 (masked: 9,000 characters).
+    let (mut fx, p) = three();
+    let others = strangers(&mut fx, 500);
+    let ids: Vec<String> = others.iter().map(|x| x.id.clone()).collect();
+    let mut text = format!("{}\n", ids.join(","));
+    for x in &p {
+        text.push_str(&format!("{}\n", medical_line(x, "5000.00", "肺炎")));
+    }
+    fx.raw_file("medical.csv", text);
+    let (_tmp, data) = data_of(&fx);
+    assert_no_id_printed(&data, &ids, 6, 2000, "a header row of 500 IDs");
+}
+
+#[test]
+fn a_warning_masks_ids_in_a_file_name() {
+    // An owner file named after a person's ID: the warning that it is skipped names it masked.
+    let (mut fx, p) = three();
+    let x = fx.person("王五");
+    let (_tmp, data) = data_of(&fx);
+    std::fs::write(data.join(format!("~${}.xlsx", x.id)), [7u8; 162]).unwrap();
+    std::fs::write(data.join("sources.toml"), "[sources.medical]\nfile = \"*.xlsx\"\n").unwrap();
+    let _ = p;
+    assert_no_id_printed(&data, std::slice::from_ref(&x.id), 0, 4000, "an owner file named by an ID");
+}
+
+#[test]
+fn inspect_masks_an_id_in_the_sample_values_of_a_text_column() {
+    // 病种 (text) written with the patient's ID in it, as a clerk might: inspect shows three
+    // sample values of each column.
+    let (mut fx, p) = three();
+    for x in &p {
+        fx.medical(x, "2021-01-01", "5000.00", "否");
+    }
+    let text = fx.csv_text("medical").replace(",肺炎,", &format!(",肺炎(病历号{}),", p[0].id));
+    fx.raw_file("medical.csv", text);
+    let (_tmp, data) = data_of(&fx);
+    let ids: Vec<String> = p.iter().map(|x| x.id.clone()).collect();
+    assert_no_id_printed(&data, &ids, 0, 4000, "an ID inside a text cell");
+    let o = run(&["inspect".as_ref(), "--rules".as_ref(), RULES.as_ref(), "--data".as_ref(), data.as_os_str(), "--source".as_ref(), "medical".as_ref()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains(&format!("肺炎(病历号{}********{})", &p[0].id[..6], &p[0].id[14..])), "{stdout}");
+}
