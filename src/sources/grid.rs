@@ -34,6 +34,39 @@ pub fn from_text(text: &str, delimiter: u8) -> Result<Grid> {
     Ok(Grid { rows })
 }
 
+/// Fails when a quoted cell is never closed and lines follow it: the reader would take the rest
+/// of the file for that one cell, and the records after it would be lost without a word. Names
+/// the line where the cell opens. (Open on the last line, it loses nothing: the cell ends the
+/// file.) For a whole file only (a sample may end inside a cell).
+pub fn check_quotes_closed(text: &str, delimiter: u8) -> Result<()> {
+    let (mut line, mut opened) = (1usize, None::<(usize, usize)>);
+    let (mut quoted, mut at_start) = (false, true);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // LF, CRLF or a CR alone: one line end.
+        let line_end = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        line += line_end as usize;
+        if quoted {
+            if b == b'"' && bytes.get(i + 1) == Some(&b'"') {
+                i += 1;
+            } else if b == b'"' {
+                (quoted, at_start) = (false, false);
+            }
+        } else if b == b'"' && at_start {
+            (quoted, opened) = (true, Some((line, i)));
+        } else {
+            at_start = b == delimiter || b == b'\n' || b == b'\r';
+        }
+        i += 1;
+    }
+    match opened {
+        Some((l, at)) if quoted && text[at..].trim_end_matches(['\r', '\n']).contains(['\r', '\n']) => bail!("line {l}: a quoted cell (\") opens there and is never closed, so the rest of the file would be one cell; close the quote or remove it"),
+        _ => Ok(()),
+    }
+}
+
 /// Physical line numbers of byte offsets, visited in increasing order.
 struct Lines<'a> {
     bytes: &'a [u8],
@@ -210,6 +243,17 @@ mod tests {
         let g = from_text("a,b\n\"x, y\",\"multi\nline\"\n3,4\n", b',').unwrap();
         assert_eq!(g.rows[1].1, vec!["x, y".to_string(), "multi\nline".to_string()]);
         assert_eq!(g.rows[2].0, 4);
+    }
+
+    #[test]
+    fn a_quoted_cell_never_closed_is_an_error_naming_its_line() {
+        assert!(check_quotes_closed("a,b\n1,\"x\ny\"\n2,\"say \"\"hi\"\"\"\n5\"3,4\n", b',').is_ok());
+        let e = check_quotes_closed("a,b\r\n1,2\r\n3,\"x\r\n4,5\r\n6,7\r\n", b',').unwrap_err();
+        assert!(e.to_string().starts_with("line 3: a quoted cell"), "{e}");
+        // "" inside a quoted cell does not close it.
+        assert!(check_quotes_closed("a\tb\n1\t\"x\"\"\n2\t3\n", b'\t').is_err());
+        // Open on the last line: the cell ends the file, nothing after it is lost.
+        assert!(check_quotes_closed("a,b\n1,\"x\r\n", b',').is_ok());
     }
 
     #[test]

@@ -255,6 +255,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
 fn from_text_file(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: &Encoding, other: Option<u8>) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
     let bytes = std::fs::read(path)?;
     let (text, encoding) = decode(&bytes, encoding);
+    grid::check_quotes_closed(&text, delimiter)?;
     let grid = grid::from_text(&text, delimiter)?;
     let (lf, marks, mut info) = from_grid(&grid, table, rel, other)?;
     info.encoding = Some(encoding);
@@ -266,7 +267,8 @@ fn from_text_file(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding
 /// bytes (`decode::mostly_utf8`) and no encoding is declared: read again as GB18030, through
 /// the grid. None when it stays UTF-8 (its bad bytes are then rejects of the lossy read).
 pub fn reread_if_gb18030(path: &Path, table: &Table, info: &FileInfo) -> Result<Option<(LazyFrame, LazyFrame, FileInfo)>> {
-    if table.read.encoding != Encoding::Auto || mostly_utf8(&std::fs::read(path)?) {
+    // A BOM says UTF-8, whatever follows.
+    if table.read.encoding != Encoding::Auto || info.encoding != Some("UTF-8") || mostly_utf8(&std::fs::read(path)?) {
         return Ok(None);
     }
     let delimiter = info.delimiter.map_or(b',', |d| d as u8);

@@ -383,3 +383,28 @@ fn inspect_masks_an_id_in_the_sample_values_of_a_text_column() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains(&format!("肺炎(病历号{}********{})", &p[0].id[..6], &p[0].id[14..])), "{stdout}");
 }
+
+#[test]
+fn a_quoted_cell_that_is_never_closed_stops_the_run_naming_its_line_instead_of_swallowing_the_records_after_it() {
+    // medical.csv line 3: 钱二's 病种 opens a quote that nothing closes; 孙三's record (line 4)
+    // and a stranger's (line 5) would be read as part of that cell.
+    let (mut fx, p) = three();
+    let stranger = fx.person("路人");
+    let text = format!(
+        "{}\n{}\n{}\n{}\n{}\n",
+        header_of("medical").join(","),
+        medical_line(&p[0], "5000.00", "肺炎"),
+        medical_line(&p[1], "5000.00", "\"肺炎"),
+        medical_line(&p[2], "5000.00", "肺炎"),
+        medical_line(&stranger, "5000.00", "肺炎"),
+    );
+    fx.raw_file("medical.csv", text);
+    let (tmp, data) = data_of(&fx);
+    let o = run(&["screen".as_ref(), "--rules".as_ref(), RULES.as_ref(), "-q".as_ref(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), tmp.path().join("out").as_os_str()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(6), "{stderr}");
+    assert!(stderr.contains("medical.csv") && stderr.contains("line 3") && stderr.contains("never closed"), "{stderr}");
+    let mut ids: Vec<String> = p.iter().map(|x| x.id.clone()).collect();
+    ids.push(stranger.id.clone());
+    assert_no_id_printed(&data, &ids, 6, 2000, "a quote never closed");
+}
