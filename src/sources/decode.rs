@@ -40,6 +40,10 @@ pub fn mostly_utf8(bytes: &[u8]) -> bool {
             Some(len) => {
                 invalid += 1;
                 rest = &rest[good + len..];
+                // Settled already: even if every byte left were in two-byte UTF-8 characters.
+                if invalid * 20 > valid + rest.len() / 2 {
+                    return false;
+                }
             }
         }
     }

@@ -207,11 +207,17 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     // as such until the strict read fails (then `load_file` decides on the whole file); one
     // that is not decides on the whole file now. `broken`: UTF-8 known to hold bad bytes.
     let bom = prefix.starts_with(b"\xEF\xBB\xBF");
+    let mut whole = None;
     let (utf8, broken) = match table.read.encoding {
         Encoding::Gb18030 => (false, false),
         _ if bom || prefix_is_utf8(&prefix) => (true, false),
         Encoding::Utf8 => (true, true),
-        Encoding::Auto => (mostly_utf8(&std::fs::read(path)?), true),
+        Encoding::Auto => {
+            let bytes = std::fs::read(path)?;
+            let utf8 = mostly_utf8(&bytes);
+            whole = Some(bytes);
+            (utf8, true)
+        }
     };
     let (sample, _) = decode(&prefix, if utf8 { &Encoding::Utf8 } else { &Encoding::Gb18030 });
     // Detected: the sniffed delimiter, unless the header only splits into the declared columns
@@ -247,14 +253,17 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         Encoding::Auto if !utf8 => Encoding::Gb18030,
         ref e => e.clone(),
     };
-    let (lf, marks, info) = from_text_file(path, rel, table, delimiter, &encoding, other)?;
+    let bytes = match whole {
+        Some(b) => b,
+        None => std::fs::read(path)?,
+    };
+    let (lf, marks, info) = from_text_file(&bytes, rel, table, delimiter, &encoding, other)?;
     Ok(Opened { lf, marks, strict: None, plain: false, info })
 }
 
-/// A delimited file read whole through the grid, in `encoding` (detected when `Auto`).
-fn from_text_file(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: &Encoding, other: Option<u8>) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
-    let bytes = std::fs::read(path)?;
-    let (text, encoding) = decode(&bytes, encoding);
+/// A delimited file's `bytes` read whole through the grid, in `encoding` (detected when `Auto`).
+fn from_text_file(bytes: &[u8], rel: &str, table: &Table, delimiter: u8, encoding: &Encoding, other: Option<u8>) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+    let (text, encoding) = decode(bytes, encoding);
     grid::check_quotes_closed(&text, delimiter)?;
     let grid = grid::from_text(&text, delimiter)?;
     let (lf, marks, mut info) = from_grid(&grid, table, rel, other)?;
@@ -268,11 +277,15 @@ fn from_text_file(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding
 /// the grid. None when it stays UTF-8 (its bad bytes are then rejects of the lossy read).
 pub fn reread_if_gb18030(path: &Path, table: &Table, info: &FileInfo) -> Result<Option<(LazyFrame, LazyFrame, FileInfo)>> {
     // A BOM says UTF-8, whatever follows.
-    if table.read.encoding != Encoding::Auto || info.encoding != Some("UTF-8") || mostly_utf8(&std::fs::read(path)?) {
+    if table.read.encoding != Encoding::Auto || info.encoding != Some("UTF-8") {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path)?;
+    if mostly_utf8(&bytes) {
         return Ok(None);
     }
     let delimiter = info.delimiter.map_or(b',', |d| d as u8);
-    from_text_file(path, &info.file, table, delimiter, &Encoding::Gb18030, None).map(Some)
+    from_text_file(&bytes, &info.file, table, delimiter, &Encoding::Gb18030, None).map(Some)
 }
 
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
