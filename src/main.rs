@@ -32,7 +32,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let code = commands::exit_status(&e).code();
             match e.downcast_ref::<rules::LoadError>() {
-                Some(rules::LoadError::Invalid(d)) => log::error(&d.to_string(), code),
+                Some(rules::LoadError::Invalid(d)) => log::error_list(&d.to_string(), code),
                 _ => log::error(&format!("error: {e:#}"), code),
             }
             ExitCode::from(code)

@@ -73,7 +73,7 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
     let data = match sources::load_table(t, dir) {
         Ok(d) => d,
         Err(e) => {
-            out!("   ✗ {e:#}");
+            out!("   ✗ {}", crate::log::scrub(&format!("{e:#}")));
             let kind = e.downcast_ref::<InputProblem>().copied().unwrap_or(InputProblem::Unreadable);
             unusable.push((format!("{}: {e:#}", t.name), kind));
             return Ok(false);
@@ -104,10 +104,9 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
         let rows = data.valid.clone().lazy().filter(col(FILE).eq(lit(f.file.as_str()))).collect()?;
         for (canonical, header) in &f.mapping {
             let column = t.column(canonical).expect("mapped columns are declared");
-            let mut samples = texts(&rows, canonical, 3)?;
-            if column.ty == ColType::Id {
-                samples = samples.iter().map(|s| mask_id(s)).collect();
-            }
+            let samples = texts(&rows, canonical, 3)?;
+            // ID numbers masked, also in a text column that holds some; long cells cut.
+            let samples: Vec<String> = samples.iter().map(|s| if column.ty == ColType::Id { mask_id(s) } else { crate::log::quote(&crate::log::mask_ids(s)) }).collect();
             let from = if canonical == header { String::new() } else { format!(" ← {header}") };
             out!("     {canonical}{from}: {}", samples.join(" | "));
         }
@@ -126,10 +125,8 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
         for i in 0..rejects.height() {
             let get = |c: &str| -> Result<String> { Ok(rejects.column(c)?.get(i)?.str_value().to_string()) };
             let column = get("列")?;
-            let mut example = get("例")?;
-            if t.column(&column).is_some_and(|c| c.ty == ColType::Id) {
-                example = mask_id(&example);
-            }
+            let example = get("例")?;
+            let example = if t.column(&column).is_some_and(|c| c.ty == ColType::Id) { mask_id(&example) } else { crate::log::quote(&crate::log::mask_ids(&example)) };
             out!("     ✗ {column}: {} × {} (e.g. '{example}')", get("n")?, get("原因")?);
         }
     }

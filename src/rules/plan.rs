@@ -86,7 +86,7 @@ pub struct Column {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Encoding {
-    /// BOM → UTF-8; valid UTF-8 → UTF-8; otherwise GB18030.
+    /// BOM → UTF-8; UTF-8 but for a few bytes (the whole file) → UTF-8; otherwise GB18030.
     Auto,
     Utf8,
     Gb18030,

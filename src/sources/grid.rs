@@ -34,6 +34,39 @@ pub fn from_text(text: &str, delimiter: u8) -> Result<Grid> {
     Ok(Grid { rows })
 }
 
+/// Fails when a quoted cell is never closed and lines follow it: the reader would take the rest
+/// of the file for that one cell, and the records after it would be lost without a word. Names
+/// the line where the cell opens. (Open on the last line, it loses nothing: the cell ends the
+/// file.) For a whole file only (a sample may end inside a cell).
+pub fn check_quotes_closed(text: &str, delimiter: u8) -> Result<()> {
+    let (mut line, mut opened) = (1usize, None::<(usize, usize)>);
+    let (mut quoted, mut at_start) = (false, true);
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // LF, CRLF or a CR alone: one line end.
+        let line_end = b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        line += line_end as usize;
+        if quoted {
+            if b == b'"' && bytes.get(i + 1) == Some(&b'"') {
+                i += 1;
+            } else if b == b'"' {
+                (quoted, at_start) = (false, false);
+            }
+        } else if b == b'"' && at_start {
+            (quoted, opened) = (true, Some((line, i)));
+        } else {
+            at_start = b == delimiter || b == b'\n' || b == b'\r';
+        }
+        i += 1;
+    }
+    match opened {
+        Some((l, at)) if quoted && text[at..].trim_end_matches(['\r', '\n']).contains(['\r', '\n']) => bail!("line {l}: a quoted cell (\") opens there and is never closed, so the rest of the file would be one cell; close the quote or remove it"),
+        _ => Ok(()),
+    }
+}
+
 /// Physical line numbers of byte offsets, visited in increasing order.
 struct Lines<'a> {
     bytes: &'a [u8],
@@ -96,8 +129,9 @@ pub fn cell_text(d: &Data) -> String {
         Data::Int(i) => i.to_string(),
         Data::Float(f) if f.fract() == 0.0 && f.abs() < EXACT_LIMIT => format!("{}", *f as i64),
         Data::Float(f) if f.fract() == 0.0 => format!("{f:E}"),
-        // Shortest text that reads back as the same number: 1234.5 → "1234.5".
-        Data::Float(f) => format!("{f}"),
+        // Shortest text that reads back as the same number: 1234.5 → "1234.5"; binary noise
+        // around an amount in cents is that amount (`without_noise`).
+        Data::Float(f) => without_noise(*f),
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         // A date cell holds the days since 1899-12-30 (the 1900 date system; workbooks in the
         // old 1904 system are not distinguished). The time of day is dropped: records are dated.
@@ -111,6 +145,32 @@ pub fn cell_text(d: &Data) -> String {
         Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),
     }
+}
+
+/// Significant decimal digits a binary double always keeps (DBL_DIG): what Excel shows of a
+/// number cell.
+const SHOWN_DIGITS: i32 = 15;
+
+/// The text of a number cell with a fraction: its shortest round-trip form (1234.5 → "1234.5"),
+/// except that a double within binary rounding noise of an amount with at most two decimals is
+/// that amount (33849.31999999999, what a formula leaves where Excel shows 33849.32, is
+/// "33849.32"). Noise means below half a unit of the 15th significant digit: at 33849.32 that
+/// is 5·10⁻¹¹, while a real sub-cent value such as 33849.315 is 0.005 away, and stays as it is
+/// (an amount cell then rejects it). Beyond 12 integer digits the 15 digits leave no room below
+/// the cent to tell noise from a value, so nothing is rounded there. This is the only place a
+/// float is turned into a number: the text is read as a decimal from here on.
+fn without_noise(f: f64) -> String {
+    let shortest = format!("{f}");
+    let Some((int, frac)) = shortest.trim_start_matches('-').split_once('.') else { return shortest };
+    let int_digits = int.trim_start_matches('0').len().max(1) as i32;
+    if frac.len() <= 2 || int_digits > 12 {
+        return shortest;
+    }
+    let Ok(exact) = shortest.parse::<rust_decimal::Decimal>() else { return shortest };
+    let cents = exact.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    // Half a unit of the 15th significant digit of a number with `int_digits` integer digits.
+    let tolerance = rust_decimal::Decimal::new(5, (SHOWN_DIGITS - int_digits + 1) as u32);
+    if (exact - cents).abs() < tolerance { cents.normalize().to_string() } else { shortest }
 }
 
 /// Reads one sheet (by name or 0-based index; the first by default). Returns the grid and the
@@ -154,6 +214,27 @@ mod tests {
     }
 
     #[test]
+    fn binary_noise_around_cents_is_the_amount_and_a_real_fraction_of_a_cent_stays() {
+        // (double, text): the shortest forms are written beside; 15 significant digits decide.
+        let below_4000 = f64::from_bits(4000f64.to_bits() - 1); // 3999.9999999999995
+        let cases = [
+            (33849.31999999999, "33849.32"),
+            (below_4000, "4000"),
+            (0.1 + 0.2, "0.3"),                 // 0.30000000000000004
+            (1234.5, "1234.5"),
+            (-12.340000000000002, "-12.34"),
+            (33849.315, "33849.315"),           // half a cent: a value, not noise
+            (0.005, "0.005"),
+            (33849.3199999, "33849.3199999"),   // 10⁻⁷ away: far above 5·10⁻¹¹
+            (123456789012.34999, "123456789012.35"), // 12 integer digits: 5·10⁻⁴ still tells
+            (1234567890123.4502, "1234567890123.4502"), // 13: not rounded
+        ];
+        for (f, want) in cases {
+            assert_eq!(cell_text(&Data::Float(f)), want, "{f:?}");
+        }
+    }
+
+    #[test]
     fn delimiters_are_sniffed_from_consistent_counts() {
         assert_eq!(sniff_delimiter("a\tb\tc\n1\t2\t3\n", "txt"), b'\t');
         assert_eq!(sniff_delimiter("a|b|c\n1|2,5|3\n", "txt"), b'|');
@@ -165,6 +246,17 @@ mod tests {
         let g = from_text("a,b\n\"x, y\",\"multi\nline\"\n3,4\n", b',').unwrap();
         assert_eq!(g.rows[1].1, vec!["x, y".to_string(), "multi\nline".to_string()]);
         assert_eq!(g.rows[2].0, 4);
+    }
+
+    #[test]
+    fn a_quoted_cell_never_closed_is_an_error_naming_its_line() {
+        assert!(check_quotes_closed("a,b\n1,\"x\ny\"\n2,\"say \"\"hi\"\"\"\n5\"3,4\n", b',').is_ok());
+        let e = check_quotes_closed("a,b\r\n1,2\r\n3,\"x\r\n4,5\r\n6,7\r\n", b',').unwrap_err();
+        assert!(e.to_string().starts_with("line 3: a quoted cell"), "{e}");
+        // "" inside a quoted cell does not close it.
+        assert!(check_quotes_closed("a\tb\n1\t\"x\"\"\n2\t3\n", b'\t').is_err());
+        // Open on the last line: the cell ends the file, nothing after it is lost.
+        assert!(check_quotes_closed("a,b\n1,\"x\r\n", b',').is_ok());
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub fn find(rows: &[&[String]], table: &Table) -> Result<Mapping, NoHeader> {
     }
     let (i, missing) = best.unwrap_or((0, table.columns.iter().map(|c| c.name.clone()).collect()));
     // The row is quoted in an error message, and may be a record: ID numbers are masked.
-    let best_row: Vec<String> = rows.get(i).map(|r| r.iter().map(|c| mask_ids(c.trim())).collect()).unwrap_or_default();
+    let best_row: Vec<String> = rows.get(i).map(|r| r.iter().map(|c| crate::log::mask_ids(c.trim())).collect()).unwrap_or_default();
     let missing = missing
         .into_iter()
         .map(|m| {
@@ -79,34 +79,6 @@ pub fn find(rows: &[&[String]], table: &Table) -> Result<Mapping, NoHeader> {
     Err(NoHeader { best: best_row, missing })
 }
 
-/// `text` with every run of 15 or more digits (an ID number, 18 digits or 17 and X, or a
-/// legacy 15-digit one) masked as `522601********0016`: enough to find the row, not to identify
-/// a person.
-pub fn mask_ids(text: &str) -> String {
-    let digit = |c: char| c.is_ascii_digit() || ('０'..='９').contains(&c);
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let mut j = i;
-        while j < chars.len() && digit(chars[j]) {
-            j += 1;
-        }
-        if j - i == 17 && chars.get(j).is_some_and(|c| matches!(c, 'X' | 'x' | 'Ｘ' | 'ｘ')) {
-            j += 1;
-        }
-        if j - i >= 15 {
-            out.extend(&chars[i..i + 6]);
-            out.extend(std::iter::repeat_n('*', j - i - 10));
-            out.extend(&chars[j - 4..j]);
-        } else {
-            out.extend(&chars[i..j.max(i + 1)]);
-        }
-        i = j.max(i + 1);
-    }
-    out
-}
-
 /// Whether a row is a total line (合计/总计/小计, maybe centred as `合  计` or `合　计`) rather
 /// than a record.
 pub fn is_total_row(cells: &[String]) -> bool {
@@ -114,19 +86,4 @@ pub fn is_total_row(cells: &[String]) -> bool {
         let c: String = c.chars().filter(|ch| !ch.is_whitespace()).take(2).collect();
         ["合计", "总计", "小计"].contains(&c.as_str())
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask_ids;
-
-    #[test]
-    fn id_numbers_in_quoted_rows_are_masked_and_other_numbers_kept() {
-        assert_eq!(mask_ids("522601198001010016"), "522601********0016");
-        assert_eq!(mask_ids("户主 11010519491231002X 张三"), "户主 110105********002X 张三");
-        assert_eq!(mask_ids("110105491231002"), "110105*****1002");
-        assert_eq!(mask_ids("５２２６０１１９８００１０１００１６"), "５２２６０１********００１６");
-        // 14 digits or fewer: a 户编号 prefix, an amount, a date are kept.
-        assert_eq!(mask_ids("52260110100100,12345.60,20210302,上年度家庭纯收入"), "52260110100100,12345.60,20210302,上年度家庭纯收入");
-    }
 }

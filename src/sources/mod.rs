@@ -213,7 +213,7 @@ fn kept(df: DataFrame, keep: Option<&[String]>) -> Result<DataFrame> {
 /// SHA-256 (for the manifest) is computed on another thread while it is parsed.
 fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Result<(DataFrame, LazyFrame, FileInfo)> {
     let kept_column = |name: &str| keep.is_none_or(|k| k.iter().any(|c| c == name));
-    let read::RawFile { path, lf, marks, strict, plain, mut info } = raw;
+    let read::RawFile { path, mut lf, mut marks, strict, plain, mut info } = raw;
     // Fast path: rows whose every cell is already canonical are typed directly; only the others
     // go through the normalizers and produce reasons. `plain`: the cells' text was found clean
     // by a byte scan (no white space to trim, no U+FFFD), which holds for the strict read only.
@@ -232,14 +232,22 @@ fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Resu
     };
     let typed = std::thread::scope(|scope| -> Result<DataFrame> {
         let hashing = scope.spawn(|| sha256_file(&path));
-        // A strict UTF-8 read first (the usual case); a file with a byte that is not UTF-8 is
-        // read again, with such bytes turned into U+FFFD (its cells become rejects).
+        // A strict UTF-8 read first (the usual case). A file with a byte that is not UTF-8 is
+        // read again: as GB18030 when the whole file is (its first 256 KB were ASCII), else
+        // with such bytes turned into U+FFFD (their cells become rejects).
         let typed = match strict.map(|s| stream(typed_plan(s, plain))) {
             Some(Ok(typed)) => Ok(typed),
-            _ => stream(typed_plan(lf.clone(), false)),
+            Some(Err(_)) => {
+                if let Some((l, m, i)) = read::reread_if_gb18030(&path, table, &info)? {
+                    (lf, marks, info) = (l, m, i);
+                }
+                stream(typed_plan(lf.clone(), false))
+            }
+            None => stream(typed_plan(lf.clone(), false)),
         };
         info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
-        Ok(typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {e}"))?)
+        // polars' message quotes the cell it could not parse, which may be the rest of the file.
+        Ok(typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))?)
     })?;
 
     // Blank and 合计 lines are counted, then dropped. They are told exactly (a second read of

@@ -18,12 +18,17 @@ pub struct Scan {
     /// reader does not take for one (it would merge the two lines). Such a file is read
     /// through the grid, where a CR alone ends a line. A plain file never has one.
     pub lone_cr: bool,
+    /// A quoted cell holds a line end: the reader's row numbers then stop being the file's
+    /// lines, so the file is read through the grid, which counts them. A plain file (no `"`)
+    /// never has one. Only one of `lone_cr` and `multiline` is told: the scan stops at the
+    /// first of them.
+    pub multiline: bool,
 }
 
-/// One pass over the file's bytes (see `Scan`). A plain file is read to its end once; in
-/// another, only CRs are looked for after the first byte that is not plain, up to the first
-/// lone one.
-pub fn scan(path: &Path) -> std::io::Result<Scan> {
+/// One pass over the file's bytes (see `Scan`), whose cells are separated by `delimiter`. A
+/// plain file is read to its end once; in another, only CRs and quotes are looked for after
+/// the first byte that is not plain, up to a lone CR or a line end inside quotes.
+pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     const BLOCK: usize = 1 << 20;
     // Bytes kept from the end of a block: a sequence looked at is at most 3 bytes long.
     const TAIL: usize = 2;
@@ -31,6 +36,7 @@ pub fn scan(path: &Path) -> std::io::Result<Scan> {
     let mut buf = vec![0u8; BLOCK + TAIL];
     let mut kept = 0;
     let mut plain = true;
+    let mut rest = Rest { delimiter, quote: Quote::FieldStart };
     loop {
         let n = file.read(&mut buf[kept..])?;
         let end = kept + n;
@@ -40,33 +46,91 @@ pub fn scan(path: &Path) -> std::io::Result<Scan> {
         if plain && !plain_upto(&buf[..end], upto) {
             plain = false;
         }
-        // A lone CR makes a file not plain: while it is plain there is none to look for.
-        if !plain && lone_cr_upto(&buf[..end], upto) {
-            return Ok(Scan { plain, lone_cr: true });
+        // A lone CR or a quote makes a file not plain: while it is plain there is none to
+        // look for.
+        if !plain {
+            match rest.upto(&buf[..end], upto) {
+                Some(Found::LoneCr) => return Ok(Scan { plain, lone_cr: true, multiline: false }),
+                Some(Found::Multiline) => return Ok(Scan { plain, lone_cr: false, multiline: true }),
+                None => {}
+            }
         }
         if n == 0 {
-            return Ok(Scan { plain, lone_cr: false });
+            return Ok(Scan { plain, lone_cr: false, multiline: false });
         }
         buf.copy_within(upto..end, 0);
         kept = end - upto;
     }
 }
 
-/// Whether a CR before `upto` is not followed by LF (a CR that ends `bytes` is alone).
-fn lone_cr_upto(bytes: &[u8], upto: usize) -> bool {
-    let mut start = 0;
-    while start < upto {
-        let stop = (start + 64).min(upto);
-        if bytes[start..stop].iter().fold(false, |any, &b| any | (b == b'\r')) {
-            for i in start..stop {
-                if bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
-                    return true;
+/// Where the scan is in RFC 4180 quoting.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Quote {
+    /// At the start of a cell, where a `"` opens a quoted cell.
+    FieldStart,
+    /// In an unquoted cell, where a `"` is text.
+    Unquoted,
+    /// Inside a quoted cell, where a line end is part of the cell.
+    Quoted,
+    /// After a `"` inside a quoted cell: `""` is a quote, anything else closed the cell.
+    QuoteInQuoted,
+}
+
+enum Found {
+    LoneCr,
+    Multiline,
+}
+
+/// The scan after the first byte that is not plain: the quoting state across blocks. Before
+/// that byte there is no `"`, so the state starts at a cell's start (a `"` there in the middle
+/// of a cell could only make a file read through the grid, which is always right).
+struct Rest {
+    delimiter: u8,
+    quote: Quote,
+}
+
+impl Rest {
+    /// A CR before `upto` not followed by LF (a CR that ends `bytes` is alone), or a line end
+    /// inside a quoted cell, whichever comes first.
+    fn upto(&mut self, bytes: &[u8], upto: usize) -> Option<Found> {
+        let mut start = 0;
+        while start < upto {
+            let stop = (start + 64).min(upto);
+            let chunk = &bytes[start..stop];
+            let outside = matches!(self.quote, Quote::FieldStart | Quote::Unquoted);
+            if outside && !chunk.iter().fold(false, |any, &b| any | (b == b'\r') | (b == b'"')) {
+                // Nothing to look at: only where the chunk ends matters.
+                let last = chunk[chunk.len() - 1];
+                self.quote = if last == self.delimiter || last == b'\n' { Quote::FieldStart } else { Quote::Unquoted };
+            } else {
+                for i in start..stop {
+                    if let Some(found) = self.byte(bytes, i) {
+                        return Some(found);
+                    }
                 }
             }
+            start = stop;
         }
-        start = stop;
+        None
     }
-    false
+
+    fn byte(&mut self, bytes: &[u8], i: usize) -> Option<Found> {
+        let b = bytes[i];
+        let line_end = b == b'\n' || b == b'\r';
+        if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
+            return Some(Found::LoneCr);
+        }
+        self.quote = match (self.quote, b) {
+            (Quote::Quoted, _) if line_end => return Some(Found::Multiline),
+            (Quote::Quoted, b'"') => Quote::QuoteInQuoted,
+            (Quote::Quoted, _) => Quote::Quoted,
+            (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
+            (Quote::FieldStart, b'"') => Quote::Quoted,
+            (_, _) if line_end || b == self.delimiter => Quote::FieldStart,
+            (_, _) => Quote::Unquoted,
+        };
+        None
+    }
 }
 
 /// True when no sequence starting before `upto` is white space (but for a line end), `"` or
@@ -159,9 +223,9 @@ mod tests {
             bytes.extend(b"b\n");
             let path = dir.path().join("f.csv");
             std::fs::write(&path, &bytes).unwrap();
-            assert!(!scan(&path).unwrap().plain, "U+3000 at byte {before}");
+            assert!(!scan(&path, b',').unwrap().plain, "U+3000 at byte {before}");
             std::fs::write(&path, &bytes[..before]).unwrap();
-            assert!(scan(&path).unwrap().plain);
+            assert!(scan(&path, b',').unwrap().plain);
         }
     }
 
@@ -180,18 +244,51 @@ mod tests {
         ];
         for (bytes, plain, lone_cr) in cases {
             std::fs::write(&path, bytes).unwrap();
-            assert_eq!(scan(&path).unwrap(), Scan { plain, lone_cr }, "{:?}", String::from_utf8_lossy(bytes));
+            assert_eq!(scan(&path, b',').unwrap(), Scan { plain, lone_cr, multiline: false }, "{:?}", String::from_utf8_lossy(bytes));
         }
         // A lone CR right at a block boundary, and a CRLF cut by it, at every offset.
         for before in (1 << 20) - 3..(1 << 20) + 1 {
             let mut bytes = vec![b' '; before];
             bytes.extend(b"\r\nx\n");
             std::fs::write(&path, &bytes).unwrap();
-            assert!(!scan(&path).unwrap().lone_cr, "CRLF at byte {before}");
+            assert!(!scan(&path, b',').unwrap().lone_cr, "CRLF at byte {before}");
             bytes.truncate(before);
             bytes.extend(b"\rx\n");
             std::fs::write(&path, &bytes).unwrap();
-            assert!(scan(&path).unwrap().lone_cr, "lone CR at byte {before}");
+            assert!(scan(&path, b',').unwrap().lone_cr, "lone CR at byte {before}");
         }
+    }
+
+    #[test]
+    fn a_line_end_inside_a_quoted_cell_is_found_and_quotes_elsewhere_are_not_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let cases: [(&[u8], u8, bool); 9] = [
+            (b"a,b\n1,\"x\ny\"\n", b',', true),
+            (b"a,b\r\n1,\"x\r\ny\"\r\n", b',', true),
+            (b"\"a\",\"b\"\n\"1\",\"2\"\n", b',', false),
+            // "" is a quote inside a quoted cell; the cell goes on
+            (b"a,b\n1,\"say \"\"x\"\" and\ny\"\n", b',', true),
+            (b"a,b\n1,\"say \"\"x\"\"\"\n2,3\n", b',', false),
+            // a quote inside an unquoted cell is text
+            (b"a,b\n5\"3,x\n2,3\n", b',', false),
+            (b"a\tb\n1\t\"x\ny\"\n", b'\t', true),
+            (b"a;b\n1;\"x;y\"\n", b';', false),
+            // a lone CR inside quotes is a lone CR
+            (b"a,b\n1,\"x\ry\"\n", b',', false),
+        ];
+        for (bytes, delimiter, multiline) in cases {
+            std::fs::write(&path, bytes).unwrap();
+            assert_eq!(scan(&path, delimiter).unwrap().multiline, multiline, "{:?}", String::from_utf8_lossy(bytes));
+        }
+        // A quoted line end beyond the first 1 MiB block, after a quoted cell cut by the block's end.
+        let mut bytes = b"a,b\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b"1,\"xx\"\n".as_slice(), 200_000).flatten());
+        bytes.extend(b"2,\"p\nq\"\n");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(scan(&path, b',').unwrap().multiline);
+        bytes.truncate(bytes.len() - 9);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(!scan(&path, b',').unwrap().multiline);
     }
 }

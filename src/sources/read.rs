@@ -3,10 +3,10 @@
 //! line (or sheet row) and file of each record.
 //!
 //! Canonical UTF-8 delimited files whose header is on the first line take polars' parallel
-//! CSV reader; everything else (workbooks, GB18030, title rows above the header) goes through a
-//! grid of cells.
+//! CSV reader; everything else (workbooks, GB18030, title rows above the header, a CR alone or a
+//! line end inside a quoted cell) goes through a grid of cells.
 
-use super::decode::{decode, prefix_is_utf8};
+use super::decode::{decode, mostly_utf8, prefix_is_utf8};
 use super::grid::{self, Grid};
 use super::header::{self, Mapping, NoHeader};
 use super::plain;
@@ -153,7 +153,7 @@ fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyho
         .missing
         .iter()
         .map(|(m, hint)| match hint {
-            Some(h) => format!("{m} (closest header: '{h}')"),
+            Some(h) => format!("{m} (closest header: '{}')", crate::log::quote(h)),
             None => m.clone(),
         })
         .collect();
@@ -165,7 +165,8 @@ fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyho
         "missing required column{} {}; headers found: {} ({advice})",
         if missing.len() > 1 { "s" } else { "" },
         missing.join(", "),
-        if e.best.is_empty() { "(none)".to_string() } else { e.best.join(", ") },
+        // The row is a record when the header is missing: its cells are quoted, cut.
+        if e.best.is_empty() { "(none)".to_string() } else { crate::log::quote(&e.best.join(", ")) },
     )
 }
 
@@ -202,7 +203,22 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     }
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
-    let utf8 = table.read.encoding != Encoding::Gb18030 && (prefix.starts_with(b"\xEF\xBB\xBF") || prefix_is_utf8(&prefix));
+    // The encoding is the whole file's (`decode::mostly_utf8`): a prefix that is UTF-8 is taken
+    // as such until the strict read fails (then `load_file` decides on the whole file); one
+    // that is not decides on the whole file now. `broken`: UTF-8 known to hold bad bytes.
+    let bom = prefix.starts_with(b"\xEF\xBB\xBF");
+    let mut whole = None;
+    let (utf8, broken) = match table.read.encoding {
+        Encoding::Gb18030 => (false, false),
+        _ if bom || prefix_is_utf8(&prefix) => (true, false),
+        Encoding::Utf8 => (true, true),
+        Encoding::Auto => {
+            let bytes = std::fs::read(path)?;
+            let utf8 = mostly_utf8(&bytes);
+            whole = Some(bytes);
+            (utf8, true)
+        }
+    };
     let (sample, _) = decode(&prefix, if utf8 { &Encoding::Utf8 } else { &Encoding::Gb18030 });
     // Detected: the sniffed delimiter, unless the header only splits into the declared columns
     // at another (a `;`-delimited .csv). Declared: as declared, and the error says when
@@ -221,23 +237,55 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
     let first_line_header = matches!(header::find(&head_rows, table), Ok(Mapping { header_index: 0, .. })) && head.rows.first().is_some_and(|(l, _)| *l == 1);
 
     if utf8 && first_line_header {
-        // A file with a CR alone as a line end goes through the grid (polars would merge lines).
-        let scan = plain::scan(path)?;
-        if !scan.lone_cr {
+        // A file with a CR alone as a line end goes through the grid (polars would merge lines),
+        // and so does one with a line end inside a quoted cell (polars' row numbers would no
+        // longer be the file's lines after it; the grid counts them).
+        let scan = plain::scan(path, delimiter)?;
+        if !scan.lone_cr && !scan.multiline {
             let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
-            let (strict, _, _) = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?;
-            info.encoding = Some(if prefix.starts_with(b"\xEF\xBB\xBF") { "UTF-8 (BOM)" } else { "UTF-8" });
+            let strict = if broken { None } else { Some(scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?.0) };
+            info.encoding = Some(if bom { "UTF-8 (BOM)" } else { "UTF-8" });
             info.delimiter = Some(delimiter as char);
-            return Ok(Opened { lf, marks, strict: Some(strict), plain: scan.plain, info });
+            return Ok(Opened { lf, marks, strict, plain: scan.plain, info });
         }
     }
-    let bytes = std::fs::read(path)?;
-    let (text, encoding) = decode(&bytes, &table.read.encoding);
+    let encoding = match table.read.encoding {
+        Encoding::Auto if !utf8 => Encoding::Gb18030,
+        ref e => e.clone(),
+    };
+    let bytes = match whole {
+        Some(b) => b,
+        None => std::fs::read(path)?,
+    };
+    let (lf, marks, info) = from_text_file(&bytes, rel, table, delimiter, &encoding, other)?;
+    Ok(Opened { lf, marks, strict: None, plain: false, info })
+}
+
+/// A delimited file's `bytes` read whole through the grid, in `encoding` (detected when `Auto`).
+fn from_text_file(bytes: &[u8], rel: &str, table: &Table, delimiter: u8, encoding: &Encoding, other: Option<u8>) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+    let (text, encoding) = decode(bytes, encoding);
+    grid::check_quotes_closed(&text, delimiter)?;
     let grid = grid::from_text(&text, delimiter)?;
     let (lf, marks, mut info) = from_grid(&grid, table, rel, other)?;
     info.encoding = Some(encoding);
     info.delimiter = Some(delimiter as char);
-    Ok(Opened { lf, marks, strict: None, plain: false, info })
+    Ok((lf, marks, info))
+}
+
+/// A file the strict UTF-8 read failed on, when the whole file is not UTF-8 but for a few
+/// bytes (`decode::mostly_utf8`) and no encoding is declared: read again as GB18030, through
+/// the grid. None when it stays UTF-8 (its bad bytes are then rejects of the lossy read).
+pub fn reread_if_gb18030(path: &Path, table: &Table, info: &FileInfo) -> Result<Option<(LazyFrame, LazyFrame, FileInfo)>> {
+    // A BOM says UTF-8, whatever follows.
+    if table.read.encoding != Encoding::Auto || info.encoding != Some("UTF-8") {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path)?;
+    if mostly_utf8(&bytes) {
+        return Ok(None);
+    }
+    let delimiter = info.delimiter.map_or(b',', |d| d as u8);
+    from_text_file(&bytes, &info.file, table, delimiter, &Encoding::Gb18030, None).map(Some)
 }
 
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
@@ -307,8 +355,8 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
         .with_missing_is_null(true)
         .with_row_index(Some(RowIndex { name: LINE.into(), offset: 2 }))
         .finish()
-        .map_err(|e| anyhow!("cannot open: {e}"))?;
-    let schema = scan.collect_schema().map_err(|e| anyhow!("cannot read as delimited text: {e}"))?;
+        .map_err(|e| anyhow!("cannot open: {}", crate::log::quote(&e.to_string())))?;
+    let schema = scan.collect_schema().map_err(|e| anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))?;
     let header_cells: Vec<String> = schema.iter_names().filter(|n| n.as_str() != LINE).map(|n| n.to_string()).collect();
     let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e, None))?;
     let mut info = empty_info(rel, "csv");

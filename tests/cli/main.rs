@@ -24,3 +24,4 @@ mod reasons;
 mod relatives;
 mod publishing;
 mod wording;
+mod inputs_more;
