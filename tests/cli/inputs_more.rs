@@ -9,7 +9,7 @@
 use crate::support::*;
 use rust_xlsxwriter::Workbook;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 /// Three one-person 脱贫户 H1..H3 (赵一, 钱二, 孙三), no records yet.
 fn three() -> (Fixture, [Person; 3]) {
