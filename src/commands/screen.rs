@@ -4,7 +4,7 @@ use crate::cli::ScreenArgs;
 use crate::report::csv::CsvRenderer;
 use crate::report::manifest::*;
 use crate::report::summary::{self, TextTable};
-use crate::report::xlsx::XlsxRenderer;
+use crate::report::xlsx::{overview::Overview, XlsxRenderer};
 use crate::report::{changes, publish, terminal, write_atomically, Renderer, Table, TableData};
 use crate::sources::{self, sha256_file};
 use crate::{evaluate, households, rules};
@@ -157,9 +157,30 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         tables.push(Table::new("elimination_candidates", "风险消除候选", TableData::Frame(e)));
     }
     stages.mark("report: summaries, changes, elimination");
+    let m = &plan.meta;
+    let subtitle = format!("判定日期 {} · 收入窗口 {} 至 {}", m.as_of, m.window_start, m.window_end);
+    let mut figures = vec![
+        ("筛查户数".to_string(), outcome.screened),
+        ("列出户数".to_string(), outcome.listed.height()),
+        ("新识别线索".to_string(), new_leads.height()),
+        ("已在监测".to_string(), outcome.listed.height() - new_leads.height()),
+        (plan.report.review.clone(), review_count(plan, &outcome.listed)),
+        ("按规则排除".to_string(), outcome.excluded),
+        ("拒收记录".to_string(), rejects.height()),
+        ("未匹配部门记录".to_string(), outcome.unmatched.height()),
+    ];
+    let changed = match (&marked, &dropped) {
+        (Some(marked), Some(dropped)) => Some(changes::counts(marked, dropped)?),
+        _ => None,
+    };
+    figures.extend(changed.iter().flatten().cloned());
+    let xlsx = XlsxRenderer {
+        title: format!("{} · {subtitle}", m.name),
+        overview: Some(Overview { heading: m.name.clone(), subtitle, figures, by_town: &by_town, by_risk: &by_risk, changes: changed.clone() }),
+    };
     // The two renderers read the same frames and write different files: each on its own core.
     let (csv_written, xlsx_written) = std::thread::scope(|scope| {
-        let xlsx = scope.spawn(|| XlsxRenderer.render(&tables, stage_dir.path()));
+        let xlsx = scope.spawn(|| xlsx.render(&tables, stage_dir.path()));
         let csv = CsvRenderer.render(&tables, stage_dir.path());
         (csv, xlsx.join().map_err(|_| anyhow::anyhow!("writing report.xlsx failed")))
     });
@@ -339,6 +360,11 @@ fn manifest(
     })
 }
 
+/// Listed households marked for review (建议不纳入(需评议) in the reference rules).
+fn review_count(plan: &crate::rules::plan::Plan, listed: &DataFrame) -> usize {
+    listed.column("建议").ok().and_then(|c| c.str().ok().map(|s| s.iter().filter(|v| *v == Some(plan.report.review.as_str())).count())).unwrap_or(0)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn print_summary(
     args: &ScreenArgs,
@@ -351,12 +377,7 @@ fn print_summary(
     started: Instant,
 ) {
     let m = &plan.meta;
-    let review = outcome
-        .listed
-        .column("建议")
-        .ok()
-        .and_then(|c| c.str().ok().map(|s| (0..s.len()).filter(|i| s.get(*i) == Some(plan.report.review.as_str())).count()))
-        .unwrap_or(0);
+    let review = review_count(plan, &outcome.listed);
     out!("{} · 判定日期 {} · 收入窗口 {} 至 {}", m.name, m.as_of, m.window_start, m.window_end);
     out!(
         "筛查 {} 户 → 列出 {} 户 (其中{} {} 户); 按规则排除 {} 户",
