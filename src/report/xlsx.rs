@@ -96,10 +96,17 @@ fn sheets(name: &str, rows: usize) -> Vec<(String, Range<usize>)> {
 
 /// Writes rows `rows` of `data` under the header row of `sheet`; a text longer than a cell
 /// holds is cut, ending with `mark`.
-fn fill(mut sheet: Worksheet, data: &TableData, rows: Range<usize>, counts: &[bool], mark: &str) -> Result<Worksheet> {
+fn fill(mut sheet: Worksheet, data: &TableData, rows: Range<usize>, cols: &Columns, mark: &str) -> Result<Worksheet> {
+    let counts = &cols.counts;
     let mut row: u32 = 1;
     for_each_row_in(data, rows, |cells| {
         row += 1;
+        // A row with wrapped text is given its height: LibreOffice keeps the default height of a
+        // row that has none, showing one line of each cell.
+        let lines = layout::lines(cols, cells);
+        if lines > 1 {
+            sheet.set_row_height(row, layout::LINE_PT * lines as f64)?;
+        }
         // Counts are numbers, so that Excel can sum them. Everything else is text: IDs must not
         // turn into numbers, and amounts stay exactly as computed (no binary floating point).
         for (c, cell) in cells.iter().enumerate() {
@@ -137,19 +144,18 @@ impl Renderer for XlsxRenderer<'_> {
         let mut parts = Vec::new();
         for t in tables.iter().filter(|t| t.workbook) {
             let head = headers(&t.data)?;
-            let counts: Vec<bool> = head.iter().map(|h| is_count(h)).collect();
             let rows = height(&t.data)?;
-            let cols = layout::columns(&t.data)?;
+            let cols = layout::columns(&t.data, is_count)?;
             let villages = if VILLAGE_LISTS.contains(&t.stem) { layout::village_starts(&t.data)? } else { None };
             let mark = format!("…(截断, 全文见 {}.csv)", t.stem);
             for (name, range) in sheets(t.sheet, rows) {
                 let breaks = villages.as_ref().map(|v| breaks_in(v, &range));
                 let sheet = new_sheet(&mut wb, &name, &self.title, &head, &cols, range.len(), breaks.as_deref())?;
-                parts.push((sheet, &t.data, range, counts.clone(), mark.clone()));
+                parts.push((sheet, &t.data, range, cols.clone(), mark.clone()));
             }
         }
         let filled: Vec<Result<Worksheet>> = std::thread::scope(|scope| {
-            let fills: Vec<_> = parts.into_iter().map(|(sheet, data, rows, counts, mark)| scope.spawn(move || fill(sheet, data, rows, &counts, &mark))).collect();
+            let fills: Vec<_> = parts.into_iter().map(|(sheet, data, rows, cols, mark)| scope.spawn(move || fill(sheet, data, rows, &cols, &mark))).collect();
             fills.into_iter().map(|f| f.join().unwrap_or_else(|_| Err(anyhow!("filling a sheet of report.xlsx failed")))).collect()
         });
         for sheet in filled {

@@ -5,7 +5,7 @@
 
 use super::super::summary::TextTable;
 use anyhow::Result;
-use rust_xlsxwriter::{Chart, ChartType, Format, Worksheet};
+use rust_xlsxwriter::{Chart, ChartDataLabel, ChartLegendPosition, ChartType, Format, Worksheet};
 
 pub const SHEET: &str = "概览";
 
@@ -55,11 +55,24 @@ fn table(sheet: &mut Worksheet, row: u32, caption: &str, head: &[String], rows: 
 fn chart(kind: ChartType, title: &str, data: (u32, u32), series: std::ops::RangeInclusive<u16>) -> Chart {
     let mut chart = Chart::new(kind);
     chart.title().set_name(title);
-    if series.start() == series.end() {
-        chart.legend().set_hidden();
-    }
+    let single = series.start() == series.end();
     for c in series {
-        chart.add_series().set_name((SHEET, data.0 - 1, c)).set_categories((SHEET, data.0, 0, data.1, 0)).set_values((SHEET, data.0, c, data.1, c));
+        let s = chart.add_series();
+        s.set_name((SHEET, data.0 - 1, c)).set_categories((SHEET, data.0, 0, data.1, 0)).set_values((SHEET, data.0, c, data.1, c));
+        if single {
+            s.set_data_label(ChartDataLabel::new().show_value());
+        }
+    }
+    if single {
+        chart.legend().set_hidden();
+    } else {
+        chart.legend().set_position(ChartLegendPosition::Bottom);
+    }
+    if kind == ChartType::Bar {
+        // A bar chart draws its first category at the bottom (its categories are the y axis in
+        // rust_xlsxwriter): reversed, they read top-down in the table's order (the rules
+        // file's, for risk types).
+        chart.y_axis().set_reverse();
     }
     chart.set_width(560).set_height(320);
     chart
