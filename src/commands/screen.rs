@@ -87,6 +87,17 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         }
         Ok((roster, outcome))
     })?;
+    // A glob that matches no file is most likely mistyped (a plain file name that is absent is a
+    // department with no records): said here, and again in the summary.
+    let unmatched_globs: Vec<String> = outcome
+        .sources
+        .iter()
+        .filter(|s| !s.data.present() && crate::sources::read::is_glob(&s.data.pattern))
+        .map(|s| format!("{} ({})", s.data.name, s.data.pattern))
+        .collect();
+    for g in &unmatched_globs {
+        crate::log::warn(&format!("no file matches the pattern of {g}: a mistyped name? The source is screened as having no records"));
+    }
     // The outcome holds what the outputs need; the roster's frames are not read again.
     roster.households = DataFrame::empty();
 
@@ -227,6 +238,9 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     );
     if !args.quiet && !crate::log::json() {
         print_summary(args, plan, &outcome, rejects.height(), &lists, &by_town, &by_risk, started);
+        for g in &unmatched_globs {
+            out!("⚠ 没有文件匹配 {g}: 文件名是否写错? 该来源按无记录筛查");
+        }
     }
     if let Some(limit) = args.max_reject_rate {
         let read: usize = manifest.inputs.iter().map(|i| i.rows_read).sum();

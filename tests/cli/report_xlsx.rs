@@ -314,3 +314,70 @@ fn a_cell_longer_than_excel_allows_is_cut_with_a_mark_and_the_csv_keeps_the_whol
     let kept = cell.strip_suffix(mark).unwrap();
     assert!(full.starts_with(kept) && kept.encode_utf16().count() > 32_000, "the cell keeps the text's start");
 }
+
+// ---------------------------------------------------------------- inspect says where (issue 17)
+
+/// An ID masked as the README says inspect masks it: the first 6 and the last 4 characters.
+fn masked(id: &str) -> String {
+    let c: Vec<char> = id.chars().collect();
+    if c.len() < 10 {
+        return "*".repeat(c.len());
+    }
+    format!("{}{}{}", c[..6].iter().collect::<String>(), "*".repeat(c.len() - 10), c[c.len() - 4..].iter().collect::<String>())
+}
+
+fn inspect(data: &std::path::Path) -> String {
+    let out = std::process::Command::new(BIN).args(["inspect", "--rules", RULES, "--data"]).arg(data).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    text
+}
+
+#[test]
+fn inspect_names_the_file_row_column_and_value_of_every_cell_screen_rejects_on_the_messy_sample() {
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-data/county-2021-extracts");
+    let tmp = tempfile::tempdir().unwrap();
+    let o = std::process::Command::new(BIN).args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(tmp.path()).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = inspect(&data);
+    let bytes = std::fs::read(tmp.path().join("rejects.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(&bytes[3..]);
+    let mut n = 0;
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let (file, line, column, value, reason) = (&r[1], &r[2], &r[3], &r[4], &r[5]);
+        // A workbook's sheet has rows, a text file lines.
+        let unit = if file.contains(".xlsx") { "row" } else { "line" };
+        let shown = if column.contains("证件号码") { masked(value) } else { value.to_string() };
+        let want = [format!("{file} {unit} {line} "), format!("{column} '{shown}'"), reason.to_string()];
+        assert!(text.lines().any(|l| want.iter().all(|w| l.contains(w.as_str()))), "no line of inspect has {want:?}:\n{text}");
+        n += 1;
+    }
+    // The sample's rejects (README): 3 households, 9 members, 1 employment, 4 medical.
+    assert_eq!(n, 17);
+    // Totals per source before its files; the 11 quarterly workbooks share one layout.
+    assert!(text.contains("== medical (医保) · medical/*.xlsx · 11 files · 1489 records · 4 problems"), "{text}");
+    assert!(text.contains("11 files alike: xlsx · sheet 明细 · header on row 3"), "{text}");
+    assert!(text.contains("ignored columns: 序号"), "{text}");
+    // education.txt is GB18030 text delimited by tabs, not a CSV.
+    assert!(text.contains("education.txt · tab-delimited text · GB18030 · header on line 1"), "{text}");
+    // No full ID number anywhere: no run of 17 digits.
+    let digits = text.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+    assert!(digits < 17, "a run of {digits} digits:\n{text}");
+}
+
+#[test]
+fn a_glob_that_matches_no_file_is_a_warning_of_inspect_and_of_screen_on_screen_and_in_the_summary() {
+    let mut fx = county();
+    fx.raw_file("sources.toml", "[sources.medical]\nfile = \"medicl/2021-*.xlsx\"\n");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fx.write_data(&data);
+    let text = inspect(&data);
+    assert!(text.contains("⚠ warning: no file matches the pattern medicl/2021-*.xlsx"), "{text}");
+    let out = std::process::Command::new(BIN).args(["screen", "--rules", RULES, "--data"]).arg(&data).arg("--out").arg(tmp.path().join("out")).output().unwrap();
+    assert!(out.status.success());
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(stderr.contains("no file matches the pattern of medical (medicl/2021-*.xlsx)"), "{stderr}");
+    assert!(stdout.contains("没有文件匹配 medical (medicl/2021-*.xlsx)"), "{stdout}");
+}
