@@ -4,7 +4,7 @@
 
 use crate::cli::InspectArgs;
 use crate::rules::plan::{ColType, Table};
-use crate::sources::read::{FileInfo, FILE};
+use crate::sources::read::{FileInfo, FILE, LINE};
 use crate::{rules, sources};
 use crate::sources::InputProblem;
 use anyhow::{anyhow, bail, Result};
@@ -146,6 +146,8 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
         }
         return Ok(true);
     }
+    // The files' cells as text, to tell which values a synonym or a conversion changed.
+    let raw = raw_text(t, dir)?;
     // Files of one layout (a monthly push) are described once, then listed a line each.
     let mut groups: Vec<(String, Vec<&FileInfo>)> = Vec::new();
     for f in &data.files {
@@ -172,11 +174,60 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
         if !first.extra.is_empty() {
             out!("     ignored columns: {}", first.extra.join(", "));
         }
+        for line in conversions(t, &raw, &rows)? {
+            out!("     {line}");
+        }
         for f in files {
             file_problems(t, f, &data.rejects, files.len() > 1, shown)?;
         }
     }
     Ok(true)
+}
+
+/// Every record's declared cells as the files hold them (text), with file and line.
+fn raw_text(t: &Table, dir: &Path) -> Result<DataFrame> {
+    let mut parts = Vec::new();
+    for f in sources::read::read_files(t, dir)? {
+        let mut select: Vec<Expr> = t.columns.iter().map(|c| col(c.name.as_str()).cast(DataType::String)).collect();
+        select.extend([col(FILE), col(LINE)]);
+        parts.push(f.lf.select(select));
+    }
+    if parts.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    Ok(concat(parts, UnionArgs::default())?.collect()?)
+}
+
+/// Synonyms and conversions applied to the valid `rows`, per column: `是否大病: Y → 是 ×12`,
+/// `就诊日期: 2020/4/26 → 2020-04-26 ×1` (three examples of each column, the most frequent
+/// first). An amount written plainly (`4000` read as 4000.00) is not a conversion.
+fn conversions(t: &Table, raw: &DataFrame, rows: &DataFrame) -> Result<Vec<String>> {
+    if raw.height() == 0 || rows.height() == 0 {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for c in &t.columns {
+        let name = c.name.as_str();
+        let value = rows.clone().lazy().select([col(FILE), col(LINE).cast(DataType::Int64), col(name).cast(DataType::String).alias("__value")]);
+        let text = raw.clone().lazy().select([col(FILE), col(LINE).cast(DataType::Int64), col(name).str().strip_chars(lit(NULL)).alias("__raw")]);
+        let mut changed = value.join(text, [col(FILE), col(LINE)], [col(FILE), col(LINE)], JoinArgs::new(JoinType::Inner)).filter(col("__raw").neq(col("__value")));
+        if c.ty == ColType::Money {
+            changed = changed.filter(col("__raw").str().contains(lit(r"^-?[0-9]+(\.[0-9]{1,2})?$"), false).not());
+        }
+        let seen = changed.group_by([col("__raw"), col("__value")]).agg([len().alias("n")]).sort_by_exprs([col("n"), col("__raw")], SortMultipleOptions::default().with_order_descending_multi([true, false])).collect()?;
+        if seen.height() == 0 {
+            continue;
+        }
+        let total: u64 = seen.column("n")?.as_materialized_series().sum::<u64>().unwrap_or(0);
+        let mut examples = Vec::new();
+        for i in 0..seen.height().min(3) {
+            let get = |col: &str| -> Result<String> { Ok(shown_value(t, name, &seen.column(col)?.get(i)?.str_value())) };
+            examples.push(format!("{} → {} ×{}", get("__raw")?, get("__value")?, seen.column("n")?.get(i)?));
+        }
+        let more = if seen.height() > 3 { format!(" … ({total} values in all)") } else { String::new() };
+        out.push(format!("converted {name}: {}{more}", examples.join(", ")));
+    }
+    Ok(out)
 }
 
 /// One file's records and its problems, each bad cell with its row or line, column and value.

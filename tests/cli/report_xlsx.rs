@@ -359,6 +359,11 @@ fn inspect_names_the_file_row_column_and_value_of_every_cell_screen_rejects_on_t
     assert!(text.contains("== medical (医保) · medical/*.xlsx · 11 files · 1489 records · 4 problems"), "{text}");
     assert!(text.contains("11 files alike: xlsx · sheet 明细 · header on row 3"), "{text}");
     assert!(text.contains("ignored columns: 序号"), "{text}");
+    // Which synonym or conversion applied: the sources.toml's synonyms (是否大病 Y/N, 残疾等级
+    // 1级…4级), the generator's messy dates and amounts, a lower-case x in an ID (masked).
+    for want in ["converted 是否大病: N → 否 ×", "Y → 是 ×", "converted 残疾等级: ", "4级 → 四级 ×", "2020年9月5日 → 2020-09-05 ×", "12,000.00元 → 12000.00 ×", "001x → 522601********001X ×"] {
+        assert!(text.contains(want), "no {want:?} in:\n{text}");
+    }
     // education.txt is GB18030 text delimited by tabs, not a CSV.
     assert!(text.contains("education.txt · tab-delimited text · GB18030 · header on line 1"), "{text}");
     // No full ID number anywhere: no run of 17 digits.
