@@ -15,6 +15,7 @@ mod explain;
 mod generate;
 mod inspect;
 mod notice;
+mod progress;
 mod replay;
 mod screen;
 

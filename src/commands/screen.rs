@@ -9,21 +9,11 @@ use crate::report::{changes, publish, terminal, write_atomically, Renderer, Tabl
 use crate::sources::{self, sha256_file};
 use crate::{evaluate, households, rules};
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Below this many households, a rule that hits nothing is not worth a warning.
 const QUIET_RULE_MIN_HOUSEHOLDS: usize = 1000;
-
-fn spinner(quiet: bool) -> ProgressBar {
-    // Drawn on stderr, and only when stderr is a terminal (indicatif hides it otherwise).
-    let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
-    let pb = ProgressBar::with_draw_target(None, target);
-    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
-}
 
 /// Wall time of each stage, for the manifest (where the time goes).
 struct Stages {
@@ -65,8 +55,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     let _lock = publish::OutputLock::acquire(&args.out)?;
     let stage_dir = publish::staging(&args.out)?;
 
-    let pb = spinner(args.quiet || crate::log::json());
-    pb.set_message("读取户表与人表 (roster)");
+    let mut pb = super::progress::Progress::new(plan, &args.data, args.quiet || crate::log::json());
     // The department extracts are read on another thread from the start: at 1M households
     // reading them all ahead was 0.3 s faster than one at a time (11.4 s against 11.7 s) for
     // about 80 MB more memory, since they fill the core the roster checks leave idle.
@@ -74,13 +63,18 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         let extracts = crate::sources::read_ahead(scope, plan.sources.iter().map(|s| &s.table).collect(), &args.data, plan.sources.len());
         let mut roster = households::build(plan, &args.data, households::Keep::Screening, |stage| stages.mark(stage))?;
         stages.mark("roster: cross-checks (repeats, unknown households, co-residence)");
+        pb.roster_read();
         // Each step is timed from its start to the next one's (the last, to the end of `run`).
         let mut current: Option<String> = None;
         let outcome = evaluate::run(plan, &mut roster, extracts, &args.data, false, |stage, message| {
             if let Some(c) = current.replace(stage.to_string()) {
                 stages.mark(&c);
+                // The first evaluation stage waits for the extracts; once it is over they are read.
+                if c.starts_with("sources:") {
+                    pb.inputs_read();
+                }
             }
-            pb.set_message(message.to_string());
+            pb.next(message);
         })?;
         if let Some(c) = current {
             stages.mark(&c);
@@ -101,7 +95,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     // The outcome holds what the outputs need; the roster's frames are not read again.
     roster.households = DataFrame::empty();
 
-    pb.set_message("写出结果");
+    pb.next("写出结果");
     let mut rejects = vec![roster.rejects.clone().lazy()];
     rejects.extend(outcome.sources.iter().map(|s| s.data.rejects.clone().lazy()));
     let rejects = concat(rejects, UnionArgs::default())?.collect()?;
@@ -197,7 +191,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     });
     let mut written = csv_written?;
     written.extend(xlsx_written??);
-    pb.finish_and_clear();
+    pb.finish();
     stages.mark("report: CSV files and report.xlsx (in parallel)");
 
     let lists = Lists {
