@@ -110,11 +110,13 @@ pub fn sheet(o: &Overview) -> Result<Worksheet> {
     let (p, next) = table(&mut sheet, next, "各乡镇人数(按类别)", &head, &persons, &bold)?;
     let risks: Vec<Vec<String>> = o.by_risk.rows.iter().map(|r| vec![r[0].clone(), r[1].clone()]).collect();
     let (r, next) = table(&mut sheet, next, "按风险类型的户数", &["风险类型".into(), "户数".into()], &risks, &bold)?;
-    let mut charts = vec![
-        chart(ChartType::ColumnStacked, "户数(按乡镇和类别)", h, 1..=n),
-        chart(ChartType::ColumnStacked, "人数(按乡镇和类别)", p, 1..=n),
-        chart(ChartType::Bar, "户数(按风险类型)", r, 1..=1),
-    ];
+    let mut charts = Vec::new();
+    // A chart needs a series (rules with no category have none by township).
+    if n > 0 {
+        charts.push(chart(ChartType::ColumnStacked, "户数(按乡镇和类别)", h, 1..=n));
+        charts.push(chart(ChartType::ColumnStacked, "人数(按乡镇和类别)", p, 1..=n));
+    }
+    charts.push(chart(ChartType::Bar, "户数(按风险类型)", r, 1..=1));
     if let Some(changes) = &o.changes {
         let rows: Vec<Vec<String>> = changes.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect();
         let (c, _) = table(&mut sheet, next, "与上次相比", &["变化".into(), "户数".into()], &rows, &bold)?;
