@@ -52,8 +52,15 @@ fn table(sheet: &mut Worksheet, row: u32, caption: &str, head: &[String], rows: 
 
 /// A chart of the table at `data` rows: categories in column 0, one series per column of
 /// `series` (the header row, `data.0 - 1`, names them).
-fn chart(kind: ChartType, title: &str, data: (u32, u32), series: std::ops::RangeInclusive<u16>) -> Chart {
+/// `top`: the highest bar (a stack's total); up to 10 the value axis counts in whole steps
+/// (left to itself it would mark 0.5 households).
+fn chart(kind: ChartType, title: &str, data: (u32, u32), series: std::ops::RangeInclusive<u16>, top: f64) -> Chart {
     let mut chart = Chart::new(kind);
+    if top <= 10.0 {
+        // The value axis of a bar chart is its x axis in rust_xlsxwriter.
+        let axis = if kind == ChartType::Bar { chart.x_axis() } else { chart.y_axis() };
+        axis.set_min(0).set_major_unit(1);
+    }
     chart.title().set_name(title);
     let single = series.start() == series.end();
     for c in series {
@@ -110,17 +117,19 @@ pub fn sheet(o: &Overview) -> Result<Worksheet> {
     let (p, next) = table(&mut sheet, next, "各乡镇人数(按类别)", &head, &persons, &bold)?;
     let risks: Vec<Vec<String>> = o.by_risk.rows.iter().map(|r| vec![r[0].clone(), r[1].clone()]).collect();
     let (r, next) = table(&mut sheet, next, "按风险类型的户数", &["风险类型".into(), "户数".into()], &risks, &bold)?;
+    // The highest stack (the sum of a row's numbers) or bar of a table.
+    let top = |rows: &[Vec<String>]| rows.iter().map(|r| r.iter().skip(1).map(|v| number(v)).sum::<f64>()).fold(0.0, f64::max);
     let mut charts = Vec::new();
     // A chart needs a series (rules with no category have none by township).
     if n > 0 {
-        charts.push(chart(ChartType::ColumnStacked, "户数(按乡镇和类别)", h, 1..=n));
-        charts.push(chart(ChartType::ColumnStacked, "人数(按乡镇和类别)", p, 1..=n));
+        charts.push(chart(ChartType::ColumnStacked, "户数(按乡镇和类别)", h, 1..=n, top(&households)));
+        charts.push(chart(ChartType::ColumnStacked, "人数(按乡镇和类别)", p, 1..=n, top(&persons)));
     }
-    charts.push(chart(ChartType::Bar, "户数(按风险类型)", r, 1..=1));
+    charts.push(chart(ChartType::Bar, "户数(按风险类型)", r, 1..=1, top(&risks)));
     if let Some(changes) = &o.changes {
         let rows: Vec<Vec<String>> = changes.iter().map(|(k, v)| vec![k.clone(), v.to_string()]).collect();
         let (c, _) = table(&mut sheet, next, "与上次相比", &["变化".into(), "户数".into()], &rows, &bold)?;
-        charts.push(chart(ChartType::Column, "与上次相比: 新增、持续、移出", c, 1..=1));
+        charts.push(chart(ChartType::Column, "与上次相比: 新增、持续、移出", c, 1..=1, top(&rows)));
     }
     for (i, c) in charts.iter().enumerate() {
         sheet.insert_chart(2 + (i as u32 / 2) * CHART_ROWS, CHART_COLS[i % 2], c)?;
