@@ -174,8 +174,9 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
         if !first.extra.is_empty() {
             out!("     ignored columns: {}", first.extra.join(", "));
         }
+        let sampled = if files.iter().any(|f| f.records > CONVERSION_SAMPLE) { format!(" (in the first {CONVERSION_SAMPLE} records of each file)") } else { String::new() };
         for line in conversions(t, &raw, &rows)? {
-            out!("     {line}");
+            out!("     {line}{sampled}");
         }
         for f in files {
             file_problems(t, f, &data.rejects, files.len() > 1, shown)?;
@@ -184,13 +185,18 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
     Ok(true)
 }
 
-/// Every record's declared cells as the files hold them (text), with file and line.
+/// Conversions are counted over the first records of each file only: the text of a province's
+/// roster would not fit in memory beside its typed records.
+const CONVERSION_SAMPLE: usize = 200_000;
+
+/// The declared cells of each file's first `CONVERSION_SAMPLE` records as the file holds them
+/// (text), with file and line.
 fn raw_text(t: &Table, dir: &Path) -> Result<DataFrame> {
     let mut parts = Vec::new();
     for f in sources::read::read_files(t, dir)? {
         let mut select: Vec<Expr> = t.columns.iter().map(|c| col(c.name.as_str()).cast(DataType::String)).collect();
         select.extend([col(FILE), col(LINE)]);
-        parts.push(f.lf.select(select));
+        parts.push(f.lf.select(select).limit(CONVERSION_SAMPLE as IdxSize));
     }
     if parts.is_empty() {
         return Ok(DataFrame::empty());
