@@ -53,6 +53,7 @@ mod explain;
 mod generate;
 mod inspect;
 mod notice;
+mod progress;
 mod replay;
 mod screen;
 

@@ -4,26 +4,16 @@ use crate::cli::ScreenArgs;
 use crate::report::csv::CsvRenderer;
 use crate::report::manifest::*;
 use crate::report::summary::{self, TextTable};
-use crate::report::xlsx::XlsxRenderer;
+use crate::report::xlsx::{overview::Overview, XlsxRenderer};
 use crate::report::{changes, publish, terminal, write_atomically, Renderer, Table, TableData};
 use crate::sources::{self, sha256_file};
 use crate::{evaluate, households, rules};
 use anyhow::Result;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::*;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Below this many households, a rule that hits nothing is not worth a warning.
 const QUIET_RULE_MIN_HOUSEHOLDS: usize = 1000;
-
-fn spinner(quiet: bool) -> ProgressBar {
-    // Drawn on stderr, and only when stderr is a terminal (indicatif hides it otherwise).
-    let target = if quiet { ProgressDrawTarget::hidden() } else { ProgressDrawTarget::stderr() };
-    let pb = ProgressBar::with_draw_target(None, target);
-    pb.set_style(ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
-    pb.enable_steady_tick(Duration::from_millis(120));
-    pb
-}
 
 /// Wall time of each stage, for the manifest (where the time goes).
 struct Stages {
@@ -66,8 +56,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     crate::fault::hold_lock();
     let stage_dir = publish::staging(&args.out)?;
 
-    let pb = spinner(args.quiet || crate::log::json());
-    pb.set_message("读取户表与人表 (roster)");
+    let mut pb = super::progress::Progress::new(plan, &args.data, args.quiet || crate::log::json());
     // The department extracts are read on another thread from the start: at 1M households
     // reading them all ahead was 0.3 s faster than one at a time (11.4 s against 11.7 s) for
     // about 80 MB more memory, since they fill the core the roster checks leave idle.
@@ -75,23 +64,39 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         let extracts = crate::sources::read_ahead(scope, plan.sources.iter().map(|s| &s.table).collect(), &args.data, plan.sources.len());
         let mut roster = households::build(plan, &args.data, households::Keep::Screening, |stage| stages.mark(stage))?;
         stages.mark("roster: cross-checks (repeats, unknown households, co-residence)");
+        pb.roster_read();
         // Each step is timed from its start to the next one's (the last, to the end of `run`).
         let mut current: Option<String> = None;
         let outcome = evaluate::run(plan, &mut roster, extracts, &args.data, false, |stage, message| {
             if let Some(c) = current.replace(stage.to_string()) {
                 stages.mark(&c);
+                // The first evaluation stage waits for the extracts; once it is over they are read.
+                if c.starts_with("sources:") {
+                    pb.inputs_read();
+                }
             }
-            pb.set_message(message.to_string());
+            pb.next(message);
         })?;
         if let Some(c) = current {
             stages.mark(&c);
         }
         Ok((roster, outcome))
     })?;
+    // A glob that matches no file is most likely mistyped (a plain file name that is absent is a
+    // department with no records): said here, and again in the summary.
+    let unmatched_globs: Vec<String> = outcome
+        .sources
+        .iter()
+        .filter(|s| !s.data.present() && crate::sources::read::is_glob(&s.data.pattern))
+        .map(|s| format!("{} ({})", s.data.name, s.data.pattern))
+        .collect();
+    for g in &unmatched_globs {
+        crate::log::warn(&format!("no file matches the pattern of {g}: a mistyped name? The source is screened as having no records"));
+    }
     // The outcome holds what the outputs need; the roster's frames are not read again.
     roster.households = DataFrame::empty();
 
-    pb.set_message("写出结果");
+    pb.next("写出结果");
     let mut rejects = vec![roster.rejects.clone().lazy()];
     rejects.extend(outcome.sources.iter().map(|s| s.data.rejects.clone().lazy()));
     let rejects = concat(rejects, UnionArgs::default())?.collect()?;
@@ -158,15 +163,36 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
         tables.push(Table::new("elimination_candidates", "风险消除候选", TableData::Frame(e)));
     }
     stages.mark("report: summaries, changes, elimination");
+    let m = &plan.meta;
+    let subtitle = format!("判定日期 {} · 收入窗口 {} 至 {}", m.as_of, m.window_start, m.window_end);
+    let mut figures = vec![
+        ("筛查户数".to_string(), outcome.screened),
+        ("列出户数".to_string(), outcome.listed.height()),
+        ("新识别线索".to_string(), new_leads.height()),
+        ("已在监测".to_string(), outcome.listed.height() - new_leads.height()),
+        (plan.report.review.clone(), review_count(plan, &outcome.listed)),
+        ("按规则排除".to_string(), outcome.excluded),
+        ("拒收记录".to_string(), rejects.height()),
+        ("未匹配部门记录".to_string(), outcome.unmatched.height()),
+    ];
+    let changed = match (&marked, &dropped) {
+        (Some(marked), Some(dropped)) => Some(changes::counts(marked, dropped)?),
+        _ => None,
+    };
+    figures.extend(changed.iter().flatten().cloned());
+    let xlsx = XlsxRenderer {
+        title: format!("{} · {subtitle}", m.name),
+        overview: Some(Overview { heading: m.name.clone(), subtitle, figures, by_town: &by_town, by_risk: &by_risk, changes: changed.clone() }),
+    };
     // The two renderers read the same frames and write different files: each on its own core.
     let (csv_written, xlsx_written) = std::thread::scope(|scope| {
-        let xlsx = scope.spawn(|| XlsxRenderer.render(&tables, stage_dir.path()));
+        let xlsx = scope.spawn(|| xlsx.render(&tables, stage_dir.path()));
         let csv = CsvRenderer.render(&tables, stage_dir.path());
         (csv, xlsx.join().map_err(|_| anyhow::anyhow!("writing report.xlsx failed")))
     });
     let mut written = csv_written?;
     written.extend(xlsx_written??);
-    pb.finish_and_clear();
+    pb.finish();
     stages.mark("report: CSV files and report.xlsx (in parallel)");
 
     let lists = Lists {
@@ -207,6 +233,9 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     );
     if !args.quiet && !crate::log::json() {
         print_summary(args, plan, &outcome, rejects.height(), &lists, &by_town, &by_risk, started);
+        for g in &unmatched_globs {
+            out!("⚠ 没有文件匹配 {g}: 文件名是否写错? 该来源按无记录筛查");
+        }
     }
     if let Some(limit) = args.max_reject_rate {
         let read: usize = manifest.inputs.iter().map(|i| i.rows_read).sum();
@@ -346,6 +375,11 @@ fn manifest(
     })
 }
 
+/// Listed households marked for review (建议不纳入(需评议) in the reference rules).
+fn review_count(plan: &crate::rules::plan::Plan, listed: &DataFrame) -> usize {
+    listed.column("建议").ok().and_then(|c| c.str().ok().map(|s| s.iter().filter(|v| *v == Some(plan.report.review.as_str())).count())).unwrap_or(0)
+}
+
 #[allow(clippy::too_many_arguments)]
 fn print_summary(
     args: &ScreenArgs,
@@ -358,12 +392,7 @@ fn print_summary(
     started: Instant,
 ) {
     let m = &plan.meta;
-    let review = outcome
-        .listed
-        .column("建议")
-        .ok()
-        .and_then(|c| c.str().ok().map(|s| (0..s.len()).filter(|i| s.get(*i) == Some(plan.report.review.as_str())).count()))
-        .unwrap_or(0);
+    let review = review_count(plan, &outcome.listed);
     out!("{} · 判定日期 {} · 收入窗口 {} 至 {}", m.name, m.as_of, m.window_start, m.window_end);
     out!(
         "筛查 {} 户 → 列出 {} 户 (其中{} {} 户); 按规则排除 {} 户",

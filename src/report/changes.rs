@@ -139,6 +139,13 @@ pub fn mark_changes(listed: &DataFrame, previous: &BTreeMap<String, [String; 4]>
         .collect()?)
 }
 
+/// (新增, 持续, 移出) households: from 变化 of the marked list and the dropped households.
+pub fn counts(marked: &DataFrame, dropped: &TextTable) -> Result<Vec<(String, usize)>> {
+    let change = marked.column("变化")?.str()?.clone();
+    let count = |v: &str| change.iter().filter(|c| *c == Some(v)).count();
+    Ok(vec![("新增".to_string(), count("新增")), ("持续".to_string(), count("持续")), ("移出".to_string(), dropped.rows.len())])
+}
+
 /// Households listed last time and not now, with why (in the rules' `[report]` wording).
 /// `screened` is `outcome.screened_households()`.
 pub fn dropped(outcome: &Outcome, screened: &DataFrame, previous: &BTreeMap<String, [String; 4]>, wording: &Report) -> Result<TextTable> {

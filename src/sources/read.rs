@@ -36,6 +36,8 @@ pub struct FileInfo {
     pub header_line: usize,
     /// Declared column → header found in the file.
     pub mapping: Vec<(String, String)>,
+    /// Headers of the header row that no declared column maps to (ignored), in file order.
+    pub extra: Vec<String>,
     pub records: usize,
     pub skipped_blank: usize,
     pub skipped_total: usize,
@@ -80,10 +82,16 @@ pub fn count_records(raw: &RawFile) -> Result<usize> {
 /// The files a pattern names, sorted (the order is part of the output's determinism). A name
 /// that matches nothing is absent (a source with no records); a match that cannot be read as a
 /// file (a directory, a dangling symbolic link, a FIFO or device) is an error, never absent.
+/// Whether a file pattern is a glob (`medical/2021-*.xlsx`): one that matches no file is likely
+/// mistyped, whereas a plain file name that is absent is a source with no records.
+pub fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?', '['])
+}
+
 /// Excel's owner files (`~$name.xlsx`, present while a workbook is open) are skipped with a
 /// warning.
 pub fn resolve(dir: &Path, pattern: &str) -> Result<Vec<PathBuf>> {
-    if !pattern.contains(['*', '?', '[']) {
+    if !is_glob(pattern) {
         let p = dir.join(pattern);
         return match std::fs::symlink_metadata(&p) {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -288,6 +296,11 @@ pub fn reread_if_gb18030(path: &Path, table: &Table, info: &FileInfo) -> Result<
     from_text_file(&bytes, &info.file, table, delimiter, &Encoding::Gb18030, None).map(Some)
 }
 
+/// The non-empty headers of `row` that `mapping` leaves unused.
+fn extra_headers(row: &[String], mapping: &Mapping) -> Vec<String> {
+    row.iter().enumerate().filter(|(i, h)| !h.trim().is_empty() && !mapping.columns.iter().any(|(_, at, _)| at == i)).map(|(_, h)| h.trim().to_string()).collect()
+}
+
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
     FileInfo {
         file: label.to_string(),
@@ -298,6 +311,7 @@ fn empty_info(label: &str, format: &'static str) -> FileInfo {
         sheet: None,
         header_line: 1,
         mapping: Vec::new(),
+        extra: Vec::new(),
         records: 0,
         skipped_blank: 0,
         skipped_total: 0,
@@ -313,6 +327,7 @@ fn from_grid(grid: &Grid, table: &Table, label: &str, other: Option<u8>) -> Resu
     let mut info = empty_info(label, "csv");
     info.header_line = grid.rows[mapping.header_index].0;
     info.mapping = mapping.columns.iter().map(|(c, _, h)| (c.clone(), h.clone())).collect();
+    info.extra = extra_headers(&grid.rows[mapping.header_index].1, &mapping);
     let mut values: Vec<Vec<Option<&str>>> = vec![Vec::new(); mapping.columns.len()];
     let mut lines: Vec<i64> = Vec::new();
     for (line, cells) in &grid.rows[mapping.header_index + 1..] {
@@ -361,6 +376,7 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
     let mapping = header::find(&[header_cells.as_slice()], table).map_err(|e| missing_columns_error(table, e, None))?;
     let mut info = empty_info(rel, "csv");
     info.mapping = mapping.columns.iter().map(|(c, _, h)| (c.clone(), h.clone())).collect();
+    info.extra = extra_headers(&header_cells, &mapping);
 
     // Blank: every declared cell empty or white space (polars reads an empty cell as null).
     let is_blank = |c: Expr| c.clone().is_null().or(c.str().contains(lit(r"^\s*$"), true));

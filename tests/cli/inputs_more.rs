@@ -244,7 +244,7 @@ fn inspect_shows_the_header_line_of_a_gb18030_crlf_file_below_a_title() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert_eq!(o.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
     // Title on line 1, header on line 2; 4 records (赵一, 钱二, 路人, 孙三).
-    assert!(stdout.contains("GB18030") && stdout.contains("header on line 2 · 4 records"), "{stdout}");
+    assert!(stdout.contains("· 4 records") && stdout.contains("GB18030 · header on line 2"), "{stdout}");
 }
 
 // ---------------------------------------------------------------- item 8: no full ID in a message

@@ -25,3 +25,4 @@ mod relatives;
 mod publishing;
 mod wording;
 mod inputs_more;
+mod report_xlsx;
