@@ -22,3 +22,4 @@ mod language;
 mod policies;
 mod reasons;
 mod relatives;
+mod crashes;
