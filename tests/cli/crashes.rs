@@ -73,3 +73,161 @@ fn a_roster_whose_every_household_is_rejected_screens_to_empty_outputs() {
     assert!(rejects.iter().any(|l| l.contains("households.csv,2,")), "{rejects:?}");
     assert!(rejects.iter().any(|l| l.contains("households.csv,3,")), "{rejects:?}");
 }
+
+// ---------------------------------------------------------------- expression limits
+
+/// The accident trigger's condition in the reference rules, replaced by the tests below.
+const ACCIDENT_WHEN: &str = "when = \"伤情 in ['死亡', '伤残']\"";
+const MEDICAL_WHEN: &str = "when = \"个人自付 >= 自付预警线 or 是否大病 == '是'\"";
+
+/// The reference rules with `old` (a whole `when = "…"` line) replaced by `when = "{expr}"`,
+/// written into `dir`; also returns the 1-based line of that condition.
+fn rules_with(dir: &Path, old: &str, prefix: &str, expr: &str) -> (std::path::PathBuf, usize) {
+    let text = std::fs::read_to_string(RULES).unwrap();
+    let at = text.find(old).unwrap_or_else(|| panic!("{old} not in the reference rules"));
+    let line = text[..at].lines().count() + 1;
+    let new = text.replacen(old, &format!("{prefix}when = \"{expr}\""), 1);
+    let path = dir.join("rules.toml");
+    std::fs::write(&path, new).unwrap();
+    (path, line)
+}
+
+fn check(rules: &Path) -> Output {
+    run(&["check".as_ref(), rules.as_os_str()])
+}
+
+/// Asserts `check` fails as an invalid rules file (exit 3) with `message` at `line:col`, quickly,
+/// without a panic or a stack overflow.
+#[track_caller]
+fn assert_rejected(rules: &Path, line: usize, col: Option<usize>, message: &str) {
+    let started = std::time::Instant::now();
+    let o = check(rules);
+    let all = text(&o);
+    assert!(!all.contains("panicked") && !all.contains("overflow"), "{}", &all[..all.len().min(2000)]);
+    assert_eq!(o.status.code(), Some(3), "{}", &all[..all.len().min(2000)]);
+    let at = match col {
+        Some(c) => format!("rules.toml:{line}:{c}: "),
+        None => format!("rules.toml:{line}:"),
+    };
+    let first = all.lines().next().unwrap_or_default();
+    assert!(first.contains(&at) && first.contains(message), "want {at} … {message}, got: {}", &first[..first.len().min(400)]);
+    assert!(started.elapsed().as_secs() < 20, "check took {:?}", started.elapsed());
+}
+
+#[test]
+fn check_rejects_5000_nested_parentheses_at_the_65th() {
+    let tmp = tempfile::tempdir().unwrap();
+    let expr = format!("{}伤情 == '死亡'{}", "(".repeat(5000), ")".repeat(5000));
+    let (rules, line) = rules_with(tmp.path(), ACCIDENT_WHEN, "", &expr);
+    // `when = "` is 8 characters: the 65th '(' is at column 8 + 65 = 73
+    assert_rejected(&rules, line, Some(73), "nested too deep: more than 64 levels");
+}
+
+#[test]
+fn check_accepts_64_levels_of_parentheses() {
+    let tmp = tempfile::tempdir().unwrap();
+    let expr = format!("{}伤情 == '死亡'{}", "(".repeat(64), ")".repeat(64));
+    let (rules, _) = rules_with(tmp.path(), ACCIDENT_WHEN, "", &expr);
+    let o = check(&rules);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
+#[test]
+fn check_rejects_5000_nested_ifs_and_nots() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 100 nested ifs: the 65th 'if' starts after 64 × "if true then " (13 characters): column 9 + 64 × 13 = 841
+    let expr = format!("{}伤情 == '死亡'{}", "if true then ".repeat(100), " else false".repeat(100));
+    let (rules, line) = rules_with(tmp.path(), ACCIDENT_WHEN, "", &expr);
+    assert_rejected(&rules, line, Some(841), "nested too deep");
+    // 5000 nots: too long before too deep (5000 operators > 2000)
+    let expr = format!("{}伤情 == '死亡'", "not ".repeat(5000));
+    let (rules, line) = rules_with(tmp.path(), ACCIDENT_WHEN, "", &expr);
+    assert_rejected(&rules, line, None, "expression too long: more than 2000 terms and operators");
+    // 100 nots: the 65th 'not' is at column 9 + 64 × 4 = 265
+    let expr = format!("{}伤情 == '死亡'", "not ".repeat(100));
+    let (rules, line) = rules_with(tmp.path(), ACCIDENT_WHEN, "", &expr);
+    assert_rejected(&rules, line, Some(265), "nested too deep");
+}
+
+#[test]
+fn screen_stops_on_deeply_nested_not_with_the_rules_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let expr = format!("{}伤情 == '死亡'", "not ".repeat(1000));
+    let (rules, line) = rules_with(tmp.path(), ACCIDENT_WHEN, "", &expr);
+    let data = tmp.path().join("data");
+    Fixture::new().write_data(&data);
+    let out = tmp.path().join("out");
+    let o = run(&["screen".as_ref(), "--rules".as_ref(), rules.as_os_str(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str(), "-q".as_ref()]);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{}", &all[..all.len().min(2000)]);
+    assert!(all.contains(&format!("rules.toml:{line}:265: expression nested too deep")), "{}", &all[..all.len().min(2000)]);
+}
+
+#[test]
+fn check_rejects_5000_terms_joined_by_or_quickly() {
+    let tmp = tempfile::tempdir().unwrap();
+    // each "伤情 == '死亡'" is 3 terms and operators, each " or " one more: the 2001st is the
+    // 501st comparison's '伤情' (500 × 4 = 2000 before it)
+    let expr = vec!["伤情 == '死亡'"; 5000].join(" or ");
+    let (rules, line) = rules_with(tmp.path(), ACCIDENT_WHEN, "", &expr);
+    // "伤情 == '死亡' or " is 14 characters: the 501st comparison starts at column 9 + 500 × 14 = 7009
+    assert_rejected(&rules, line, Some(7009), "expression too long: more than 2000 terms and operators");
+}
+
+#[test]
+fn a_let_written_out_hundreds_of_times_is_rejected_at_the_use_past_the_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 大 is 991 terms and 990 '+': 1981 nodes; the second use passes 2000
+    let big = format!("工资性收入{}", " + 工资性收入".repeat(990));
+    let expr = vec!["大 > 0"; 300].join(" or ");
+    let (rules, line) = rules_with(tmp.path(), MEDICAL_WHEN, "", &expr);
+    let text0 = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, text0.replacen("let = { \"自付预警线\"", &format!("let = {{ \"大\" = \"{big}\", \"自付预警线\""), 1)).unwrap();
+    // "大 > 0 or " is 9 characters: the second 大 is at column 9 + 9 = 18
+    assert_rejected(&rules, line, Some(18), "expression too long once '大' is written out");
+}
+
+#[test]
+fn derived_figures_doubling_into_a_record_condition_are_rejected_not_written_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    // 倍i = 倍(i-1) + 倍(i-1): written out for a record, 倍39 would have 2^40 nodes
+    let mut derive = String::new();
+    for i in 0..40 {
+        let e = if i == 0 { "工资性收入 + 工资性收入".to_string() } else { format!("倍{} + 倍{}", i - 1, i - 1) };
+        derive += &format!("[[derive]]\nname = \"倍{i}\"\nexpr = \"{e}\"\n\n");
+    }
+    let (rules, line) = rules_with(tmp.path(), MEDICAL_WHEN, "", "个人自付 >= 倍39");
+    let text0 = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, text0.replacen("[[derive]]\n", &format!("{derive}[[derive]]\n"), 1)).unwrap();
+    // the 40 derive blocks add 4 lines each before the condition; "个人自付 >= " is 8
+    // characters, so 倍39 starts at column 9 + 8 = 17
+    assert_rejected(&rules, line + 160, Some(17), "'倍39' written out for a condition on one record of medical has more than 2000");
+}
+
+#[test]
+fn the_deepest_expression_allowed_screens_without_overflowing_the_stack() {
+    // a let that is a chain of 990 '-' (depth 990) inside 30 nested negations and a chain of
+    // 900 more: ~1,900 levels, within every limit; checked, compiled and evaluated
+    let tmp = tempfile::tempdir().unwrap();
+    let big = format!("工资性收入{}", " - 工资性收入".repeat(990));
+    let expr = format!("个人自付 > {}大{}{}", "-(".repeat(30), " - 1".repeat(900), ")".repeat(30));
+    let (rules, _) = rules_with(tmp.path(), MEDICAL_WHEN, "", &expr);
+    let text0 = std::fs::read_to_string(&rules).unwrap();
+    std::fs::write(&rules, text0.replacen("let = { \"自付预警线\"", &format!("let = {{ \"大\" = \"{big}\", \"自付预警线\""), 1)).unwrap();
+    let o = check(&rules);
+    assert_eq!(o.status.code(), Some(0), "{}", &text(&o)[..text(&o).len().min(2000)]);
+    let mut f = Fixture::new();
+    let a = f.person("甲");
+    f.household(hh("5226011010010001", "一般农户", &a).wage("50000"));
+    f.medical(&a, "2021-03-01", "100.00", "否");
+    let data = tmp.path().join("data");
+    f.write_data(&data);
+    let out = tmp.path().join("out");
+    let o = run(&["screen".as_ref(), "--rules".as_ref(), rules.as_os_str(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str(), "-q".as_ref()]);
+    assert!(!text(&o).contains("overflow"), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // 大 = 50000 − 990 × 50000 < 0, negated 30 times (even: unchanged), minus 900: negative; 100 > it
+    let screened = std::fs::read_to_string(out.join("screened.csv")).unwrap();
+    let row = screened.lines().find(|l| l.contains("5226011010010001")).unwrap_or_else(|| panic!("{screened}"));
+    assert!(row.contains("illness") || row.contains("医疗个人自付达到预警线或患大病"), "the illness trigger fired: {row}");
+}
