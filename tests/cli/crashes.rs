@@ -231,3 +231,60 @@ fn the_deepest_expression_allowed_screens_without_overflowing_the_stack() {
     let row = screened.lines().find(|l| l.contains("5226011010010001")).unwrap_or_else(|| panic!("{screened}"));
     assert!(row.contains("illness") || row.contains("医疗个人自付达到预警线或患大病"), "the illness trigger fired: {row}");
 }
+
+// ---------------------------------------------------------------- workbooks
+
+/// A data directory whose disability extract is `disability.xlsx`: a header, one record of a
+/// 一级 disability for the head of H01, then whatever `stray` writes.
+fn workbook_dir(tmp: &Path, stray: impl FnOnce(&mut rust_xlsxwriter::Worksheet)) -> std::path::PathBuf {
+    let mut f = Fixture::new();
+    let a = f.person("甲");
+    // wage 5000 / 1 person = 5000.00 < 6320: listed; its 风险类型 is 因残 only if the record is read
+    f.household(hh("H01", "脱贫户", &a).wage("5000"));
+    let data = tmp.join("data");
+    f.write_data(&data);
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (i, h) in header_of("disability").iter().enumerate() {
+        sheet.write_string(0, i as u16, *h).unwrap();
+    }
+    for (i, v) in [a.id.as_str(), a.name.as_str(), "肢体", "一级"].iter().enumerate() {
+        sheet.write_string(1, i as u16, *v).unwrap();
+    }
+    stray(sheet);
+    wb.save(data.join("disability.xlsx")).unwrap();
+    std::fs::write(data.join("sources.toml"), "[sources.disability]\nfile = \"disability.xlsx\"\n").unwrap();
+    data
+}
+
+#[test]
+fn a_workbook_whose_only_far_cell_is_xfd1048576_is_read_by_its_cells() {
+    // the sheet's used range is A1:XFD1048576, 17 billion cells: the dense range asked for 512 GiB
+    let tmp = tempfile::tempdir().unwrap();
+    let data = workbook_dir(tmp.path(), |s| {
+        s.write_string(1_048_575, 16_383, "x").unwrap();
+    });
+    let out = tmp.path().join("out");
+    let o = screen_dir(&data, &out);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let flagged = std::fs::read_to_string(out.join("flagged.csv")).unwrap();
+    let row = flagged.lines().find(|l| l.contains(",H01,")).unwrap_or_else(|| panic!("H01 not listed:\n{flagged}"));
+    assert!(row.contains("因残"), "{row}");
+}
+
+#[test]
+fn a_workbook_with_stray_cells_far_right_on_many_rows_is_an_error_naming_it() {
+    // 3,000 rows each with a value in column XFD: 3,000 × 16,384 cells for ~3,000 values
+    let tmp = tempfile::tempdir().unwrap();
+    let data = workbook_dir(tmp.path(), |s| {
+        for r in 2..3002u32 {
+            s.write_string(r, 16_383, "x").unwrap();
+        }
+    });
+    let out = tmp.path().join("out");
+    let o = screen_dir(&data, &out);
+    let all = text(&o);
+    assert_eq!(o.status.code(), Some(6), "{all}");
+    assert!(all.contains("disability.xlsx") && all.contains("delete the stray cells"), "{all}");
+    assert!(!all.contains("panicked"), "{all}");
+}
