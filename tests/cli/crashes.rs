@@ -288,3 +288,5 @@ fn a_workbook_with_stray_cells_far_right_on_many_rows_is_an_error_naming_it() {
     assert!(all.contains("disability.xlsx") && all.contains("delete the stray cells"), "{all}");
     assert!(!all.contains("panicked"), "{all}");
 }
+
+mod fuzz;
