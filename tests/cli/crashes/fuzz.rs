@@ -99,7 +99,11 @@ fn mutate_bytes(rng: &mut Rng, bytes: &mut Vec<u8>) {
             let s = rng.pick(ODD).as_bytes().to_vec();
             bytes.splice(at..at, s);
         }
-        5 => bytes.truncate(at),
+        5 => {
+            // cut anywhere, or right after the header line (no record left)
+            let header_end = bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |p| p + 1);
+            bytes.truncate(if rng.below(3) == 0 { header_end } else { at });
+        }
         6 => {
             let end = (at + 1 + rng.below(40)).min(bytes.len());
             bytes.drain(at..end);
