@@ -290,3 +290,19 @@ fn a_workbook_with_stray_cells_far_right_on_many_rows_is_an_error_naming_it() {
 }
 
 mod fuzz;
+
+#[test]
+fn list_templates_count_toward_the_evidence_they_are_written_into() {
+    // 50 list() calls, each with a template of 901 terms and 900 '+' (1,801): each is within the
+    // limit alone; the second passes 2,000 in the evidence that holds them
+    let tmp = tempfile::tempdir().unwrap();
+    let inner = format!("{{个人自付{}}}", " + 个人自付".repeat(900));
+    let evidence: String = (0..50).map(|_| format!("{{list(medical, '{inner}')}}")).collect();
+    let (rules, _) = rules_with(tmp.path(), "when = \"人均纯收入 < 监测线 and 户类型 == '脱贫户'\"", "", "人均纯收入 < 监测线 and 户类型 == '脱贫户'");
+    let text0 = std::fs::read_to_string(&rules).unwrap();
+    let at = text0.find("[[categories]]").unwrap();
+    let rule = format!("[[triggers]]\nid = \"biglist\"\nrisk = \"因病\"\nlabel = \"x\"\nwhen = \"true\"\nevidence = \"{evidence}\"\n\n");
+    std::fs::write(&rules, format!("{}{rule}{}", &text0[..at], &text0[at..])).unwrap();
+    // the evidence is the 6th line of the trigger put before [[categories]]
+    assert_rejected(&rules, text0[..at].lines().count() + 6, None, "expression too long once 'list' is written out");
+}

@@ -779,13 +779,13 @@ impl<'s> Checker<'s> {
     /// `t`, the expression of `name` written out where it is used, unless the let names and
     /// derived figures written out into this expression exceed `expr::MAX_TERMS` nodes (each use
     /// counts the whole expression: 600 uses of a let of 2,000 would make 1.2 million).
-    fn inline(&mut self, t: TExpr, name: &str, span: Span, base: usize) -> Option<TExpr> {
+    pub(super) fn inline(&mut self, t: TExpr, name: &str, span: Span, base: usize) -> Option<TExpr> {
         if self.inlined > expr::MAX_TERMS {
             return None;
         }
         self.inlined += t.size_up_to(expr::MAX_TERMS);
         if self.inlined > expr::MAX_TERMS {
-            let message = format!("expression too long once '{name}' is written out: more than {} terms and operators (a let name or a derived figure counts with its whole expression each time it is used); split the condition", expr::MAX_TERMS);
+            let message = format!("expression too long once '{name}' is written out: more than {} terms and operators (a let name, a derived figure or a list template counts with its whole expression each time it is used); split it", expr::MAX_TERMS);
             self.err_span(base, span, message);
             return None;
         }
