@@ -56,7 +56,9 @@ const KEY_NUMBER: &str = "__key_number";
 /// most 19, without a leading zero (the national system's are 16): two such texts are equal
 /// exactly when their numbers are, so joins and distinct counts can hash an integer.
 fn digits_length(households: &DataFrame, key: &str) -> Result<Option<u32>> {
-    let Some(first) = households.column(key)?.str()?.get(0) else { return Ok(None) };
+    let keys = households.column(key)?.str()?;
+    // `ChunkedArray::get` panics out of bounds: a roster with no household left has no first key
+    let Some(first) = (!keys.is_empty()).then(|| keys.get(0)).flatten() else { return Ok(None) };
     let n = first.len() as u32;
     if !(1..=19).contains(&n) {
         return Ok(None);

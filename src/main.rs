@@ -24,10 +24,23 @@ mod test_support;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// The stack of the thread that runs a command. Rules expressions are checked, folded and
+/// compiled by walking their trees recursively; `rules::expr` bounds their depth (64 levels of
+/// nesting, 2,000 terms and operators, so a chain of `or` or `+` at most ~1,000 deep), and this
+/// stack holds the deepest allowed tree many times over, also in a debug build (a frame of
+/// `compile` takes ~4 KB there). Untouched stack pages cost no memory.
+const COMMAND_STACK: usize = 256 << 20;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     log::set_json(cli.log_format == cli::LogFormat::Json);
-    match commands::dispatch(cli) {
+    let command = std::thread::Builder::new().name("fanpin".into()).stack_size(COMMAND_STACK).spawn(move || commands::dispatch(cli));
+    let result = match command.map(|t| t.join()) {
+        Ok(Ok(result)) => result,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(e) => Err(anyhow::Error::from(e).context("cannot start the command's thread")),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let code = commands::exit_status(&e).code();

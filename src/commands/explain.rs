@@ -18,17 +18,19 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-/// Row `i` of `column` as text ("" for null or a missing column).
+/// Row `i` of `column` as text ("" for null, a missing column or a row past the end:
+/// `ChunkedArray::get` panics out of bounds).
 fn cell(df: &DataFrame, column: &str, i: usize) -> String {
     df.column(column)
         .ok()
+        .filter(|c| i < c.len())
         .and_then(|c| c.as_materialized_series().cast(&DataType::String).ok())
         .and_then(|s| s.str().ok().and_then(|s| s.get(i).map(str::to_string)))
         .unwrap_or_default()
 }
 
 fn flag(df: &DataFrame, column: &str, i: usize) -> bool {
-    df.column(column).ok().and_then(|c| c.bool().ok().and_then(|b| b.get(i))).unwrap_or(false)
+    df.column(column).ok().filter(|c| i < c.len()).and_then(|c| c.bool().ok().and_then(|b| b.get(i))).unwrap_or(false)
 }
 
 /// The household columns an expression reads, with this household's values.

@@ -125,6 +125,18 @@ impl Tok {
     }
 }
 
+/// How deep an expression may nest: parentheses, `not`, unary `-`, `if` and function calls each
+/// open a level. The checker, the compiler and polars walk the tree recursively, so a limit here
+/// keeps every later stage within its stack; no real policy comes near it.
+pub const MAX_DEPTH: usize = 64;
+
+/// How many terms and operators (names, numbers, strings, `true`/`false`, `+`, `==`, `and`,
+/// `not`, `if`, …; not parentheses or commas) one expression, or all the expressions of one
+/// evidence template, may hold. A condition of thousands of terms compiles to a polars
+/// expression that takes minutes and gigabytes to evaluate, and its chains of `or` or `+` are
+/// as deep as they are long; no real policy comes near.
+pub const MAX_TERMS: usize = 2000;
+
 const KEYWORDS: &[&str] = &["and", "or", "not", "in", "if", "then", "else", "true", "false"];
 
 fn is_ident_start(c: char) -> bool {
@@ -223,13 +235,38 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
     Ok(out)
 }
 
+/// The number of terms and operators among the tokens; an error at the first past `MAX_TERMS`.
+fn count_terms(toks: &[(Tok, Span)], already: usize) -> Result<usize, ParseError> {
+    let mut n = already;
+    for (t, span) in toks {
+        let term = match t {
+            Tok::Num(_) | Tok::Str(_) | Tok::Ident(_) => true,
+            Tok::Op(o) => !matches!(*o, "(" | ")" | "[" | "]" | ","),
+            Tok::End => false,
+        };
+        n += usize::from(term);
+        if n > MAX_TERMS {
+            let message = format!("expression too long: more than {MAX_TERMS} terms and operators; split it into derived figures or let names");
+            return Err(ParseError { at: span.start, message });
+        }
+    }
+    Ok(n - already)
+}
+
 /// Parses one expression; the whole text must be consumed.
 pub fn parse(src: &str) -> Result<Ast, ParseError> {
+    parse_counted(src, 0).map(|(ast, _)| ast)
+}
+
+/// Parses one expression that comes after `already` terms of the same template; returns its
+/// number of terms too.
+fn parse_counted(src: &str, already: usize) -> Result<(Ast, usize), ParseError> {
     let toks = lex(src)?;
-    let mut p = Parser { toks, pos: 0 };
+    let terms = count_terms(&toks, already)?;
+    let mut p = Parser { toks, pos: 0, depth: 0 };
     let e = p.expr()?;
     match p.peek() {
-        Tok::End => Ok(e),
+        Tok::End => Ok((e, terms)),
         t => Err(p.error(format!("expected an operator or the end of the expression, found {}", t.describe()))),
     }
 }
@@ -237,6 +274,8 @@ pub fn parse(src: &str) -> Result<Ast, ParseError> {
 struct Parser {
     toks: Vec<(Tok, Span)>,
     pos: usize,
+    /// Levels of nesting open at `pos` (see `MAX_DEPTH`).
+    depth: usize,
 }
 
 impl Parser {
@@ -282,6 +321,24 @@ impl Parser {
         self.or()
     }
 
+    /// Opens a level of nesting at byte `at`; the caller closes it with `depth -= 1`.
+    fn deeper(&mut self, at: usize) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            let message = format!("expression nested too deep: more than {MAX_DEPTH} levels of parentheses, not, -, if and function calls; split it into derived figures or let names");
+            return Err(ParseError { at, message });
+        }
+        Ok(())
+    }
+
+    /// `f` one level of nesting deeper, opened at byte `at`.
+    fn nested<T>(&mut self, at: usize, f: impl FnOnce(&mut Self) -> Result<T, ParseError>) -> Result<T, ParseError> {
+        self.deeper(at)?;
+        let r = f(self)?;
+        self.depth -= 1;
+        Ok(r)
+    }
+
     fn or(&mut self) -> Result<Ast, ParseError> {
         let mut lhs = self.and()?;
         while self.is_kw("or") {
@@ -305,7 +362,7 @@ impl Parser {
     fn not(&mut self) -> Result<Ast, ParseError> {
         if self.is_kw("not") {
             let start = self.bump().1;
-            let inner = self.not()?;
+            let inner = self.nested(start.start, Self::not)?;
             let span = start.join(inner.span());
             return Ok(Ast::Not(Box::new(inner), span));
         }
@@ -384,7 +441,7 @@ impl Parser {
     fn unary(&mut self) -> Result<Ast, ParseError> {
         if self.is_op("-") {
             let start = self.bump().1;
-            let inner = self.unary()?;
+            let inner = self.nested(start.start, Self::unary)?;
             let span = start.join(inner.span());
             return Ok(Ast::Neg(Box::new(inner), span));
         }
@@ -396,21 +453,21 @@ impl Parser {
         match tok {
             Tok::Num(n) => Ok(Ast::Number(n, span)),
             Tok::Str(s) => Ok(Ast::Str(s, span)),
-            Tok::Op("(") => {
-                let e = self.expr()?;
-                self.expect_op(")")?;
+            Tok::Op("(") => self.nested(span.start, |p| {
+                let e = p.expr()?;
+                p.expect_op(")")?;
                 Ok(e)
-            }
+            }),
             Tok::Ident(s) if s == "true" || s == "false" => Ok(Ast::Bool(s == "true", span)),
-            Tok::Ident(s) if s == "if" => {
-                let cond = self.expr()?;
-                self.expect_kw("then")?;
-                let then = self.expr()?;
-                self.expect_kw("else")?;
-                let otherwise = self.expr()?;
+            Tok::Ident(s) if s == "if" => self.nested(span.start, |p| {
+                let cond = p.expr()?;
+                p.expect_kw("then")?;
+                let then = p.expr()?;
+                p.expect_kw("else")?;
+                let otherwise = p.expr()?;
                 let span = span.join(otherwise.span());
                 Ok(Ast::If { cond: Box::new(cond), then: Box::new(then), otherwise: Box::new(otherwise), span })
-            }
+            }),
             Tok::Ident(s) if KEYWORDS.contains(&s.as_str()) => {
                 Err(ParseError { at: span.start, message: format!("expected a value, found keyword '{s}'") })
             }
@@ -419,22 +476,30 @@ impl Parser {
                     return Ok(Ast::Name(name, span));
                 }
                 self.bump();
-                let mut args = Vec::new();
-                if !self.is_op(")") {
-                    loop {
-                        args.push(self.expr()?);
-                        if self.is_op(",") {
-                            self.bump();
-                            continue;
-                        }
-                        break;
-                    }
-                }
-                let end = self.expect_op(")")?;
+                let (args, end) = self.nested(span.start, Self::args)?;
                 Ok(Ast::Call { name, name_span: span, args, span: span.join(end) })
             }
             t => Err(ParseError { at: span.start, message: format!("expected a value, found {}", t.describe()) }),
         }
+    }
+}
+
+impl Parser {
+    /// A call's arguments after its `(`, and the span of its `)`.
+    fn args(&mut self) -> Result<(Vec<Ast>, Span), ParseError> {
+        let mut args = Vec::new();
+        if !self.is_op(")") {
+            loop {
+                args.push(self.expr()?);
+                if self.is_op(",") {
+                    self.bump();
+                    continue;
+                }
+                break;
+            }
+        }
+        let end = self.expect_op(")")?;
+        Ok((args, end))
     }
 }
 
@@ -471,6 +536,7 @@ fn closing_brace(src: &str) -> Option<usize> {
 pub fn parse_template(src: &str) -> Result<Vec<TemplatePart>, ParseError> {
     let mut parts = Vec::new();
     let mut text = String::new();
+    let mut terms = 0;
     let mut rest = src.char_indices().peekable();
     while let Some((i, c)) = rest.next() {
         match c {
@@ -486,7 +552,8 @@ pub fn parse_template(src: &str) -> Result<Vec<TemplatePart>, ParseError> {
                 let start = i + 1;
                 let close = closing_brace(&src[start..]).ok_or(ParseError { at: i, message: "'{' without a closing '}'".into() })?;
                 let inner = &src[start..start + close];
-                let ast = parse(inner).map_err(|e| ParseError { at: start + e.at, message: e.message })?;
+                let (ast, n) = parse_counted(inner, terms).map_err(|e| ParseError { at: start + e.at, message: e.message })?;
+                terms += n;
                 if !text.is_empty() {
                     parts.push(TemplatePart::Text(std::mem::take(&mut text)));
                 }
@@ -567,6 +634,28 @@ mod tests {
         // byte offsets, not characters: 个人自付 is 12 bytes
         let e = parse("个人自付 >= 'x").unwrap_err();
         assert_eq!(e.at, 16);
+    }
+
+    #[test]
+    fn nesting_and_length_are_bounded_with_the_position_of_the_first_past_the_limit() {
+        assert!(parse(&format!("{}a{}", "(".repeat(64), ")".repeat(64))).is_ok());
+        let e = parse(&format!("{}a{}", "(".repeat(65), ")".repeat(65))).unwrap_err();
+        assert_eq!(e.at, 64, "the 65th '(' is at byte 64: {}", e.message);
+        let e = parse(&format!("{}a", "-".repeat(70))).unwrap_err();
+        assert_eq!((e.at, e.message.contains("nested too deep")), (64, true));
+        assert!(parse(&format!("f({}a{})", "g(".repeat(63), ")".repeat(63))).is_ok());
+        let e = parse(&format!("f({}a{})", "g(".repeat(64), ")".repeat(64))).unwrap_err();
+        assert_eq!(e.at, 2 + 63 * 2, "the 64th g( opens the 65th level: {}", e.message);
+        // 2,000 terms and operators pass: "a" + 999 × " or a" is 1,999
+        assert!(parse(&format!("a{}", " or a".repeat(999))).is_ok());
+        let e = parse(&format!("a{}", " or a".repeat(1000))).unwrap_err();
+        assert!(e.message.contains("more than 2000"), "{}", e.message);
+        // the 2001st is the 1000th "a" after "a or": at byte 1 + 999 × 5 + 4
+        assert_eq!(e.at, 1 + 999 * 5 + 4);
+        // a template counts all its expressions together: 2,001 pieces of one term each
+        let e = parse_template(&"{a}".repeat(2001)).unwrap_err();
+        assert_eq!(e.at, 2000 * 3 + 1, "{}", e.message);
+        assert!(parse_template(&"{a}".repeat(2000)).is_ok());
     }
 
     #[test]

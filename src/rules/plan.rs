@@ -308,6 +308,19 @@ impl TExpr {
         }
     }
 
+    /// The number of nodes of this expression, counted without recursion and up to `cap` + 1.
+    pub fn size_up_to(&self, cap: usize) -> usize {
+        let (mut n, mut stack) = (0, vec![self]);
+        while let Some(e) = stack.pop() {
+            n += 1;
+            if n > cap {
+                break;
+            }
+            stack.extend(e.operands());
+        }
+        n
+    }
+
     /// Adds the physical columns this expression reads to `out`.
     pub fn columns_into(&self, out: &mut std::collections::BTreeSet<String>) {
         if let TExpr::Col { column, .. } = self {

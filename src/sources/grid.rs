@@ -3,7 +3,8 @@
 
 use crate::rules::plan::SheetRef;
 use anyhow::{anyhow, bail, Context, Result};
-use calamine::{open_workbook_auto, Data, Reader};
+use calamine::{open_workbook, open_workbook_auto, Data, Reader, Xlsx};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 pub struct Grid {
@@ -173,12 +174,9 @@ fn without_noise(f: f64) -> String {
     if (exact - cents).abs() < tolerance { cents.normalize().to_string() } else { shortest }
 }
 
-/// Reads one sheet (by name or 0-based index; the first by default). Returns the grid and the
-/// sheet's name.
-pub fn from_workbook(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, String)> {
-    let mut wb = open_workbook_auto(path).map_err(|e| anyhow!("{e}")).with_context(|| format!("cannot open the workbook {}", path.display()))?;
-    let names = wb.sheet_names();
-    let name = match sheet {
+/// The sheet chosen among `names`.
+fn pick_sheet(path: &Path, names: &[String], sheet: Option<&SheetRef>) -> Result<String> {
+    match sheet {
         None => names.first().cloned(),
         Some(SheetRef::Index(i)) => names.get(*i).cloned(),
         Some(SheetRef::Name(n)) => names.iter().find(|x| *x == n).cloned(),
@@ -186,7 +184,23 @@ pub fn from_workbook(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, Str
     .ok_or_else(|| match sheet {
         Some(s) => anyhow!("{}: no sheet {s}; the workbook has: {}", path.display(), names.join(", ")),
         None => anyhow!("{}: the workbook has no sheet", path.display()),
-    })?;
+    })
+}
+
+/// Excel's limits: 1,048,576 rows and 16,384 columns (A … XFD).
+const MAX_ROWS: u32 = 1 << 20;
+const MAX_COLUMNS: u32 = 1 << 14;
+
+/// Reads one sheet (by name or 0-based index; the first by default). Returns the grid and the
+/// sheet's name. An .xlsx is read cell by cell: a sheet with one stray cell at XFD1048576 declares
+/// 17 billion cells, and calamine's dense range would allocate them all.
+pub fn from_workbook(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, String)> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    if matches!(ext.as_str(), "xlsx" | "xlsm") {
+        return from_xlsx(path, sheet);
+    }
+    let mut wb = open_workbook_auto(path).map_err(|e| anyhow!("{e}")).with_context(|| format!("cannot open the workbook {}", path.display()))?;
+    let name = pick_sheet(path, &wb.sheet_names(), sheet)?;
     let range = wb.worksheet_range(&name).map_err(|e| anyhow!("{}: cannot read sheet {name}: {e}", path.display()))?;
     let (row0, col0) = range.start().unwrap_or((0, 0));
     let mut rows = Vec::with_capacity(range.height());
@@ -197,6 +211,50 @@ pub fn from_workbook(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, Str
         rows.push((row0 as usize + i + 1, cells));
     }
     Ok((Grid { rows }, name))
+}
+
+/// An .xlsx sheet read sparsely: each row as wide as its last value.
+fn from_xlsx(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, String)> {
+    let mut wb: Xlsx<_> = open_workbook(path).map_err(|e| anyhow!("{e}")).with_context(|| format!("cannot open the workbook {}", path.display()))?;
+    let name = pick_sheet(path, &wb.sheet_names(), sheet)?;
+    let mut reader = wb.worksheet_cells_reader(&name).map_err(|e| anyhow!("{}: cannot read sheet {name}: {e}", path.display()))?;
+    let mut cells: BTreeMap<u32, Vec<(u32, String)>> = BTreeMap::new();
+    let mut filled = 0usize;
+    while let Some(cell) = reader.next_cell().map_err(|e| anyhow!("{}: cannot read sheet {name}: {e}", path.display()))? {
+        let (row, col) = cell.get_position();
+        if row >= MAX_ROWS || col >= MAX_COLUMNS {
+            bail!("{}: sheet {name} has a cell at row {}, column {}, beyond Excel's limits of {MAX_ROWS} rows and {MAX_COLUMNS} columns", path.display(), row as u64 + 1, col as u64 + 1);
+        }
+        let text = cell_text(&Data::from(cell.get_value().clone()));
+        if !text.is_empty() {
+            filled += 1;
+            cells.entry(row).or_default().push((col, text));
+        }
+    }
+    Ok((Grid { rows: dense_rows(path, &name, cells, filled)? }, name))
+}
+
+/// The grid rows of sparse cells; an error when padding the rows to their last value would make
+/// far more cells than the sheet holds (stray values far to the right on many rows).
+fn dense_rows(path: &Path, sheet: &str, cells: BTreeMap<u32, Vec<(u32, String)>>, filled: usize) -> Result<Vec<(usize, Vec<String>)>> {
+    let budget = (filled * 8).max(1 << 20);
+    let width: usize = cells.values().map(|r| r.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0)).sum();
+    if width > budget {
+        bail!("{}: sheet {sheet} has {filled} values spread over {width} cells (values far to the right of the data on many rows): delete the stray cells, or copy the data to a new sheet", path.display());
+    }
+    // Every row from the first value's to the last value's, blank ones included (empty, at no
+    // cost), as the dense range had them: the manifest counts blank rows skipped.
+    let first = cells.keys().next().copied().unwrap_or(0);
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    for (row, values) in cells {
+        rows.extend((first as usize + rows.len()..row as usize).map(|r| (r + 1, Vec::new())));
+        let mut line = vec![String::new(); values.iter().map(|(c, _)| *c as usize + 1).max().unwrap_or(0)];
+        for (c, text) in values {
+            line[c as usize] = text;
+        }
+        rows.push((row as usize + 1, line));
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

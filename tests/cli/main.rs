@@ -26,3 +26,4 @@ mod publishing;
 mod wording;
 mod inputs_more;
 mod report_xlsx;
+mod crashes;

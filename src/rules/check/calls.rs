@@ -181,7 +181,11 @@ impl Checker<'_> {
         for p in parts {
             match p {
                 TemplatePart::Text(t) => template.push(Piece::Text(t)),
-                TemplatePart::Expr(ast, at) => template.push(Piece::Value(self.check(&ast, &renv, tbase + at)?)),
+                TemplatePart::Expr(ast, at) => {
+                    // a list's template is written out into the expression that holds it
+                    let value = self.check(&ast, &renv, tbase + at)?;
+                    template.push(Piece::Value(self.inline(value, "list", *text_span, base)?));
+                }
             }
         }
         let filter = match args.get(2) {

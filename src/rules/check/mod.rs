@@ -90,6 +90,9 @@ pub struct Checker<'s> {
     used_params: BTreeSet<String>,
     default_aliases: BTreeMap<String, Vec<String>>,
     default_synonyms: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// Nodes of let names and derived figures written out into the expression being checked
+    /// (see `inline`).
+    inlined: usize,
 }
 
 /// Builds the plan, or returns every error found. `as_of` replaces the rules' determination
@@ -112,6 +115,7 @@ pub fn build(raw: &RawRules, src: &str, as_of: Option<NaiveDate>) -> Result<Plan
         used_params: BTreeSet::new(),
         default_aliases: raw.defaults.aliases.clone(),
         default_synonyms: raw.defaults.synonyms.clone(),
+        inlined: 0,
     };
     c.meta(&raw.meta, as_of);
     c.parameters(&raw.parameters);
@@ -646,6 +650,7 @@ impl<'s> Checker<'s> {
 
     fn template(&mut self, s: &S<String>, env: &Env) -> Option<Vec<Piece>> {
         let base = self.content_start(s);
+        self.inlined = 0;
         let parts = match expr::parse_template(s.get_ref()) {
             Ok(p) => p,
             Err(e) => {
@@ -678,6 +683,7 @@ impl<'s> Checker<'s> {
 
     fn expression(&mut self, s: &S<String>, env: &Env) -> Option<TExpr> {
         let base = self.content_start(s);
+        self.inlined = 0;
         match expr::parse(s.get_ref()) {
             Ok(ast) => self.check(&ast, env, base),
             Err(e) => {
@@ -761,12 +767,14 @@ impl<'s> Checker<'s> {
 
     fn name(&mut self, name: &str, span: Span, env: &Env, base: usize) -> Option<TExpr> {
         if let Some(t) = env.lets.get(name) {
-            return Some(t.clone());
+            return self.inline(t.clone(), name, span, base);
         }
         if self.poisoned.contains(name) {
             return None;
         }
+        let record_scope = matches!(env.scope, Scope::Record { .. });
         match self.scoped_name(name, env) {
+            Ok(Some(t)) if record_scope && env.derived.iter().any(|d| d.name == name) => return self.inline(t, name, span, base),
             Ok(Some(t)) => return Some(t),
             Ok(None) => {}
             Err(why) => {
@@ -792,6 +800,22 @@ impl<'s> Checker<'s> {
         let message = self.unknown_name(name, env);
         self.err_span(base, span, message);
         None
+    }
+
+    /// `t`, the expression of `name` written out where it is used, unless the let names and
+    /// derived figures written out into this expression exceed `expr::MAX_TERMS` nodes (each use
+    /// counts the whole expression: 600 uses of a let of 2,000 would make 1.2 million).
+    pub(super) fn inline(&mut self, t: TExpr, name: &str, span: Span, base: usize) -> Option<TExpr> {
+        if self.inlined > expr::MAX_TERMS {
+            return None;
+        }
+        self.inlined += t.size_up_to(expr::MAX_TERMS);
+        if self.inlined > expr::MAX_TERMS {
+            let message = format!("expression too long once '{name}' is written out: more than {} terms and operators (a let name, a derived figure or a list template counts with its whole expression each time it is used); split it", expr::MAX_TERMS);
+            self.err_span(base, span, message);
+            return None;
+        }
+        Some(t)
     }
 
     /// A column or derived figure visible in the scope (`Err`: visible, but not usable here).
@@ -827,7 +851,10 @@ impl<'s> Checker<'s> {
                 }
                 match env.derived.iter().find(|d| d.name == name) {
                     Some(d) => {
-                        let inlined = in_record(&d.expr, env.derived).map_err(|why| {
+                        let inlined = in_record(&d.expr, env.derived, &mut expr::MAX_TERMS.clone()).map_err(|why| {
+                            if why == TOO_LARGE {
+                                return format!("'{name}' written out for a condition on one record of {} has more than {} terms and operators (with the derived figures it is computed from); split it", table.name, expr::MAX_TERMS);
+                            }
                             format!("'{name}' is a household figure computed from {why}: a condition on one record of {} cannot see it (compute it per record, or test it in a household rule)", table.name)
                         })?;
                         self.used_params.extend(d.params.iter().cloned());
@@ -1007,13 +1034,19 @@ pub fn read_spec(file: &str, read: &RawReading) -> (ReadSpec, Vec<(std::ops::Ran
     (ReadSpec { pattern: file.to_string(), sheet, encoding, delimiter }, errors)
 }
 
+/// `in_record`'s error when the written-out expression would pass `expr::MAX_TERMS` nodes.
+const TOO_LARGE: &str = "too many terms";
+
 /// A household expression rewritten for a record frame: household columns read through
 /// `户.<column>`, derived figures inlined. `Err`: it reads records (names what).
-fn in_record(e: &TExpr, derived: &[Derived]) -> Result<TExpr, &'static str> {
-    let go = |x: &TExpr| in_record(x, derived).map(Box::new);
+/// `budget` is the number of nodes it may still make (`Err(TOO_LARGE)` past it: figures built on
+/// each other twice over would double at each step).
+fn in_record(e: &TExpr, derived: &[Derived], budget: &mut usize) -> Result<TExpr, &'static str> {
+    *budget = budget.checked_sub(1).ok_or(TOO_LARGE)?;
+    let mut go = |x: &TExpr| in_record(x, derived, budget).map(Box::new);
     Ok(match e {
         TExpr::Col { column, ty } => match derived.iter().find(|d| &d.name == column) {
-            Some(d) => in_record(&d.expr, derived)?,
+            Some(d) => in_record(&d.expr, derived, budget)?,
             None => TExpr::Col { column: household_column_in_records(column), ty: ty.clone() },
         },
         TExpr::Agg { .. } | TExpr::PersonAgg { .. } => return Err("an aggregate over records"),
@@ -1027,7 +1060,7 @@ fn in_record(e: &TExpr, derived: &[Derived]) -> Result<TExpr, &'static str> {
         TExpr::In { value, list, negated } => TExpr::In { value: go(value)?, list: list.clone(), negated: *negated },
         TExpr::If { cond, then, otherwise, ty } => TExpr::If { cond: go(cond)?, then: go(then)?, otherwise: go(otherwise)?, ty: ty.clone() },
         TExpr::Round { num, den, places } => TExpr::Round { num: go(num)?, den: den.as_deref().map(go).transpose()?, places: *places },
-        TExpr::Date { op, args } => TExpr::Date { op: *op, args: args.iter().map(|a| in_record(a, derived)).collect::<Result<_, _>>()? },
+        TExpr::Date { op, args } => TExpr::Date { op: *op, args: args.iter().map(|a| in_record(a, derived, budget)).collect::<Result<_, _>>()? },
     })
 }
 
