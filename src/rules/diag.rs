@@ -51,6 +51,10 @@ impl Diagnostics {
     }
 }
 
+/// Characters shown before and after the spot of an error on a long line.
+const WINDOW_BEFORE: usize = 60;
+const WINDOW_AFTER: usize = 100;
+
 impl fmt::Display for Diagnostics {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (n, d) in self.items.iter().enumerate() {
@@ -61,14 +65,20 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{}:{}:{}: {}", self.file, line, col, d.message)?;
             if let Some(text) = self.source.lines().nth(line - 1) {
                 let gutter = line.to_string();
-                writeln!(f, "{gutter} | {text}")?;
+                // A long line is shown as a window around the spot (a condition of thousands of
+                // terms would otherwise fill the terminal).
+                let chars: Vec<char> = text.chars().collect();
+                let from = (col - 1).saturating_sub(WINDOW_BEFORE);
+                let to = chars.len().min(col - 1 + WINDOW_AFTER);
+                let shown: String = chars[from..to].iter().collect();
+                let (open, close) = (if from > 0 { "…" } else { "" }, if to < chars.len() { "…" } else { "" });
+                writeln!(f, "{gutter} | {open}{shown}{close}")?;
                 let start = floor_char_boundary(&self.source, d.offset.min(self.source.len()));
                 let end = floor_char_boundary(&self.source, (d.offset + d.len.max(1)).min(self.source.len()));
-                let underline = self.source[start..end].chars().take_while(|c| *c != '\n').map(display_width).sum::<usize>();
-                let lead: String = text
-                    .chars()
-                    .take(col - 1)
-                    .map(|c| if c == '\t' { "\t".to_string() } else { " ".repeat(display_width(c)) })
+                let underline = self.source[start..end].chars().take_while(|c| *c != '\n').take(to.saturating_sub(col - 1)).map(display_width).sum::<usize>();
+                let lead: String = std::iter::repeat_n(' ', open.chars().count())
+                    .map(String::from)
+                    .chain(chars[from..(col - 1).min(chars.len())].iter().map(|c| if *c == '\t' { "\t".to_string() } else { " ".repeat(display_width(*c)) }))
                     .collect();
                 writeln!(f, "{} | {}{}", " ".repeat(gutter.len()), lead, "^".repeat(underline.max(1)))?;
             }
@@ -134,6 +144,18 @@ mod tests {
         assert_eq!(lines[0], "r.toml:1:10: m");
         // "1 | " then `a = "` (5) + `·…` (2) + `名，` (4) = 11 columns before the caret.
         assert_eq!(lines[2], format!("  | {}^", " ".repeat(11)));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_spot() {
+        // An error at character 501 of a 1,000-character line: 60 characters before it and 100
+        // from it, each cut side marked with …, and the caret under the spot.
+        let line = format!("{}X{}", "a".repeat(500), "b".repeat(499));
+        let d = Diagnostics { file: "r.toml".into(), source: line, items: vec![Diagnostic { offset: 500, len: 1, message: "here".into() }] };
+        let text = d.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], format!("1 | …{}X{}…", "a".repeat(60), "b".repeat(99)));
+        assert_eq!(lines[2], format!("  | {}^", " ".repeat(61)));
     }
 
     #[test]
