@@ -140,7 +140,15 @@ fn write_csv(dir: &Path, t: &Table, rows: &[BTreeMap<String, String>]) -> Result
 
 /// Fills a row of `t` from the case's values, then the file's defaults, checking every name.
 /// `generated`: columns the runner fills itself (keys, IDs, names).
-fn row(t: &Table, given: &BTreeMap<String, toml::Value>, defaults: &Defaults, skip: &[&str], generated: &[&str], as_of: chrono::NaiveDate, what: &str) -> Result<BTreeMap<String, String>> {
+fn row(
+    t: &Table,
+    given: &BTreeMap<String, toml::Value>,
+    defaults: &Defaults,
+    skip: &[&str],
+    generated: &[&str],
+    as_of: chrono::NaiveDate,
+    what: &str,
+) -> Result<BTreeMap<String, String>> {
     let table_defaults = defaults.get(&t.name);
     let mut out = BTreeMap::new();
     for (k, v) in given.iter().chain(table_defaults.into_iter().flatten()) {
@@ -214,7 +222,9 @@ fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Pa
     write_csv(scratch, &r.members, &members)?;
     for (name, records) in &case.records {
         let source = plan.source(name).ok_or_else(|| {
-            let hint = crate::rules::diag::closest(name, plan.sources.iter().map(|s| s.table.name.as_str())).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
+            let hint = crate::rules::diag::closest(name, plan.sources.iter().map(|s| s.table.name.as_str()))
+                .map(|c| format!(" (did you mean '{c}'?)"))
+                .unwrap_or_default();
             anyhow!("records.{name}: the rules declare no source '{name}'{hint}")
         })?;
         let mut rows = Vec::new();
@@ -317,7 +327,12 @@ fn figure(plan: &Plan, detail: &DataFrame, name: &str) -> Result<String> {
         return Ok(p.shown());
     }
     let Ok(column) = detail.column(name) else {
-        let known = plan.derived.iter().map(|d| d.name.as_str()).chain(plan.roster.households.columns.iter().map(|c| c.name.as_str())).chain(plan.parameters.iter().map(|p| p.name.as_str()));
+        let known = plan
+            .derived
+            .iter()
+            .map(|d| d.name.as_str())
+            .chain(plan.roster.households.columns.iter().map(|c| c.name.as_str()))
+            .chain(plan.parameters.iter().map(|p| p.name.as_str()));
         let hint = crate::rules::diag::closest(name, known).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
         bail!("expect.figures: no derived figure, household column or parameter '{name}'{hint}");
     };

@@ -35,11 +35,8 @@ pub fn with_household_columns(records: LazyFrame, record_key: &str, households: 
     if needed.is_empty() {
         return records;
     }
-    let renamed: Vec<Expr> = needed
-        .iter()
-        .map(|c| col(c.as_str()).alias(household_column_in_records(c).as_str()))
-        .chain(std::iter::once(col(HH_ROW).alias("__hh_key")))
-        .collect();
+    let renamed: Vec<Expr> =
+        needed.iter().map(|c| col(c.as_str()).alias(household_column_in_records(c).as_str())).chain(std::iter::once(col(HH_ROW).alias("__hh_key"))).collect();
     let hh = households.clone().lazy().select(renamed);
     records.join(hh, [col(record_key)], [col("__hh_key")], JoinArgs::new(JoinType::Inner))
 }
@@ -72,9 +69,7 @@ fn digits_length(households: &DataFrame, key: &str) -> Result<Option<u32>> {
 /// digits, a leading zero a smaller number. Null otherwise.
 fn digits_key(key: Expr, digits: u32) -> Expr {
     let number = key.clone().cast(DataType::UInt64);
-    when(key.str().len_bytes().eq(lit(digits)).and(number.clone().gt_eq(lit(10u64.pow(digits - 1)))))
-        .then(number)
-        .otherwise(lit(NULL).cast(DataType::UInt64))
+    when(key.str().len_bytes().eq(lit(digits)).and(number.clone().gt_eq(lit(10u64.pow(digits - 1))))).then(number).otherwise(lit(NULL).cast(DataType::UInt64))
 }
 
 /// True when no value of `column` repeats.
@@ -127,7 +122,9 @@ fn require_files(plan: &Plan, dir: &Path) -> Result<()> {
     for t in [&r.households, &r.members] {
         let files = sources::read::resolve_table(t, dir).map_err(|e| e.context(sources::InputProblem::Unreadable))?;
         if files.is_empty() {
-            return Err(anyhow::anyhow!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display()).context(sources::InputProblem::Missing));
+            return Err(
+                anyhow::anyhow!("{} ({}) is missing from {}: the roster is required", t.file, t.label, dir.display()).context(sources::InputProblem::Missing)
+            );
         }
     }
     Ok(())
@@ -177,7 +174,11 @@ struct Checks<'a> {
 impl Checks<'_> {
     /// The 户编号 as compared: as numbers where the roster's are all numbers of one length.
     fn key_compared(&self, digits: Option<u32>) -> &str {
-        if digits.is_some() { KEY_NUMBER } else { self.plan.roster.key.as_str() }
+        if digits.is_some() {
+            KEY_NUMBER
+        } else {
+            self.plan.roster.key.as_str()
+        }
     }
 
     /// A 户编号 listed twice cannot be told apart: every row with it is rejected. Most rosters
@@ -218,10 +219,17 @@ impl Checks<'_> {
             .with_columns([col(mh).n_unique().over([col(PERSON)])?.alias("__homes"), col(LINE).min().over([col(PERSON)])?.alias("__first")])
             .collect()?;
         // The households are named only for the (few) people listed twice.
-        let twice = members.clone().lazy().filter(col("__homes").gt(lit(1))).with_column(
-            col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(PERSON)])?.alias("__homes_list"),
-        );
-        self.rejects.push(sources::reject_rows(self.members_data, twice, mid, concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false)));
+        let twice = members
+            .clone()
+            .lazy()
+            .filter(col("__homes").gt(lit(1)))
+            .with_column(col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(PERSON)])?.alias("__homes_list"));
+        self.rejects.push(sources::reject_rows(
+            self.members_data,
+            twice,
+            mid,
+            concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false),
+        ));
         self.rejects.push(sources::reject_rows(
             self.members_data,
             members.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
@@ -246,7 +254,13 @@ impl Checks<'_> {
             Some(n) => digits_key(col(mh), n),
             None => col(mh),
         };
-        let rows = members.clone().lazy().select([member_key.alias("__member_key")]).join(index, [col("__member_key")], [col("__index_key")], ordered_left()).select([col(HH_ROW)]).collect()?;
+        let rows = members
+            .clone()
+            .lazy()
+            .select([member_key.alias("__member_key")])
+            .join(index, [col("__member_key")], [col("__index_key")], ordered_left())
+            .select([col(HH_ROW)])
+            .collect()?;
         if rows.height() != members.height() {
             anyhow::bail!("internal error: {} members but {} household rows found for them", members.height(), rows.height());
         }
@@ -254,7 +268,12 @@ impl Checks<'_> {
         if members.column(HH_ROW)?.null_count() == 0 {
             return Ok((households, members.lazy()));
         }
-        self.rejects.push(sources::reject_rows(self.members_data, members.clone().lazy().filter(col(HH_ROW).is_null()), mh, lit("户编号在户表中不存在或该户已被拒收")));
+        self.rejects.push(sources::reject_rows(
+            self.members_data,
+            members.clone().lazy().filter(col(HH_ROW).is_null()),
+            mh,
+            lit("户编号在户表中不存在或该户已被拒收"),
+        ));
         Ok((households, members.lazy().filter(col(HH_ROW).is_not_null())))
     }
 
@@ -271,7 +290,8 @@ impl Checks<'_> {
         }
         let (key, mh) = (self.plan.roster.key.as_str(), self.plan.roster.member_household.as_str());
         let co_homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
-        let hh_marked = households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
+        let hh_marked =
+            households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
         let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
         let rows = members.clone().lazy().group_by([col(HH_ROW).alias("__count_row")]).agg([len().cast(DataType::Int64).alias("__rows")]);
         let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());
@@ -285,7 +305,12 @@ impl Checks<'_> {
         ));
         // Their members go with them.
         let members = members.lazy().with_column(col(HH_ROW).is_in(lit(empty_rows).implode(false), false).alias("__in_empty")).collect()?;
-        self.rejects.push(sources::reject_rows(self.members_data, members.clone().lazy().filter(col("__in_empty")), mh, lit("所属户没有共同生活的成员,整户拒收")));
+        self.rejects.push(sources::reject_rows(
+            self.members_data,
+            members.clone().lazy().filter(col("__in_empty")),
+            mh,
+            lit("所属户没有共同生活的成员,整户拒收"),
+        ));
         let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty"])).collect()?;
         let members = members.lazy().filter(col("__in_empty").not()).drop(cols(["__in_empty"])).collect()?;
         Ok((households, members))

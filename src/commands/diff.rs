@@ -69,11 +69,37 @@ fn diff(a: &BTreeMap<String, Listed>, b: &BTreeMap<String, Listed>, a_income: Op
                     _ if !excluded.is_empty() => format!("移出({excluded})"),
                     _ => "移出".to_string(),
                 };
-                vec![what, x.town.clone(), x.village.clone(), key.clone(), x.category.clone(), String::new(), x.risks.clone(), String::new(), x.advice.clone(), String::new(), x.per_capita.clone(), pci]
+                vec![
+                    what,
+                    x.town.clone(),
+                    x.village.clone(),
+                    key.clone(),
+                    x.category.clone(),
+                    String::new(),
+                    x.risks.clone(),
+                    String::new(),
+                    x.advice.clone(),
+                    String::new(),
+                    x.per_capita.clone(),
+                    pci,
+                ]
             }
             (None, Some(y)) => {
                 let pci = a_income.and_then(|m| m.get(key)).map(|(p, _)| p.clone()).unwrap_or_default();
-                vec!["新增".into(), y.town.clone(), y.village.clone(), key.clone(), String::new(), y.category.clone(), String::new(), y.risks.clone(), String::new(), y.advice.clone(), pci, y.per_capita.clone()]
+                vec![
+                    "新增".into(),
+                    y.town.clone(),
+                    y.village.clone(),
+                    key.clone(),
+                    String::new(),
+                    y.category.clone(),
+                    String::new(),
+                    y.risks.clone(),
+                    String::new(),
+                    y.advice.clone(),
+                    pci,
+                    y.per_capita.clone(),
+                ]
             }
             (Some(x), Some(y)) => {
                 let mut what = Vec::new();

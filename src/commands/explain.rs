@@ -45,7 +45,13 @@ fn seen(plan: &Plan, e: &TExpr, detail: &DataFrame) -> String {
     used.iter()
         .map(|c| {
             let v = cell(detail, c, 0);
-            let v = if ids.contains(&c.as_str()) { mask_id(&v) } else if v.is_empty() { "(空)".into() } else { v };
+            let v = if ids.contains(&c.as_str()) {
+                mask_id(&v)
+            } else if v.is_empty() {
+                "(空)".into()
+            } else {
+                v
+            };
             format!("{c}={v}")
         })
         .collect::<Vec<_>>()
@@ -53,12 +59,8 @@ fn seen(plan: &Plan, e: &TExpr, detail: &DataFrame) -> String {
 }
 
 fn params_line(plan: &Plan, names: &[String]) -> Option<String> {
-    let parts: Vec<String> = plan
-        .parameters
-        .iter()
-        .filter(|p| names.contains(&p.name))
-        .map(|p| format!("{}={} ({}起; 依据: {})", p.name, p.shown(), p.from, p.reference))
-        .collect();
+    let parts: Vec<String> =
+        plan.parameters.iter().filter(|p| names.contains(&p.name)).map(|p| format!("{}={} ({}起; 依据: {})", p.name, p.shown(), p.from, p.reference)).collect();
     (!parts.is_empty()).then(|| parts.join("；"))
 }
 
@@ -82,12 +84,14 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let mut roster = households::build(plan, &data, households::Keep::All, |_| {})?;
     let r = &plan.roster;
     let key = args.key.trim().to_uppercase();
-    let by_member = roster.members.clone().lazy().filter(col(r.member_id.as_str()).eq(lit(key.as_str()))).select([col(r.member_household.as_str()).cast(DataType::String)]).collect()?;
-    let household_key = if by_member.height() > 0 {
-        cell(&by_member, r.member_household.as_str(), 0)
-    } else {
-        key.clone()
-    };
+    let by_member = roster
+        .members
+        .clone()
+        .lazy()
+        .filter(col(r.member_id.as_str()).eq(lit(key.as_str())))
+        .select([col(r.member_household.as_str()).cast(DataType::String)])
+        .collect()?;
+    let household_key = if by_member.height() > 0 { cell(&by_member, r.member_household.as_str(), 0) } else { key.clone() };
     let households = roster.households.clone().lazy().filter(col(r.key.as_str()).cast(DataType::String).eq(lit(household_key.as_str()))).collect()?;
     if households.height() == 0 {
         bail!(
@@ -128,10 +132,23 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let mut o = String::new();
     let m = &plan.meta;
     let h = &roster.households;
-    let _ = writeln!(o, "户 {} · {} {} · 户主 {} · {} · 监测状态: {}", household_key, cell(h, "乡镇", 0), cell(h, "村", 0), cell(h, "户主姓名", 0), cell(h, "户类型", 0), {
-        let s = cell(h, "监测状态", 0);
-        if s.is_empty() { "未纳入监测".to_string() } else { s }
-    });
+    let _ = writeln!(
+        o,
+        "户 {} · {} {} · 户主 {} · {} · 监测状态: {}",
+        household_key,
+        cell(h, "乡镇", 0),
+        cell(h, "村", 0),
+        cell(h, "户主姓名", 0),
+        cell(h, "户类型", 0),
+        {
+            let s = cell(h, "监测状态", 0);
+            if s.is_empty() {
+                "未纳入监测".to_string()
+            } else {
+                s
+            }
+        }
+    );
     let _ = writeln!(o, "规则: {} ({}) · 判定日期 {} · 收入窗口 {} 至 {}", m.name, rules_path.display(), m.as_of, m.window_start, m.window_end);
 
     // Members.
@@ -176,7 +193,16 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
                 .filter(|c| c.name != t.source.id && c.ty != ColType::Id && Some(&c.name) != t.source.name_column.as_ref())
                 .map(|c| format!("{}={}", c.name, cell(df, &c.name, i)))
                 .collect();
-            let _ = writeln!(o, "  [{}] {} {} 第{}行 · {} · {}", why, t.source.table.label, cell(df, FILE, i), cell(df, LINE, i), cell(df, MEMBER_NAME, i), values.join(" "));
+            let _ = writeln!(
+                o,
+                "  [{}] {} {} 第{}行 · {} · {}",
+                why,
+                t.source.table.label,
+                cell(df, FILE, i),
+                cell(df, LINE, i),
+                cell(df, MEMBER_NAME, i),
+                values.join(" ")
+            );
             for rule in &t.rules {
                 if flag(df, &hit_column(rule), i) {
                     let note = if counted { "" } else { " (此记录不计, 不作为依据)" };
@@ -236,7 +262,13 @@ pub fn run(args: &ExplainArgs) -> Result<()> {
     let holds = detail
         .clone()
         .lazy()
-        .select(plan.categories.iter().enumerate().map(|(i, c)| crate::frame::compile::compile(&c.when).fill_null(lit(false)).alias(format!("c{i}").as_str())).collect::<Vec<_>>())
+        .select(
+            plan.categories
+                .iter()
+                .enumerate()
+                .map(|(i, c)| crate::frame::compile::compile(&c.when).fill_null(lit(false)).alias(format!("c{i}").as_str()))
+                .collect::<Vec<_>>(),
+        )
         .collect()?;
     for (i, c) in plan.categories.iter().enumerate() {
         let yes = flag(&holds, &format!("c{i}"), 0);

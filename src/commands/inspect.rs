@@ -5,8 +5,8 @@
 use crate::cli::InspectArgs;
 use crate::rules::plan::{ColType, Table};
 use crate::sources::read::{FileInfo, FILE, LINE};
-use crate::{rules, sources};
 use crate::sources::InputProblem;
+use crate::{rules, sources};
 use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 use std::collections::HashSet;
@@ -78,7 +78,11 @@ const LISTED_PROBLEMS: usize = 50;
 
 /// "row" in a workbook's sheet, "line" in a text file.
 fn unit(f: &FileInfo) -> &'static str {
-    if f.sheet.is_some() || f.format != "csv" { "row" } else { "line" }
+    if f.sheet.is_some() || f.format != "csv" {
+        "row"
+    } else {
+        "line"
+    }
 }
 
 /// How a file is read, in words: `xlsx · sheet 明细`, `tab-delimited text · GB18030`.
@@ -109,7 +113,11 @@ fn layout_key(f: &FileInfo) -> String {
 /// A value as inspect shows it: an ID masked, and any ID-shaped run in other text too; long
 /// cells cut.
 fn shown_value(t: &Table, column: &str, value: &str) -> String {
-    if t.column(column).is_some_and(|c| c.ty == ColType::Id) { mask_id(value) } else { crate::log::quote(&crate::log::mask_ids(value)) }
+    if t.column(column).is_some_and(|c| c.ty == ColType::Id) {
+        mask_id(value)
+    } else {
+        crate::log::quote(&crate::log::mask_ids(value))
+    }
 }
 
 /// Prints one table's files; returns false when its files don't fit the table.
@@ -176,7 +184,11 @@ fn inspect_table(t: &Table, required: bool, dir: &Path, unusable: &mut Vec<(Stri
         if !first.extra.is_empty() {
             out!("     ignored columns: {}", first.extra.join(", "));
         }
-        let sampled = if files.iter().any(|f| f.records > CONVERSION_SAMPLE) { format!(" (in the first {CONVERSION_SAMPLE} records of each file)") } else { String::new() };
+        let sampled = if files.iter().any(|f| f.records > CONVERSION_SAMPLE) {
+            format!(" (in the first {CONVERSION_SAMPLE} records of each file)")
+        } else {
+            String::new()
+        };
         for line in conversions(t, &raw, &rows)? {
             out!("     {line}{sampled}");
         }
@@ -218,11 +230,16 @@ fn conversions(t: &Table, raw: &DataFrame, rows: &DataFrame) -> Result<Vec<Strin
         let name = c.name.as_str();
         let value = rows.clone().lazy().select([col(FILE), col(LINE).cast(DataType::Int64), col(name).cast(DataType::String).alias("__value")]);
         let text = raw.clone().lazy().select([col(FILE), col(LINE).cast(DataType::Int64), col(name).str().strip_chars(lit(NULL)).alias("__raw")]);
-        let mut changed = value.join(text, [col(FILE), col(LINE)], [col(FILE), col(LINE)], JoinArgs::new(JoinType::Inner)).filter(col("__raw").neq(col("__value")));
+        let mut changed =
+            value.join(text, [col(FILE), col(LINE)], [col(FILE), col(LINE)], JoinArgs::new(JoinType::Inner)).filter(col("__raw").neq(col("__value")));
         if c.ty == ColType::Money {
             changed = changed.filter(col("__raw").str().contains(lit(r"^-?[0-9]+(\.[0-9]{1,2})?$"), false).not());
         }
-        let seen = changed.group_by([col("__raw"), col("__value")]).agg([len().alias("n")]).sort_by_exprs([col("n"), col("__raw")], SortMultipleOptions::default().with_order_descending_multi([true, false])).collect()?;
+        let seen = changed
+            .group_by([col("__raw"), col("__value")])
+            .agg([len().alias("n")])
+            .sort_by_exprs([col("n"), col("__raw")], SortMultipleOptions::default().with_order_descending_multi([true, false]))
+            .collect()?;
         if seen.height() == 0 {
             continue;
         }
@@ -286,7 +303,13 @@ fn cross_checks(plan: &crate::rules::plan::Plan, dir: &Path, shown: &HashSet<Str
         let unit = if [".csv", ".txt", ".tsv"].iter().any(|e| file.to_lowercase().ends_with(e)) { "line" } else { "row" };
         lines.push(format!("   ✗ {file} {unit} {n} · {column} '{}' · {reason}", shown_value(table, &column, &value)));
     }
-    out!("\n== roster cross-checks ({} × {}) · {} problem{}", plan.roster.households.label, plan.roster.members.label, lines.len(), if lines.len() == 1 { "" } else { "s" });
+    out!(
+        "\n== roster cross-checks ({} × {}) · {} problem{}",
+        plan.roster.households.label,
+        plan.roster.members.label,
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" }
+    );
     if lines.is_empty() {
         out!("   ✓ no 户编号 twice, no person in two households, every member's household known");
     }

@@ -22,7 +22,10 @@ fn wording(dir: &std::path::Path) -> Result<Wording> {
     let path = dir.join("manifest.json");
     let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (run fanpin screen first)", path.display()))?;
     let m: serde_json::Value = serde_json::from_str(&raw).with_context(|| format!("{} is not a fanpin manifest", path.display()))?;
-    let w = m.get("rules").and_then(|r| r.get("wording")).ok_or_else(|| anyhow!("{} records no rules wording (written by an older fanpin): run fanpin screen again", path.display()))?;
+    let w = m
+        .get("rules")
+        .and_then(|r| r.get("wording"))
+        .ok_or_else(|| anyhow!("{} records no rules wording (written by an older fanpin): run fanpin screen again", path.display()))?;
     serde_json::from_value(w.clone()).with_context(|| format!("{}: rules.wording", path.display()))
 }
 
@@ -88,6 +91,12 @@ pub fn run(args: &NoticeArgs) -> Result<()> {
             crate::report::publish::link_output(&args.out, name)?;
         }
     }
-    out!("{} villages, {} households: {} and {}", villages.len(), table.rows.len(), args.out.join("notice.csv").display(), args.out.join("notice.xlsx").display());
+    out!(
+        "{} villages, {} households: {} and {}",
+        villages.len(),
+        table.rows.len(),
+        args.out.join("notice.csv").display(),
+        args.out.join("notice.xlsx").display()
+    );
     Ok(())
 }

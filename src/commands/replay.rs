@@ -25,11 +25,7 @@ fn text<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
 /// file → sha256 of a list of `{file, sha256}` objects.
 fn hashes(v: Option<&Value>) -> BTreeMap<String, String> {
     v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|o| Some((o.get("file")?.as_str()?.to_string(), o.get("sha256")?.as_str()?.to_string())))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|o| Some((o.get("file")?.as_str()?.to_string(), o.get("sha256")?.as_str()?.to_string()))).collect())
         .unwrap_or_default()
 }
 
@@ -100,7 +96,8 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     let manifest_path = &args.manifest;
     let raw = std::fs::read_to_string(manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?;
     let then: Value = serde_json::from_str(&raw).with_context(|| format!("{} is not a fanpin manifest (JSON)", manifest_path.display()))?;
-    let inv = then.get("invocation").ok_or_else(|| anyhow!("{} has no invocation record (written before fanpin could replay runs)", manifest_path.display()))?;
+    let inv =
+        then.get("invocation").ok_or_else(|| anyhow!("{} has no invocation record (written before fanpin could replay runs)", manifest_path.display()))?;
     let field = |k: &str| inv.get(k).and_then(Value::as_str).map(str::to_string);
     let rules = PathBuf::from(field("rules").ok_or_else(|| anyhow!("the manifest names no rules file"))?);
     let data = PathBuf::from(field("data").ok_or_else(|| anyhow!("the manifest names no data directory"))?);
@@ -116,7 +113,12 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     let recorded_rules = text(&then, &["rules", "sha256"]).unwrap_or("");
     let now_rules = if rules.is_file() { sha256_file(&rules)? } else { String::new() };
     if now_rules != recorded_rules {
-        out!("rules {}: sha256 {}… recorded, {} now", rules.display(), &recorded_rules.chars().take(12).collect::<String>(), if now_rules.is_empty() { "absent".to_string() } else { format!("{}…", &now_rules[..12]) });
+        out!(
+            "rules {}: sha256 {}… recorded, {} now",
+            rules.display(),
+            &recorded_rules.chars().take(12).collect::<String>(),
+            if now_rules.is_empty() { "absent".to_string() } else { format!("{}…", &now_rules[..12]) }
+        );
         return Err(differs("the rules file changed".into()));
     }
     if !data.is_dir() {
@@ -169,8 +171,10 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
     let now = result.context("the replay run failed")?;
 
     let version = |m: &Value| text(m, &["version"]).unwrap_or("?").to_string();
-    let sources_then: BTreeMap<String, String> = then.get("sources_file").and_then(|v| Some((v.get("file")?.as_str()?.to_string(), v.get("sha256")?.as_str()?.to_string()))).into_iter().collect();
-    let sources_now: BTreeMap<String, String> = now.get("sources_file").and_then(|v| Some((v.get("file")?.as_str()?.to_string(), v.get("sha256")?.as_str()?.to_string()))).into_iter().collect();
+    let sources_then: BTreeMap<String, String> =
+        then.get("sources_file").and_then(|v| Some((v.get("file")?.as_str()?.to_string(), v.get("sha256")?.as_str()?.to_string()))).into_iter().collect();
+    let sources_now: BTreeMap<String, String> =
+        now.get("sources_file").and_then(|v| Some((v.get("file")?.as_str()?.to_string(), v.get("sha256")?.as_str()?.to_string()))).into_iter().collect();
     changed.extend(compare("sources file", &sources_then, &sources_now));
     changed.extend(compare("input", &keyed(input_hashes(&then)), &keyed(input_hashes(&now))));
     let outputs = compare("output", &hashes(then.get("outputs")), &hashes(now.get("outputs")));
@@ -192,7 +196,11 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
             out!("{o}");
         }
         let (v0, v1) = (version(&then), version(&now));
-        let why = if v0 != v1 { format!("the inputs are unchanged, but the run was made by fanpin {v0} and this is {v1}") } else { "the inputs are unchanged: please report this as a bug".to_string() };
+        let why = if v0 != v1 {
+            format!("the inputs are unchanged, but the run was made by fanpin {v0} and this is {v1}")
+        } else {
+            "the inputs are unchanged: please report this as a bug".to_string()
+        };
         return Err(differs(format!("{} output(s) differ; {why}", outputs.len())));
     }
     let effect = if outputs.is_empty() { "the outputs are still identical" } else { "and the outputs differ" };
@@ -205,10 +213,20 @@ mod tests {
 
     #[test]
     fn compare_names_changed_added_and_removed_entries() {
-        let then: BTreeMap<String, String> = [("a.csv", "aaaaaaaaaaaaaaaa"), ("b.csv", "bbbbbbbbbbbbbbbb")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let now: BTreeMap<String, String> = [("a.csv", "aaaaaaaaaaaaaaaa"), ("b.csv", "cccccccccccccccc"), ("d.csv", "dddddddddddddddd")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let then: BTreeMap<String, String> =
+            [("a.csv", "aaaaaaaaaaaaaaaa"), ("b.csv", "bbbbbbbbbbbbbbbb")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let now: BTreeMap<String, String> = [("a.csv", "aaaaaaaaaaaaaaaa"), ("b.csv", "cccccccccccccccc"), ("d.csv", "dddddddddddddddd")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let lines = compare("input", &then, &now);
-        assert_eq!(lines, vec!["input b.csv: sha256 bbbbbbbbbbbb… recorded, cccccccccccc… now".to_string(), "input d.csv: new since the run (sha256 dddddddddddd…)".to_string()]);
+        assert_eq!(
+            lines,
+            vec![
+                "input b.csv: sha256 bbbbbbbbbbbb… recorded, cccccccccccc… now".to_string(),
+                "input d.csv: new since the run (sha256 dddddddddddd…)".to_string()
+            ]
+        );
         let gone = compare("input", &now, &then);
         assert!(gone.contains(&"input d.csv: recorded (sha256 dddddddddddd…), now absent".to_string()));
     }

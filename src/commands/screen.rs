@@ -195,10 +195,7 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
     pb.finish();
     stages.mark("report: CSV files and report.xlsx (in parallel)");
 
-    let lists = Lists {
-        new_leads: new_leads.height(),
-        elimination: elimination.as_ref().map(|(e, stays)| (e.height(), *stays)),
-    };
+    let lists = Lists { new_leads: new_leads.height(), elimination: elimination.as_ref().map(|(e, stays)| (e.height(), *stays)) };
     let mut manifest = manifest(args, &loaded, &roster, &outcome, rejects.height(), &lists, previous.as_ref(), &written, started)?;
     manifest.stages_ms = stages.done.into_iter().filter(|(n, _)| n != "rules load").collect();
     let json = serde_json::to_string_pretty(&manifest)?;
@@ -326,9 +323,7 @@ fn manifest(
             data: absolute(&args.data),
             as_of: args.as_of.map(|d| d.to_string()),
             previous: previous.map(|p| absolute(&p.dir)),
-            previous_files: previous
-                .map(|p| p.files.iter().map(|(f, h)| OutputInfo { file: f.clone(), sha256: h.clone() }).collect())
-                .unwrap_or_default(),
+            previous_files: previous.map(|p| p.files.iter().map(|(f, h)| OutputInfo { file: f.clone(), sha256: h.clone() }).collect()).unwrap_or_default(),
         },
         rules: RulesInfo {
             file: args.rules.display().to_string(),
@@ -355,7 +350,13 @@ fn manifest(
         parameters: plan
             .parameters
             .iter()
-            .map(|p| ParameterInfo { name: p.name.clone(), description: p.description.clone(), value: p.shown(), effective_from: p.from.to_string(), reference: p.reference.clone() })
+            .map(|p| ParameterInfo {
+                name: p.name.clone(),
+                description: p.description.clone(),
+                value: p.shown(),
+                effective_from: p.from.to_string(),
+                reference: p.reference.clone(),
+            })
             .collect(),
         counts: Counts {
             households_screened: outcome.screened,
@@ -394,19 +395,8 @@ fn print_summary(
     let m = &plan.meta;
     let review = review_count(plan, &outcome.listed);
     out!("{} · 判定日期 {} · 收入窗口 {} 至 {}", m.name, m.as_of, m.window_start, m.window_end);
-    out!(
-        "筛查 {} 户 → 列出 {} 户 (其中{} {} 户); 按规则排除 {} 户",
-        outcome.screened,
-        outcome.listed.height(),
-        plan.report.review,
-        review,
-        outcome.excluded
-    );
-    out!(
-        "其中新识别线索 {} 户 (new_leads.csv), 已在监测 {} 户",
-        lists.new_leads,
-        outcome.listed.height() - lists.new_leads
-    );
+    out!("筛查 {} 户 → 列出 {} 户 (其中{} {} 户); 按规则排除 {} 户", outcome.screened, outcome.listed.height(), plan.report.review, review, outcome.excluded);
+    out!("其中新识别线索 {} 户 (new_leads.csv), 已在监测 {} 户", lists.new_leads, outcome.listed.height() - lists.new_leads);
     match (lists.elimination, &plan.monitoring) {
         (Some((n, stays)), Some(m)) => {
             out!("已在监测且连续两次满足风险消除条件 {n} 户 (elimination_candidates.csv)");

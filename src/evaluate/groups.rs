@@ -2,9 +2,9 @@
 //! evidence and its record lists. Each record's values are computed first, over whole columns;
 //! the grouping then only sums, counts, tests or joins ready columns.
 
-use crate::frame::compile::{agg_column, compile, list_column, template};
 use super::records::{HH, MEMBER_ID};
 use super::{evidence_column, hit_column};
+use crate::frame::compile::{agg_column, compile, list_column, template};
 use crate::rules::plan::{AggKind, Aggregate, Plan, Rule};
 use crate::sources::read::{FILE, LINE};
 use anyhow::Result;

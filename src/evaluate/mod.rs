@@ -1,17 +1,16 @@
 //! Evaluate: per-household aggregates of each source, triggers, exclusions and the category,
 //! all as polars expressions over whole columns (one grouped pass per source).
 
-
 mod groups;
 mod output;
 mod records;
 pub mod trace;
 
+use crate::frame::compile::{self, agg_column, case, compile, dec_dtype, hit_column_of};
 use crate::households::{ordered_left, Roster, HH_ROW};
 use crate::rules::plan::{AggKind, Plan, Rule, Ty};
 use crate::sources::{self, Extracts, TableData};
 use anyhow::Result;
-use crate::frame::compile::{self, agg_column, case, compile, dec_dtype, hit_column_of};
 use groups::{grouped, Grouped};
 use polars::prelude::*;
 use records::{MEMBERS, MEMBER_ID};
@@ -124,7 +123,8 @@ struct FromSources {
 /// each source is grouped as soon as it is joined, so that only one source's records are held.
 fn from_sources(plan: &Plan, roster: &Roster, extracts: Extracts, dir: &Path, progress: &mut impl FnMut(&str, &str)) -> Result<FromSources> {
     progress("sources: extracts received, records in the window, the members they name", "部门数据");
-    let windows: Vec<records::InWindow> = plan.sources.iter().map(|source| records::in_window(source, extracts.next(&source.table)?, dir)).collect::<Result<_>>()?;
+    let windows: Vec<records::InWindow> =
+        plan.sources.iter().map(|source| records::in_window(source, extracts.next(&source.table)?, dir)).collect::<Result<_>>()?;
     let people = records::people_in_records(plan, roster, &windows)?;
     let links = records::links(plan, &windows)?;
     let two_pass = !plan.person_aggregates.is_empty();

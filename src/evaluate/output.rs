@@ -1,8 +1,8 @@
 //! The households' frame → what the outputs show: screened.csv's columns for every household,
 //! flagged.csv's columns (with 证据) for the listed ones, and the grades' counts.
 
-use crate::frame::compile::{agg_column, compile, dec_dtype, list_column, money_places, template};
 use super::{evidence_column, hit_column, risk_column, REASON};
+use crate::frame::compile::{agg_column, compile, dec_dtype, list_column, money_places, template};
 use crate::households::{ordered_left, HH_ROW};
 use crate::rules::plan::{Action, Category, Plan, Rule, TExpr, Ty};
 use anyhow::Result;
@@ -145,13 +145,8 @@ impl Evidence<'_> {
         for g in self.groups.iter().chain(&texts) {
             lf = lf.join(g.clone().lazy(), [col(HH_ROW)], [col(super::records::HH)], ordered_left());
         }
-        let mut columns: Vec<Expr> = plan
-            .triggers
-            .iter()
-            .chain(&plan.exclusions)
-            .filter(|r| r.source.is_some())
-            .map(|r| col(evidence_column(r).as_str()).fill_null(lit("")))
-            .collect();
+        let mut columns: Vec<Expr> =
+            plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.source.is_some()).map(|r| col(evidence_column(r).as_str()).fill_null(lit(""))).collect();
         columns.extend((0..plan.lists.len()).map(|i| col(list_column(i).as_str()).fill_null(lit(""))));
         if columns.is_empty() {
             return Ok(self.household_texts(lf));
@@ -173,7 +168,6 @@ impl Evidence<'_> {
         lf.with_columns(columns)
     }
 }
-
 
 /// `【category】evidence；reason；reason` for the household's category (null without evidence).
 fn category_reason(categories: &[Category]) -> Expr {
@@ -203,7 +197,10 @@ pub(super) fn listed(plan: &Plan, frame: DataFrame, evidence: &Evidence) -> Resu
     let excluded = excluded.column("len")?.get(0)?.extract::<u64>().unwrap_or(0) as usize;
     let risk_types = plan.risk_types();
     let listed = evidence.columns(candidates.filter(hard_exclude(plan).not()))?.with_columns(
-        risk_types.iter().map(|risk| any_of(plan.triggers.iter().filter(|t| t.risk.as_deref() == Some(risk))).alias(risk_column(risk).as_str())).collect::<Vec<_>>(),
+        risk_types
+            .iter()
+            .map(|risk| any_of(plan.triggers.iter().filter(|t| t.risk.as_deref() == Some(risk))).alias(risk_column(risk).as_str()))
+            .collect::<Vec<_>>(),
     );
     let risks = joined(risk_types.iter().map(|r| when(col(risk_column(r).as_str())).then(lit(r.as_str())).otherwise(lit(NULL))).collect(), "、");
     let mut evidence_parts: Vec<Expr> = vec![col(REASON)];
@@ -218,7 +215,10 @@ pub(super) fn listed(plan: &Plan, frame: DataFrame, evidence: &Evidence) -> Resu
     columns.extend([
         col("__category").alias("类别"),
         when(risks.clone().eq(lit(""))).then(lit(rep.no_trigger_risk.as_str())).otherwise(risks).alias("风险类型"),
-        when(any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Review)))).then(lit(rep.review.as_str())).otherwise(lit(rep.include.as_str())).alias("建议"),
+        when(any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Review))))
+            .then(lit(rep.review.as_str()))
+            .otherwise(lit(rep.include.as_str()))
+            .alias("建议"),
         labels(&plan.exclusions).alias("排除提示"),
         labels(&plan.triggers).alias("触发规则"),
         joined(evidence_parts, " ").alias("证据"),
@@ -237,12 +237,8 @@ pub(super) fn listed(plan: &Plan, frame: DataFrame, evidence: &Evidence) -> Resu
 fn applied_parameters(plan: &Plan) -> Expr {
     let mut pieces = Vec::new();
     for p in &plan.parameters {
-        let mut used: Vec<Expr> = plan
-            .categories
-            .iter()
-            .filter(|c| c.params.contains(&p.name))
-            .map(|c| col("__category").eq(lit(c.name.as_str())).fill_null(lit(false)))
-            .collect();
+        let mut used: Vec<Expr> =
+            plan.categories.iter().filter(|c| c.params.contains(&p.name)).map(|c| col("__category").eq(lit(c.name.as_str())).fill_null(lit(false))).collect();
         used.extend(plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.params.contains(&p.name)).map(|r| col(hit_column(r).as_str())));
         if let Some(any) = used.into_iter().reduce(|a, b| a.or(b)) {
             pieces.push(when(any).then(lit(format!("{}={}({}起)", p.name, p.shown(), p.from))).otherwise(lit(NULL)));

@@ -3,8 +3,8 @@
 //! matched and unmatched; and per-person aggregates (one person's records summed, counted,
 //! tested) set beside the records and members that read them.
 
-use crate::frame::compile::{person_agg_column, value_lit};
 use super::{agg_default, SourceStats};
+use crate::frame::compile::{person_agg_column, value_lit};
 use crate::households::{with_household_columns, Roster, CO_RESIDENT, HH_ROW, PERSON};
 use crate::rules::plan::{member_column_in_records, Plan, Source, Value, Window, MEMBER_NAME, RELATIVE_RECORD};
 use crate::sources::id::person_key;
@@ -123,7 +123,8 @@ pub(super) fn source_records(plan: &Plan, roster: &Roster, source: &Source, wind
         Some(_) => people.clone().lazy(),
         None => people.clone().lazy().filter(col(MEMBER_ID).is_in(lit(ids).implode(false), false)),
     };
-    let joined = records.lazy().join(people.clone(), [col(RECORD_PERSON)], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns));
+    let joined =
+        records.lazy().join(people.clone(), [col(RECORD_PERSON)], [col(MEMBER_ID)], JoinArgs::new(JoinType::Left).with_coalesce(JoinCoalesce::KeepColumns));
     let joined = match link {
         Some(link) => with_relatives(joined, people, &link.pairs)?,
         None => joined,
@@ -165,7 +166,12 @@ fn with_relatives(joined: LazyFrame, people: LazyFrame, pairs: &DataFrame) -> Re
     let orphans = orphans.select(bare);
     let by_link = orphans
         .clone()
-        .join(pairs.clone().lazy().rename([RECORD_PERSON], ["__linked_member"], true), [col(RECORD_PERSON)], [col(RELATIVE_PERSON)], JoinArgs::new(JoinType::Inner))
+        .join(
+            pairs.clone().lazy().rename([RECORD_PERSON], ["__linked_member"], true),
+            [col(RECORD_PERSON)],
+            [col(RELATIVE_PERSON)],
+            JoinArgs::new(JoinType::Inner),
+        )
         .join(people, [col("__linked_member")], [col(MEMBER_ID)], JoinArgs::new(JoinType::Inner).with_coalesce(JoinCoalesce::KeepColumns))
         .drop(cols(["__linked_member"]))
         .unique_stable(Some(cols([FILE, LINE, HH])), UniqueKeepStrategy::First)

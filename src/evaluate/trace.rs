@@ -3,8 +3,8 @@
 //! evidence it would write. Run on a roster already narrowed to one household, so it costs one
 //! read of each source.
 
-use crate::frame::compile::{compile, template};
 use super::{evidence_column, hit_column, within};
+use crate::frame::compile::{compile, template};
 use crate::households::{with_household_columns, Roster, CO_RESIDENT};
 use crate::rules::plan::{Plan, Rule, Source};
 use crate::sources::{self, read::FILE, read::LINE};
@@ -41,7 +41,10 @@ pub fn sources<'p>(plan: &'p Plan, roster: &Roster, dir: &Path) -> Result<Vec<So
             JoinArgs::new(JoinType::Inner).with_coalesce(JoinCoalesce::KeepColumns),
         );
         let in_window = source.window.as_ref().map_or(lit(true), within);
-        let records = with_household_columns(records, "__hh", &roster.households, &plan.household_columns_for(&source.table.name)).with_column(in_window.alias(IN_WINDOW)).collect()?.lazy();
+        let records = with_household_columns(records, "__hh", &roster.households, &plan.household_columns_for(&source.table.name))
+            .with_column(in_window.alias(IN_WINDOW))
+            .collect()?
+            .lazy();
         let counted = records.clone().filter(col(IN_WINDOW).and(col(CO_RESIDENT)));
         persons.extend(super::records::person_figures(plan, &source.table.name, &counted)?);
         joined.push((source, records));

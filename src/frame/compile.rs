@@ -4,8 +4,8 @@
 //! `+ -` work at the larger scale, `*` at the sum of the scales (polars would otherwise round
 //! half to even), and `round(a / b, p)` divides integers and rounds half away from zero.
 
-use crate::rules::plan::{ArithOp, CmpOp, DateOp, LogicOp, Piece, TExpr, Ty, Value};
 use crate::frame::DECIMAL_PRECISION;
+use crate::rules::plan::{ArithOp, CmpOp, DateOp, LogicOp, Piece, TExpr, Ty, Value};
 use polars::prelude::*;
 use rust_decimal::Decimal;
 
@@ -109,9 +109,7 @@ pub fn compile(e: &TExpr) -> Expr {
                 l.or(r)
             }
         }
-        TExpr::If { cond, then, otherwise, ty } => {
-            when(compile(cond).fill_null(lit(false))).then(as_type(then, ty)).otherwise(as_type(otherwise, ty))
-        }
+        TExpr::If { cond, then, otherwise, ty } => when(compile(cond).fill_null(lit(false))).then(as_type(then, ty)).otherwise(as_type(otherwise, ty)),
         TExpr::Round { num, den, places } => round_div(num, den.as_deref(), *places),
         TExpr::Agg { index, .. } => col(agg_column(*index).as_str()),
         TExpr::PersonAgg { index, .. } => col(person_agg_column(*index).as_str()),
@@ -169,9 +167,8 @@ fn add_months(d: Expr, n: Expr) -> Expr {
     let y = total.clone().floor_div(lit(12i64));
     let m = total - y.clone() * lit(12i64) + lit(1i64);
     let leap = (y.clone() % lit(4i64)).eq(lit(0i64)).and((y.clone() % lit(100i64)).neq(lit(0i64))).or((y.clone() % lit(400i64)).eq(lit(0i64)));
-    let month_days = when(m.clone().eq(lit(2i64)))
-        .then(lit(28i64) + leap.cast(DataType::Int64))
-        .otherwise(lit(31i64) - (m.clone() - lit(1i64)) % lit(7i64) % lit(2i64));
+    let month_days =
+        when(m.clone().eq(lit(2i64))).then(lit(28i64) + leap.cast(DataType::Int64)).otherwise(lit(31i64) - (m.clone() - lit(1i64)) % lit(7i64) % lit(2i64));
     let day = when(i(d.clone().dt().day()).gt(month_days.clone())).then(month_days).otherwise(i(d.dt().day()));
     days_from_civil(y, m, day).cast(DataType::Int32).cast(DataType::Date)
 }
@@ -300,12 +297,7 @@ mod tests {
     /// Evaluates `e` over columns `a` (money, from text) and `n` (integer); returns text.
     fn eval(e: &TExpr, a: &[&str], n: &[i64]) -> Vec<String> {
         let df = df!("a" => a, "n" => n).unwrap();
-        let out = df
-            .lazy()
-            .with_column(col("a").cast(dec_dtype(MONEY_SCALE)))
-            .select([to_text(e).alias("v")])
-            .collect()
-            .unwrap();
+        let out = df.lazy().with_column(col("a").cast(dec_dtype(MONEY_SCALE))).select([to_text(e).alias("v")]).collect().unwrap();
         crate::test_support::texts(&out, "v").into_iter().map(|v| v.unwrap_or("null".into())).collect()
     }
 
@@ -318,11 +310,7 @@ mod tests {
         // 12640.01 / 2 = 6320.005 → 6320.01 (banker's rounding would give 6320.00)
         // 18959.99 / 3 = 6319.99666… → 6320.00;  18959.96 / 3 = 6319.98666… → 6319.99
         // -0.01 / 2 = -0.005 → -0.01;  0.01 / 2 = 0.005 → 0.01;  12.50 / 2 = 6.25 exactly
-        let got = eval(
-            &round_div(2),
-            &["12640.01", "18959.99", "18959.96", "-0.01", "0.01", "12.50"],
-            &[2, 3, 3, 2, 2, 2],
-        );
+        let got = eval(&round_div(2), &["12640.01", "18959.99", "18959.96", "-0.01", "0.01", "12.50"], &[2, 3, 3, 2, 2, 2]);
         assert_eq!(got, ["6320.01", "6320.00", "6319.99", "-0.01", "0.01", "6.25"]);
     }
 
@@ -339,11 +327,7 @@ mod tests {
         let half = TExpr::Lit(Value::Dec(Decimal::new(5, 1)));
         let product = TExpr::Arith { op: ArithOp::Mul, lhs: Box::new(money("a")), rhs: Box::new(half), ty: Ty::Dec(3) };
         assert_eq!(eval(&product, &["100.03", "0.01"], &[0, 0]), ["50.015", "0.005"]);
-        let cmp = TExpr::Cmp {
-            op: CmpOp::Le,
-            lhs: Box::new(TExpr::Lit(Value::Dec(Decimal::new(5002, 2)))),
-            rhs: Box::new(product),
-        };
+        let cmp = TExpr::Cmp { op: CmpOp::Le, lhs: Box::new(TExpr::Lit(Value::Dec(Decimal::new(5002, 2)))), rhs: Box::new(product) };
         assert_eq!(eval(&cmp, &["100.03", "100.04"], &[0, 0]), ["否", "是"]);
     }
 
@@ -360,12 +344,7 @@ mod tests {
     #[test]
     fn sums_and_differences_of_money() {
         // a - n where n is an integer: 0.10 - 1 = -0.90
-        let diff = TExpr::Arith {
-            op: ArithOp::Sub,
-            lhs: Box::new(money("a")),
-            rhs: Box::new(TExpr::Col { column: "n".into(), ty: Ty::Int }),
-            ty: Ty::Dec(2),
-        };
+        let diff = TExpr::Arith { op: ArithOp::Sub, lhs: Box::new(money("a")), rhs: Box::new(TExpr::Col { column: "n".into(), ty: Ty::Int }), ty: Ty::Dec(2) };
         assert_eq!(eval(&diff, &["0.10"], &[1]), ["-0.90"]);
         let neg = TExpr::Neg(Box::new(money("a")));
         assert_eq!(eval(&neg, &["12.34"], &[0]), ["-12.34"]);

@@ -36,7 +36,11 @@ fn head(out: &mut CsvOut, w: &Who) {
 }
 
 fn yes(b: bool) -> &'static str {
-    if b { "是" } else { "否" }
+    if b {
+        "是"
+    } else {
+        "否"
+    }
 }
 
 // ---- row writers with explicit values -------------------------------------
@@ -122,30 +126,21 @@ pub fn agriculture(out: &mut CsvOut, w: &Who, project: &str, situation: &str, da
 
 // ---- vocabularies -----------------------------------------------------------
 
-pub const DISEASES: [&str; 12] = [
-    "高血压", "糖尿病", "肺炎", "骨折", "阑尾炎", "冠心病", "脑梗死", "慢性阻塞性肺疾病", "白内障", "胃炎",
-    "肾结石", "胆囊炎",
-];
+pub const DISEASES: [&str; 12] = ["高血压", "糖尿病", "肺炎", "骨折", "阑尾炎", "冠心病", "脑梗死", "慢性阻塞性肺疾病", "白内障", "胃炎", "肾结石", "胆囊炎"];
 pub const MAJOR_DISEASES: [&str; 6] = ["恶性肿瘤", "尿毒症", "白血病", "重性精神病", "耐多药肺结核", "儿童先天性心脏病"];
-const VEHICLE_KINDS: [(&str, u32); 6] =
-    [("小型轿车", 30), ("小型普通客车", 15), ("轻型货车", 15), ("三轮汽车", 10), ("摩托车", 25), ("拖拉机", 5)];
+const VEHICLE_KINDS: [(&str, u32); 6] = [("小型轿车", 30), ("小型普通客车", 15), ("轻型货车", 15), ("三轮汽车", 10), ("摩托车", 25), ("拖拉机", 5)];
 const ESTATE_KINDS: [(&str, u32); 4] = [("商品房", 35), ("门面房", 10), ("自建房", 35), ("宅基地", 20)];
 const INJURIES: [(&str, u32); 3] = [("受伤", 60), ("伤残", 25), ("死亡", 15)];
 const ROLES: [(&str, u32); 3] = [("法定代表人", 40), ("股东", 25), ("个体工商户", 35)];
-const WORDS: [&str; 16] = [
-    "金谷", "兴旺", "绿源", "丰收", "山泉", "宏达", "富民", "黔香", "苗岭", "鑫源", "众鑫", "惠农", "长青", "福满",
-    "顺达", "瑞丰",
-];
+const WORDS: [&str; 16] = ["金谷", "兴旺", "绿源", "丰收", "山泉", "宏达", "富民", "黔香", "苗岭", "鑫源", "众鑫", "惠农", "长青", "福满", "顺达", "瑞丰"];
 const PUB_CATS: [(&str, u32); 4] = [("公务员", 25), ("事业单位", 45), ("国有企业", 15), ("村干部", 15)];
 pub const DISABILITY_KINDS: [&str; 7] = ["视力残疾", "听力残疾", "言语残疾", "肢体残疾", "智力残疾", "精神残疾", "多重残疾"];
 const DISABILITY_GRADES: [(&str, u32); 4] = [("一级", 10), ("二级", 20), ("三级", 30), ("四级", 40)];
 const HOUSING_GRADES: [(&str, u32); 4] = [("A", 30), ("B", 30), ("C", 25), ("D", 15)];
 pub const DISASTER_KINDS: [&str; 7] = ["洪涝", "山体滑坡", "风雹", "泥石流", "干旱", "凝冻", "火灾"];
-const LOSSES: [(&str, u32); 6] =
-    [("房屋倒塌", 5), ("严重损坏", 10), ("一般损坏", 30), ("死亡", 2), ("失踪", 1), ("农作物受灾", 52)];
+const LOSSES: [(&str, u32); 6] = [("房屋倒塌", 5), ("严重损坏", 10), ("一般损坏", 30), ("死亡", 2), ("失踪", 1), ("农作物受灾", 52)];
 pub const BLACKLIST_KINDS: [&str; 4] = ["拒不履行生效法律文书", "违反财产报告制度", "虚假诉讼", "规避执行"];
-pub const PROJECTS: [&str; 8] =
-    ["精品水果种植", "生猪养殖", "食用菌种植", "茶叶种植", "肉牛养殖", "蔬菜种植", "中药材种植", "蛋鸡养殖"];
+pub const PROJECTS: [&str; 8] = ["精品水果种植", "生猪养殖", "食用菌种植", "茶叶种植", "肉牛养殖", "蔬菜种植", "中药材种植", "蛋鸡养殖"];
 const SITUATIONS: [(&str, u32); 3] = [("绝收", 25), ("项目失败", 25), ("减产", 50)];
 const PLATE_LETTERS: &[u8; 24] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
 
@@ -314,7 +309,11 @@ fn random_row(rng: &mut Rng, f: &mut Files, place: &Place, dept: Dept, m: &Membe
         }
         Dept::Education => {
             let stage = if m.age <= 17 {
-                if rng.chance(700_000) { "高中" } else { "中职" }
+                if rng.chance(700_000) {
+                    "高中"
+                } else {
+                    "中职"
+                }
             } else if rng.chance(450_000) {
                 "大专"
             } else {
@@ -336,11 +335,7 @@ fn random_row(rng: &mut Rng, f: &mut Files, place: &Place, dept: Dept, m: &Membe
         }
         Dept::Vehicle => {
             let kind = *rng.weighted(&VEHICLE_KINDS);
-            let date = if rng.chance(920_000) {
-                day_in(rng, days(2008, 1, 1), DETERMINATION)
-            } else {
-                day_in(rng, DETERMINATION + 1, days(2021, 10, 31))
-            };
+            let date = if rng.chance(920_000) { day_in(rng, days(2008, 1, 1), DETERMINATION) } else { day_in(rng, DETERMINATION + 1, days(2021, 10, 31)) };
             let status = if rng.chance(880_000) { "正常" } else { "注销" };
             let no = plate_no(rng);
             vehicle(&mut f.vehicles, &w, place.plate, &no, kind, date, status)?;
@@ -352,11 +347,7 @@ fn random_row(rng: &mut Rng, f: &mut Files, place: &Place, dept: Dept, m: &Membe
         }
         Dept::Estate => {
             let kind = *rng.weighted(&ESTATE_KINDS);
-            let date = if rng.chance(920_000) {
-                day_in(rng, days(2005, 1, 1), DETERMINATION)
-            } else {
-                day_in(rng, DETERMINATION + 1, days(2021, 10, 31))
-            };
+            let date = if rng.chance(920_000) { day_in(rng, days(2005, 1, 1), DETERMINATION) } else { day_in(rng, DETERMINATION + 1, days(2021, 10, 31)) };
             real_estate(&mut f.real_estate, &w, kind, date)?;
         }
         Dept::Company => {

@@ -110,11 +110,15 @@ fn medical(src: &Path, out: &Path) -> Result<()> {
                 };
             }
             sheet.write_string(r, 7, v(6))?;
-            sheet.write_string(r, 8, match v(7) {
-                "是" => "Y",
-                "否" => "N",
-                other => other,
-            })?;
+            sheet.write_string(
+                r,
+                8,
+                match v(7) {
+                    "是" => "Y",
+                    "否" => "N",
+                    other => other,
+                },
+            )?;
             r += 1;
         }
         sheet.write_string(r, 0, "合计")?;

@@ -5,7 +5,8 @@ use std::path::Path;
 
 use super::write::CsvOut;
 
-pub const HOUSEHOLDS: &str = "户编号,县,乡镇,村,户主姓名,户主证件号码,户类型,监测状态,工资性收入,生产经营性收入,财产性收入,转移性收入,生产经营性支出,上年度家庭纯收入";
+pub const HOUSEHOLDS: &str =
+    "户编号,县,乡镇,村,户主姓名,户主证件号码,户类型,监测状态,工资性收入,生产经营性收入,财产性收入,转移性收入,生产经营性支出,上年度家庭纯收入";
 pub const MEMBERS: &str = "户编号,姓名,证件号码,与户主关系,性别,出生日期,健康状况,劳动技能,是否共同生活";
 pub const MEDICAL: &str = "证件号码,姓名,就诊日期,医疗总费用,报销金额,个人自付,病种,是否大病";
 pub const EDUCATION: &str = "证件号码,姓名,学段,学年,缴费日期,自付费用";

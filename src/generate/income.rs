@@ -19,7 +19,11 @@ pub fn per_capita(net: i64, n: i64) -> i64 {
         return 0;
     }
     let q = (2 * net.abs() + n) / (2 * n);
-    if net < 0 { -q } else { q }
+    if net < 0 {
+        -q
+    } else {
+        q
+    }
 }
 
 /// A per-capita target: ~7 % below the 6320 line (10 % of 脱贫户, 6 % of 一般农户),

@@ -29,38 +29,26 @@ pub struct County {
 /// Households per county at least; more counties only past this size.
 const COUNTY_MIN: usize = 150_000;
 
-const FIRST_TOWNSHIPS: [&str; 12] = [
-    "龙场镇", "新店镇", "石板镇", "兴隆乡", "平寨镇", "大坪乡", "青山镇", "红岩镇", "高寨乡", "猫场镇",
-    "长坡镇", "坝固镇",
-];
+const FIRST_TOWNSHIPS: [&str; 12] = ["龙场镇", "新店镇", "石板镇", "兴隆乡", "平寨镇", "大坪乡", "青山镇", "红岩镇", "高寨乡", "猫场镇", "长坡镇", "坝固镇"];
 
 const TOWN_A: [&str; 36] = [
-    "龙", "凤", "马", "牛", "猫", "鸡", "羊", "虎", "象", "鹿", "云", "雷", "青", "石", "金", "银", "铜",
-    "铁", "白", "黑", "红", "黄", "兴", "永", "长", "平", "安", "新", "太", "高", "大", "小", "东", "西",
-    "南", "北",
+    "龙", "凤", "马", "牛", "猫", "鸡", "羊", "虎", "象", "鹿", "云", "雷", "青", "石", "金", "银", "铜", "铁", "白", "黑", "红", "黄", "兴", "永", "长", "平",
+    "安", "新", "太", "高", "大", "小", "东", "西", "南", "北",
 ];
 const TOWN_B: [&str; 36] = [
-    "场", "店", "板", "隆", "寨", "坪", "山", "岩", "坡", "固", "江", "河", "溪", "阳", "关", "口", "桥",
-    "堡", "屯", "坝", "洞", "源", "田", "林", "水", "营", "冲", "湾", "塘", "井", "滩", "门", "头", "台",
-    "沟", "庄",
+    "场", "店", "板", "隆", "寨", "坪", "山", "岩", "坡", "固", "江", "河", "溪", "阳", "关", "口", "桥", "堡", "屯", "坝", "洞", "源", "田", "林", "水", "营",
+    "冲", "湾", "塘", "井", "滩", "门", "头", "台", "沟", "庄",
 ];
 const VIL_A: [&str; 36] = [
-    "大", "小", "新", "老", "上", "下", "高", "坪", "石", "岩", "水", "沙", "黄", "白", "红", "青", "杨",
-    "李", "王", "马", "牛", "羊", "鸡", "鱼", "竹", "茶", "桃", "梨", "花", "凉", "偏", "平", "中", "团",
-    "联", "合",
+    "大", "小", "新", "老", "上", "下", "高", "坪", "石", "岩", "水", "沙", "黄", "白", "红", "青", "杨", "李", "王", "马", "牛", "羊", "鸡", "鱼", "竹", "茶",
+    "桃", "梨", "花", "凉", "偏", "平", "中", "团", "联", "合",
 ];
 const VIL_B: [&str; 30] = [
-    "寨", "坝", "坡", "田", "冲", "湾", "沟", "山", "岭", "河", "桥", "井", "塘", "坪", "庄", "堡", "屯",
-    "院", "营", "关", "口", "场", "林", "溪", "洞", "脚", "头", "边", "坎", "垭",
+    "寨", "坝", "坡", "田", "冲", "湾", "沟", "山", "岭", "河", "桥", "井", "塘", "坪", "庄", "堡", "屯", "院", "营", "关", "口", "场", "林", "溪", "洞", "脚",
+    "头", "边", "坎", "垭",
 ];
-const COUNTY_A: [&str; 20] = [
-    "青", "石", "云", "龙", "凤", "金", "白", "红", "平", "安", "兴", "永", "长", "清", "新", "丰", "双",
-    "黄", "太", "福",
-];
-const COUNTY_B: [&str; 18] = [
-    "山", "河", "江", "岭", "溪", "阳", "源", "水", "川", "宁", "田", "城", "林", "泉", "台", "峰", "屏",
-    "门",
-];
+const COUNTY_A: [&str; 20] = ["青", "石", "云", "龙", "凤", "金", "白", "红", "平", "安", "兴", "永", "长", "清", "新", "丰", "双", "黄", "太", "福"];
+const COUNTY_B: [&str; 18] = ["山", "河", "江", "岭", "溪", "阳", "源", "水", "川", "宁", "田", "城", "林", "泉", "台", "峰", "屏", "门"];
 
 fn plate_prefix(code: &str) -> &'static str {
     match &code[..4] {
@@ -93,7 +81,14 @@ fn split(rng: &mut Rng, total: usize, parts: usize, lo: i64, hi: i64) -> Vec<usi
 
 /// `count` distinct two-character names from a × b, in a seed-dependent order,
 /// skipping doubled characters and names in `taken`.
-fn pick_names(rng: &mut Rng, a: &[&str], b: &[&str], count: usize, suffix: &dyn Fn(&mut Rng) -> &'static str, taken: &mut std::collections::HashSet<String>) -> Vec<String> {
+fn pick_names(
+    rng: &mut Rng,
+    a: &[&str],
+    b: &[&str],
+    count: usize,
+    suffix: &dyn Fn(&mut Rng) -> &'static str,
+    taken: &mut std::collections::HashSet<String>,
+) -> Vec<String> {
     let n = a.len() * b.len();
     // an odd stride coprime with 2, 3 and 5 walks every combination once
     let stride = 1009 % n.max(1);
@@ -137,8 +132,7 @@ pub fn build(n: usize, seed: u64, first_min: usize) -> Result<Vec<County>> {
     let per = COUNTY_MIN.max(n.div_ceil(DIVISION_CODES.len()));
     let n_counties = n.div_ceil(per).max(1);
     let county_sizes = split_even(n, n_counties);
-    let mut town_taken: std::collections::HashSet<String> =
-        FIRST_TOWNSHIPS.iter().map(|t| t.trim_end_matches(['镇', '乡']).to_string()).collect();
+    let mut town_taken: std::collections::HashSet<String> = FIRST_TOWNSHIPS.iter().map(|t| t.trim_end_matches(['镇', '乡']).to_string()).collect();
     let mut county_taken = std::collections::HashSet::new();
     county_taken.insert("示例".to_string());
     let county_names = pick_names(&mut rng, &COUNTY_A, &COUNTY_B, n_counties - 1, &|_| "县", &mut county_taken);
@@ -172,11 +166,7 @@ pub fn build(n: usize, seed: u64, first_min: usize) -> Result<Vec<County>> {
             }
             let mut vtaken = std::collections::HashSet::new();
             let vnames = pick_names(&mut rng, &VIL_A, &VIL_B, nv, &|_| "村", &mut vtaken);
-            let villages = sizes
-                .into_iter()
-                .zip(vnames)
-                .map(|(h, name)| Village { name, households: h as u32 })
-                .collect();
+            let villages = sizes.into_iter().zip(vnames).map(|(h, name)| Village { name, households: h as u32 }).collect();
             townships.push(Township { name, villages });
         }
         let name = if ci == 0 { "示例县".to_string() } else { county_names[ci - 1].clone() };

@@ -100,8 +100,8 @@
 #![allow(clippy::inconsistent_digit_grouping)]
 
 mod dates;
-pub mod extracts;
 mod depts;
+pub mod extracts;
 mod files;
 pub mod ids;
 mod income;
@@ -140,13 +140,8 @@ pub struct GenSummary {
 pub fn generate(cfg: &GenConfig, out_dir: &Path) -> Result<GenSummary> {
     std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
     let counties = layout::build(cfg.households, cfg.seed, MESSY_FIRST + MESSY_COUNT + 5)?;
-    let mut g = Gen {
-        f: Files::create(out_dir, cfg.messy)?,
-        ids: IdAlloc::new(),
-        members: Vec::with_capacity(16),
-        sketches: Vec::with_capacity(8),
-        dup_person: None,
-    };
+    let mut g =
+        Gen { f: Files::create(out_dir, cfg.messy)?, ids: IdAlloc::new(), members: Vec::with_capacity(16), sketches: Vec::with_capacity(8), dup_person: None };
     let mut h = 0usize;
     for county in &counties {
         let code = DIVISION_CODES[county.code];
@@ -326,7 +321,15 @@ impl Gen {
             }
             2 => {
                 let old = ids::legacy15(&head.id);
-                depts::vehicle(&mut self.f.vehicles, &Who { id: &old, name: head.name }, place.plate, &depts::plate_no(rng), "小型轿车", dates::days(2016, 8, 8), "正常")?;
+                depts::vehicle(
+                    &mut self.f.vehicles,
+                    &Who { id: &old, name: head.name },
+                    place.plate,
+                    &depts::plate_no(rng),
+                    "小型轿车",
+                    dates::days(2016, 8, 8),
+                    "正常",
+                )?;
             }
             3 => med(&mut self.f, &Who { id: b"5.22601E+17", name: head.name }, 12000_00)?,
             4 => {
@@ -355,7 +358,11 @@ impl Gen {
 
 /// A check character that is not `c`.
 fn wrong_check(c: u8) -> u8 {
-    if c == b'0' { b'1' } else { b'0' }
+    if c == b'0' {
+        b'1'
+    } else {
+        b'0'
+    }
 }
 
 #[cfg(test)]

@@ -77,11 +77,27 @@ fn labour_for(rng: &mut Rng, age: u32, health: &str) -> &'static str {
     if age < 18 {
         L_NONE
     } else if health == DISABLED || health == SERIOUS {
-        if r < 60 { L_LOST } else { L_WEAK }
+        if r < 60 {
+            L_LOST
+        } else {
+            L_WEAK
+        }
     } else if age <= 59 {
-        if r < 72 { L_NORMAL } else if r < 92 { L_SKILLED } else { L_WEAK }
+        if r < 72 {
+            L_NORMAL
+        } else if r < 92 {
+            L_SKILLED
+        } else {
+            L_WEAK
+        }
     } else if age <= 69 {
-        if r < 55 { L_WEAK } else if r < 85 { L_NORMAL } else { L_NONE }
+        if r < 55 {
+            L_WEAK
+        } else if r < 85 {
+            L_NORMAL
+        } else {
+            L_NONE
+        }
     } else if r < 45 {
         L_NONE
     } else if r < 60 {
@@ -100,7 +116,11 @@ pub fn household_size(rng: &mut Rng) -> usize {
 pub fn compose(rng: &mut Rng, size: usize, out: &mut Vec<Sketch>) {
     out.clear();
     let head_age = if size == 1 {
-        if rng.chance(400_000) { rng.range(25, 54) } else { rng.range(55, 90) }
+        if rng.chance(400_000) {
+            rng.range(25, 54)
+        } else {
+            rng.range(55, 90)
+        }
     } else if rng.chance(600_000) {
         rng.range(26, 55)
     } else {
@@ -146,11 +166,7 @@ pub fn compose(rng: &mut Rng, size: usize, out: &mut Vec<Sketch>) {
     } else {
         for _ in 0..rest {
             let male = rng.chance(520_000);
-            let age = if head_age < 45 {
-                rng.below((head_age - 20) as u64) as u32
-            } else {
-                (head_age as i64 - 22 - rng.range(0, 12)).max(0) as u32
-            };
+            let age = if head_age < 45 { rng.below((head_age - 20) as u64) as u32 } else { (head_age as i64 - 22 - rng.range(0, 12)).max(0) as u32 };
             out.push(Sketch { rel: if male { "子" } else { "女" }, age, male, surname: family_sur });
         }
     }

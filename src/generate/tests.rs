@@ -54,9 +54,21 @@ fn table(dir: &Path, name: &str) -> Vec<Vec<String>> {
 }
 
 const ALL: [&str; 15] = [
-    "households.csv", "members.csv", "medical.csv", "education.csv", "vehicles.csv", "accidents.csv",
-    "real_estate.csv", "companies.csv", "public_employees.csv", "disability.csv", "housing.csv",
-    "disasters.csv", "employment.csv", "blacklist.csv", "agriculture.csv",
+    "households.csv",
+    "members.csv",
+    "medical.csv",
+    "education.csv",
+    "vehicles.csv",
+    "accidents.csv",
+    "real_estate.csv",
+    "companies.csv",
+    "public_employees.csv",
+    "disability.csv",
+    "housing.csv",
+    "disasters.csv",
+    "employment.csv",
+    "blacklist.csv",
+    "agriculture.csv",
 ];
 
 #[test]
@@ -139,7 +151,13 @@ fn clean_output_is_valid_and_consistent() {
         let rows = table(&dir.0, f);
         let counted = s.files.iter().find(|(n, _)| n == f).unwrap().1;
         assert_eq!(rows.len() as u64, counted, "{f}");
-        let id_col = if f == "households.csv" { 5 } else if f == "members.csv" { 2 } else { 0 };
+        let id_col = if f == "households.csv" {
+            5
+        } else if f == "members.csv" {
+            2
+        } else {
+            0
+        };
         for r in &rows {
             assert!(ids::is_valid(r[id_col].as_bytes()), "{f}: {}", r[id_col]);
         }

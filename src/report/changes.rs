@@ -60,11 +60,7 @@ pub fn read_previous(dir: &Path) -> Result<Previous> {
 /// `screened` is `outcome.screened_households()`; `basis` is the rules' wording of 依据.
 pub fn elimination_candidates(screened: &DataFrame, previous: &DataFrame, basis: &[Wording]) -> Result<(DataFrame, usize)> {
     let money = DataType::Decimal(38, 2);
-    let before = previous.clone().lazy().select([
-        col("户编号"),
-        col("人均纯收入").alias("上次人均纯收入"),
-        col("监测线").alias("上次监测线"),
-    ]);
+    let before = previous.clone().lazy().select([col("户编号"), col("人均纯收入").alias("上次人均纯收入"), col("监测线").alias("上次监测线")]);
     let met = screened
         .clone()
         .lazy()
@@ -130,12 +126,7 @@ pub fn mark_changes(listed: &DataFrame, previous: &BTreeMap<String, [String; 4]>
     Ok(listed
         .clone()
         .lazy()
-        .with_column(
-            when(col("户编号").is_in(lit(before).implode(false), false))
-                .then(lit("持续"))
-                .otherwise(lit("新增"))
-                .alias("变化"),
-        )
+        .with_column(when(col("户编号").is_in(lit(before).implode(false), false)).then(lit("持续")).otherwise(lit("新增")).alias("变化"))
         .collect()?)
 }
 
@@ -189,8 +180,5 @@ pub fn dropped(outcome: &Outcome, screened: &DataFrame, previous: &BTreeMap<Stri
         };
         rows.push(vec![town.clone(), village.clone(), key.clone(), head.clone(), category.clone(), reason]);
     }
-    Ok(TextTable {
-        headers: ["乡镇", "村", "户编号", "户主姓名", "上次类别", "原因"].iter().map(|s| s.to_string()).collect(),
-        rows,
-    })
+    Ok(TextTable { headers: ["乡镇", "村", "户编号", "户主姓名", "上次类别", "原因"].iter().map(|s| s.to_string()).collect(), rows })
 }

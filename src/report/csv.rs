@@ -79,7 +79,10 @@ fn write_frame(w: &mut impl Write, df: &DataFrame) -> Result<()> {
     for (name, ca) in text_columns(df)? {
         let c = col(name.as_str());
         let one = DataFrame::new_infer_height(vec![ca.with_name(name.as_str().into()).into_column()])?;
-        let bare = one.lazy().select([when(c.clone().str().len_bytes().eq(lit(0u32))).then(lit(NULL).cast(DataType::String)).otherwise(c).alias(name.as_str())]).collect()?;
+        let bare = one
+            .lazy()
+            .select([when(c.clone().str().len_bytes().eq(lit(0u32))).then(lit(NULL).cast(DataType::String)).otherwise(c).alias(name.as_str())])
+            .collect()?;
         columns.push(bare.column(name.as_str())?.clone());
     }
     let mut text = DataFrame::new_infer_height(columns)?;

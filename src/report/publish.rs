@@ -346,7 +346,5 @@ fn adopt_plain_files(dir: &Path) -> Result<()> {
 
 /// `to` is made the same file as `from`: a hard link, or a copy where links are not possible.
 fn keep_as(from: &Path, to: &Path) -> Result<()> {
-    std::fs::hard_link(from, to)
-        .or_else(|_| std::fs::copy(from, to).map(|_| ()))
-        .with_context(|| format!("cannot keep {} as {}", from.display(), to.display()))
+    std::fs::hard_link(from, to).or_else(|_| std::fs::copy(from, to).map(|_| ())).with_context(|| format!("cannot keep {} as {}", from.display(), to.display()))
 }

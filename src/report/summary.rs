@@ -105,10 +105,6 @@ pub fn coverage(plan: &Plan, outcome: &Outcome) -> TextTable {
 pub fn parameters(plan: &Plan) -> TextTable {
     TextTable {
         headers: ["参数", "值", "生效日期", "依据", "说明"].iter().map(|s| s.to_string()).collect(),
-        rows: plan
-            .parameters
-            .iter()
-            .map(|p| vec![p.name.clone(), p.shown(), p.from.to_string(), p.reference.clone(), p.description.clone()])
-            .collect(),
+        rows: plan.parameters.iter().map(|p| vec![p.name.clone(), p.shown(), p.from.to_string(), p.reference.clone(), p.description.clone()]).collect(),
     }
 }

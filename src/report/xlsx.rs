@@ -176,10 +176,7 @@ mod tests {
         // Excel: 1,048,576 rows per sheet, the first two being the title and the header.
         assert_eq!(sheets("监测对象", 0), vec![("监测对象".to_string(), 0..0)]);
         assert_eq!(sheets("监测对象", 1_048_574), vec![("监测对象".to_string(), 0..1_048_574)]);
-        assert_eq!(
-            sheets("监测对象", 1_048_575),
-            vec![("监测对象".to_string(), 0..1_048_574), ("监测对象(2)".to_string(), 1_048_574..1_048_575)]
-        );
+        assert_eq!(sheets("监测对象", 1_048_575), vec![("监测对象".to_string(), 0..1_048_574), ("监测对象(2)".to_string(), 1_048_574..1_048_575)]);
         let three = sheets("新识别线索", 2 * 1_048_574 + 10);
         assert_eq!(three.len(), 3);
         assert_eq!(three[2], ("新识别线索(3)".to_string(), 2_097_148..2_097_158));

@@ -168,9 +168,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
                 }
             }
             let text = &src[i..end];
-            let n: Decimal = text
-                .parse()
-                .map_err(|_| ParseError { at: i, message: format!("'{text}' is not a number") })?;
+            let n: Decimal = text.parse().map_err(|_| ParseError { at: i, message: format!("'{text}' is not a number") })?;
             out.push((Tok::Num(n), Span { start: i, end }));
             continue;
         }
@@ -220,9 +218,7 @@ fn lex(src: &str) -> Result<Vec<(Tok, Span)>, ParseError> {
                 '[' => "[",
                 ']' => "]",
                 ',' => ",",
-                '=' => {
-                    return Err(ParseError { at: i, message: "'=' is not an operator: write '==' to compare".into() })
-                }
+                '=' => return Err(ParseError { at: i, message: "'=' is not an operator: write '==' to compare".into() }),
                 _ => return Err(ParseError { at: i, message: format!("unexpected character '{c}'") }),
             },
         };
@@ -468,9 +464,7 @@ impl Parser {
                 let span = span.join(otherwise.span());
                 Ok(Ast::If { cond: Box::new(cond), then: Box::new(then), otherwise: Box::new(otherwise), span })
             }),
-            Tok::Ident(s) if KEYWORDS.contains(&s.as_str()) => {
-                Err(ParseError { at: span.start, message: format!("expected a value, found keyword '{s}'") })
-            }
+            Tok::Ident(s) if KEYWORDS.contains(&s.as_str()) => Err(ParseError { at: span.start, message: format!("expected a value, found keyword '{s}'") }),
             Tok::Ident(name) => {
                 if !self.is_op("(") {
                     return Ok(Ast::Name(name, span));
@@ -591,12 +585,9 @@ mod tests {
             Ast::Neg(e, _) => format!("(-{})", show(e)),
             Ast::Not(e, _) => format!("(not {})", show(e)),
             Ast::Bin { op, lhs, rhs, .. } => format!("({} {} {})", show(lhs), op.symbol(), show(rhs)),
-            Ast::In { value, list, negated, .. } => format!(
-                "({} {}in [{}])",
-                show(value),
-                if *negated { "not " } else { "" },
-                list.iter().map(show).collect::<Vec<_>>().join(", ")
-            ),
+            Ast::In { value, list, negated, .. } => {
+                format!("({} {}in [{}])", show(value), if *negated { "not " } else { "" }, list.iter().map(show).collect::<Vec<_>>().join(", "))
+            }
             Ast::If { cond, then, otherwise, .. } => {
                 format!("(if {} then {} else {})", show(cond), show(then), show(otherwise))
             }

@@ -1,13 +1,13 @@
 //! Rules: parse (TOML → raw structs) → validate and type (check) → plan.
 
 pub mod check;
-pub mod fold;
 pub mod diag;
 pub mod expr;
+pub mod fold;
 pub mod overlay;
-pub mod wording;
 pub mod plan;
 pub mod raw;
+pub mod wording;
 
 use anyhow::Context;
 use diag::{Diagnostic, Diagnostics};
@@ -60,7 +60,11 @@ fn read_utf8(path: &Path, file: &str, what: &str) -> Result<String, LoadError> {
         let offset = e.utf8_error().valid_up_to();
         let byte = e.as_bytes()[offset];
         let message = format!("invalid UTF-8 at byte offset {offset} (byte 0x{byte:02X}): save the file as UTF-8");
-        LoadError::Invalid(Diagnostics { file: file.to_string(), source: String::from_utf8_lossy(e.as_bytes()).into_owned(), items: vec![Diagnostic { offset, len: 1, message }] })
+        LoadError::Invalid(Diagnostics {
+            file: file.to_string(),
+            source: String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            items: vec![Diagnostic { offset, len: 1, message }],
+        })
     })
 }
 

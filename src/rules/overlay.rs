@@ -70,7 +70,13 @@ fn merge(into: &mut BTreeMap<String, Vec<String>>, from: &BTreeMap<String, Vec<S
 /// Lays one table's override over the rules' table. Everything it says is checked here, so
 /// that an error points into sources.toml: reading option values (encoding, sheet, delimiter),
 /// the column names, and synonyms (for enum columns, naming one of their values).
-fn lay(o: &S<RawTableOverride>, file: &mut String, read: &mut RawReading, declared: &BTreeMap<String, S<String>>, err: &mut impl FnMut(&std::ops::Range<usize>, String)) {
+fn lay(
+    o: &S<RawTableOverride>,
+    file: &mut String,
+    read: &mut RawReading,
+    declared: &BTreeMap<String, S<String>>,
+    err: &mut impl FnMut(&std::ops::Range<usize>, String),
+) {
     let ov = o.get_ref();
     for (span, message) in super::check::read_spec("", &ov.read).1 {
         err(&span, message);

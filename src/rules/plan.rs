@@ -245,30 +245,72 @@ impl Value {
 /// A typed expression. `Col` names the physical column of the frame the expression runs on.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TExpr {
-    Col { column: String, ty: Ty },
+    Col {
+        column: String,
+        ty: Ty,
+    },
     Lit(Value),
     Neg(Box<TExpr>),
     Not(Box<TExpr>),
     /// `+ - *`, exact: the result scale is the sum (for `*`) or the max (for `+ -`) of the operands'.
-    Arith { op: ArithOp, lhs: Box<TExpr>, rhs: Box<TExpr>, ty: Ty },
-    Cmp { op: CmpOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
-    Logic { op: LogicOp, lhs: Box<TExpr>, rhs: Box<TExpr> },
-    In { value: Box<TExpr>, list: Vec<Value>, negated: bool },
-    If { cond: Box<TExpr>, then: Box<TExpr>, otherwise: Box<TExpr>, ty: Ty },
+    Arith {
+        op: ArithOp,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+        ty: Ty,
+    },
+    Cmp {
+        op: CmpOp,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    Logic {
+        op: LogicOp,
+        lhs: Box<TExpr>,
+        rhs: Box<TExpr>,
+    },
+    In {
+        value: Box<TExpr>,
+        list: Vec<Value>,
+        negated: bool,
+    },
+    If {
+        cond: Box<TExpr>,
+        then: Box<TExpr>,
+        otherwise: Box<TExpr>,
+        ty: Ty,
+    },
     /// `round(num [/ den], places)`: exact, half away from zero (0.005 → 0.01, −0.005 → −0.01).
-    Round { num: Box<TExpr>, den: Option<Box<TExpr>>, places: u32 },
+    Round {
+        num: Box<TExpr>,
+        den: Option<Box<TExpr>>,
+        places: u32,
+    },
     /// The value of `Plan::aggregates[i]` for the household (household expressions only).
-    Agg { index: usize, ty: Ty },
+    Agg {
+        index: usize,
+        ty: Ty,
+    },
     /// The value of `Plan::person_aggregates[i]` for the person a record belongs to (record
     /// expressions over `members` or a source).
-    PersonAgg { index: usize, ty: Ty },
+    PersonAgg {
+        index: usize,
+        ty: Ty,
+    },
     /// A calendar function of dates and integers.
-    Date { op: DateOp, args: Vec<TExpr> },
+    Date {
+        op: DateOp,
+        args: Vec<TExpr>,
+    },
     /// `fired('id')`: any of these triggers or exclusions hit the household (categories and
     /// monitoring only).
-    Fired { rules: Vec<String> },
+    Fired {
+        rules: Vec<String>,
+    },
     /// The text of `Plan::lists[i]` for the household (evidence templates only).
-    List { index: usize },
+    List {
+        index: usize,
+    },
 }
 
 /// Calendar functions.

@@ -33,7 +33,14 @@ pub fn wording(text: &str, figures: &[&str]) -> Result<Vec<Wording>, (usize, usi
         };
         let name = rest[open + 1..open + close].trim();
         if !figures.contains(&name) {
-            return Err((at + open, close + 1, format!("{{{name}}} is not a figure this sentence can show: expected one of {}", figures.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join(" "))));
+            return Err((
+                at + open,
+                close + 1,
+                format!(
+                    "{{{name}}} is not a figure this sentence can show: expected one of {}",
+                    figures.iter().map(|f| format!("{{{f}}}")).collect::<Vec<_>>().join(" ")
+                ),
+            ));
         }
         if open > 0 {
             out.push(Wording::Text(rest[..open].to_string()));

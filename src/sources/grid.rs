@@ -63,7 +63,9 @@ pub fn check_quotes_closed(text: &str, delimiter: u8) -> Result<()> {
         i += 1;
     }
     match opened {
-        Some((l, at)) if quoted && text[at..].trim_end_matches(['\r', '\n']).contains(['\r', '\n']) => bail!("line {l}: a quoted cell (\") opens there and is never closed, so the rest of the file would be one cell; close the quote or remove it"),
+        Some((l, at)) if quoted && text[at..].trim_end_matches(['\r', '\n']).contains(['\r', '\n']) => {
+            bail!("line {l}: a quoted cell (\") opens there and is never closed, so the rest of the file would be one cell; close the quote or remove it")
+        }
         _ => Ok(()),
     }
 }
@@ -171,7 +173,11 @@ fn without_noise(f: f64) -> String {
     let cents = exact.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     // Half a unit of the 15th significant digit of a number with `int_digits` integer digits.
     let tolerance = rust_decimal::Decimal::new(5, (SHOWN_DIGITS - int_digits + 1) as u32);
-    if (exact - cents).abs() < tolerance { cents.normalize().to_string() } else { shortest }
+    if (exact - cents).abs() < tolerance {
+        cents.normalize().to_string()
+    } else {
+        shortest
+    }
 }
 
 /// The sheet chosen among `names`.
@@ -223,7 +229,12 @@ fn from_xlsx(path: &Path, sheet: Option<&SheetRef>) -> Result<(Grid, String)> {
     while let Some(cell) = reader.next_cell().map_err(|e| anyhow!("{}: cannot read sheet {name}: {e}", path.display()))? {
         let (row, col) = cell.get_position();
         if row >= MAX_ROWS || col >= MAX_COLUMNS {
-            bail!("{}: sheet {name} has a cell at row {}, column {}, beyond Excel's limits of {MAX_ROWS} rows and {MAX_COLUMNS} columns", path.display(), row as u64 + 1, col as u64 + 1);
+            bail!(
+                "{}: sheet {name} has a cell at row {}, column {}, beyond Excel's limits of {MAX_ROWS} rows and {MAX_COLUMNS} columns",
+                path.display(),
+                row as u64 + 1,
+                col as u64 + 1
+            );
         }
         let text = cell_text(&Data::from(cell.get_value().clone()));
         if !text.is_empty() {
@@ -278,13 +289,13 @@ mod tests {
         let cases = [
             (33849.31999999999, "33849.32"),
             (below_4000, "4000"),
-            (0.1 + 0.2, "0.3"),                 // 0.30000000000000004
+            (0.1 + 0.2, "0.3"), // 0.30000000000000004
             (1234.5, "1234.5"),
             (-12.340000000000002, "-12.34"),
-            (33849.315, "33849.315"),           // half a cent: a value, not noise
+            (33849.315, "33849.315"), // half a cent: a value, not noise
             (0.005, "0.005"),
-            (33849.3199999, "33849.3199999"),   // 10⁻⁷ away: far above 5·10⁻¹¹
-            (123456789012.34999, "123456789012.35"), // 12 integer digits: 5·10⁻⁴ still tells
+            (33849.3199999, "33849.3199999"),           // 10⁻⁷ away: far above 5·10⁻¹¹
+            (123456789012.34999, "123456789012.35"),    // 12 integer digits: 5·10⁻⁴ still tells
             (1234567890123.4502, "1234567890123.4502"), // 13: not rounded
         ];
         for (f, want) in cases {
@@ -323,10 +334,7 @@ mod tests {
         // text, and a line end), ended by CRLF · 7 7,8 · 8 6,7.
         let g = from_text("a,b\r1,2\r\r3,4\r\"x\ry\",5\r\n7,8\n6,7", b',').unwrap();
         let got: Vec<(usize, Vec<&str>)> = g.rows.iter().map(|(l, r)| (*l, r.iter().map(String::as_str).collect())).collect();
-        assert_eq!(
-            got,
-            vec![(1, vec!["a", "b"]), (2, vec!["1", "2"]), (4, vec!["3", "4"]), (5, vec!["x\ry", "5"]), (7, vec!["7", "8"]), (8, vec!["6", "7"])]
-        );
+        assert_eq!(got, vec![(1, vec!["a", "b"]), (2, vec!["1", "2"]), (4, vec!["3", "4"]), (5, vec!["x\ry", "5"]), (7, vec!["7", "8"]), (8, vec!["6", "7"])]);
         // LF files: a blank line counts too.
         let g = from_text("a,b\n\n1,2\n", b',').unwrap();
         assert_eq!(g.rows[1].0, 3);

@@ -68,11 +68,7 @@ pub fn find(rows: &[&[String]], table: &Table) -> Result<Mapping, NoHeader> {
         .into_iter()
         .map(|m| {
             let c = table.column(&m).expect("declared");
-            let hint = std::iter::once(&c.name)
-                .chain(&c.aliases)
-                .filter_map(|n| closest(n, best_row.iter().map(String::as_str)))
-                .next()
-                .map(str::to_string);
+            let hint = std::iter::once(&c.name).chain(&c.aliases).filter_map(|n| closest(n, best_row.iter().map(String::as_str))).next().map(str::to_string);
             (m, hint)
         })
         .collect();

@@ -35,12 +35,7 @@ pub struct IdCheck {
 pub fn normalize(raw: Expr) -> Expr {
     let full = Series::new("f".into(), FULL_WIDTH.to_vec());
     let half = Series::new("h".into(), HALF_WIDTH.to_vec());
-    raw.str()
-        .replace_all(lit(r"\s+"), lit(""), false)
-        .str()
-        .replace_many(lit(full).implode(false), lit(half).implode(false), false, true)
-        .str()
-        .to_uppercase()
+    raw.str().replace_all(lit(r"\s+"), lit(""), false).str().replace_many(lit(full).implode(false), lit(half).implode(false), false, true).str().to_uppercase()
 }
 
 /// A person's integer key: the 17-digit body of a valid, normalized ID, as a number. The check
@@ -73,12 +68,8 @@ fn check_char_of(n: Expr) -> Expr {
 
 /// The birth date inside a 17-digit body column is a real date, in 1900 or later.
 fn birth_ok(body: &str) -> Expr {
-    let birth = col(body).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions {
-        format: Some("%Y%m%d".into()),
-        strict: false,
-        exact: true,
-        cache: false,
-    });
+    let birth =
+        col(body).str().slice(lit(6i64), lit(8u64)).str().to_date(StrptimeOptions { format: Some("%Y%m%d".into()), strict: false, exact: true, cache: false });
     birth.clone().is_not_null().and(birth.dt().year().gt_eq(lit(1900i32)))
 }
 

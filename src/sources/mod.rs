@@ -69,10 +69,8 @@ fn empty_typed(table: &Table) -> Result<DataFrame> {
 
 /// An empty listing (rejects, unmatched): text columns, with 行号 an integer.
 pub fn empty_listing(columns: &[&str]) -> DataFrame {
-    let cols: Vec<Column> = columns
-        .iter()
-        .map(|n| Column::full_null((*n).into(), 0, if *n == "行号" { &DataType::Int64 } else { &DataType::String }))
-        .collect();
+    let cols: Vec<Column> =
+        columns.iter().map(|n| Column::full_null((*n).into(), 0, if *n == "行号" { &DataType::Int64 } else { &DataType::String })).collect();
     DataFrame::new_infer_height(cols).expect("static schema")
 }
 
@@ -143,7 +141,12 @@ impl Extracts<'_> {
 /// roster nor on each other: read while the roster is checked and the previous source joined,
 /// they fill the core those steps' serial parts leave idle. The thread stops at the first error
 /// (handed over in its turn) or when the receiving side is dropped.
-pub fn read_ahead<'scope, 'env: 'scope>(scope: &'scope std::thread::Scope<'scope, 'env>, tables: Vec<&'env Table>, dir: &'env Path, ahead: usize) -> Extracts<'env> {
+pub fn read_ahead<'scope, 'env: 'scope>(
+    scope: &'scope std::thread::Scope<'scope, 'env>,
+    tables: Vec<&'env Table>,
+    dir: &'env Path,
+    ahead: usize,
+) -> Extracts<'env> {
     let (loaded, next) = std::sync::mpsc::sync_channel(ahead);
     scope.spawn(move || {
         for table in tables {
@@ -195,9 +198,7 @@ pub fn load_table_keeping(table: &Table, dir: &Path, keep: Option<&[String]>) ->
     }
     let valid = valid.ok_or_else(|| anyhow::anyhow!("{}: no file was read", table.name))?;
     let rows_read = files.iter().map(|f| f.records).sum();
-    let rejects = concat(rejects, UnionArgs::default())?
-        .sort(["文件", "行号"], SortMultipleOptions::default().with_maintain_order(true))
-        .collect()?;
+    let rejects = concat(rejects, UnionArgs::default())?.sort(["文件", "行号"], SortMultipleOptions::default().with_maintain_order(true)).collect()?;
     Ok(TableData { name: table.name.clone(), pattern: table.file.clone(), files, rows_read, valid, rejects })
 }
 
@@ -296,11 +297,7 @@ fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Resu
     }
     let checked = staged.select(exprs).collect()?;
 
-    let all_ok = parsed
-        .iter()
-        .map(|(n, _)| col(reason_name(n).as_str()).is_null())
-        .reduce(|a, b| a.and(b))
-        .unwrap_or(lit(true));
+    let all_ok = parsed.iter().map(|(n, _)| col(reason_name(n).as_str()).is_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
     let mut valid_columns: Vec<Expr> = parsed.iter().filter(|(n, _)| kept_column(n)).map(|(n, _)| col(n.as_str())).collect();
     valid_columns.extend([col(LINE), col(FILE)]);
     let slow = checked.clone().lazy().filter(all_ok).select(valid_columns).collect()?;
@@ -312,20 +309,14 @@ fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Resu
 
     let mut reject_parts = Vec::new();
     for (name, _) in &parsed {
-        reject_parts.push(
-            checked
-                .clone()
-                .lazy()
-                .filter(col(reason_name(name).as_str()).is_not_null())
-                .select([
-                    lit(table.name.as_str()).alias("来源"),
-                    col(FILE).alias("文件"),
-                    col(LINE).alias("行号"),
-                    lit(name.as_str()).alias("列"),
-                    col(format!("__raw.{name}").as_str()).fill_null(lit("")).alias("值"),
-                    col(reason_name(name).as_str()).alias("原因"),
-                ]),
-        );
+        reject_parts.push(checked.clone().lazy().filter(col(reason_name(name).as_str()).is_not_null()).select([
+            lit(table.name.as_str()).alias("来源"),
+            col(FILE).alias("文件"),
+            col(LINE).alias("行号"),
+            lit(name.as_str()).alias("列"),
+            col(format!("__raw.{name}").as_str()).fill_null(lit("")).alias("值"),
+            col(reason_name(name).as_str()).alias("原因"),
+        ]));
     }
     let rejects = if reject_parts.is_empty() { empty_rejects().lazy() } else { concat(reject_parts, UnionArgs::default())? };
     Ok((valid, rejects, info))

@@ -166,7 +166,12 @@ fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyho
         })
         .collect();
     let advice = match other {
-        Some(d) => format!("the header holds every declared column when split at '{}' instead: declare the delimiter in the rules: [sources.{}.read] delimiter = \"{}\"", show_delimiter(d), table.name, show_delimiter(d)),
+        Some(d) => format!(
+            "the header holds every declared column when split at '{}' instead: declare the delimiter in the rules: [sources.{}.read] delimiter = \"{}\"",
+            show_delimiter(d),
+            table.name,
+            show_delimiter(d)
+        ),
         None => format!("add an alias in the rules: [sources.{}.read.aliases]", table.name),
     };
     anyhow!(
@@ -179,15 +184,20 @@ fn missing_columns_error(table: &Table, e: NoHeader, other: Option<u8>) -> anyho
 }
 
 fn show_delimiter(d: u8) -> String {
-    if d == b'\t' { "\\t".to_string() } else { (d as char).to_string() }
+    if d == b'\t' {
+        "\\t".to_string()
+    } else {
+        (d as char).to_string()
+    }
 }
 
 /// The first delimiter other than `tried` with which the first rows of `sample` hold a header
 /// with every declared column.
 fn other_delimiter(sample: &str, tried: u8, table: &Table) -> Option<u8> {
-    grid::DELIMITERS.into_iter().filter(|d| *d != tried).find(|d| {
-        grid::from_text(sample, *d).is_ok_and(|g| header::find(&g.rows.iter().map(|(_, r)| r.as_slice()).collect::<Vec<_>>(), table).is_ok())
-    })
+    grid::DELIMITERS
+        .into_iter()
+        .filter(|d| *d != tried)
+        .find(|d| grid::from_text(sample, *d).is_ok_and(|g| header::find(&g.rows.iter().map(|(_, r)| r.as_slice()).collect::<Vec<_>>(), table).is_ok()))
 }
 
 /// The plans over one file (see `RawFile`).
@@ -298,7 +308,11 @@ pub fn reread_if_gb18030(path: &Path, table: &Table, info: &FileInfo) -> Result<
 
 /// The non-empty headers of `row` that `mapping` leaves unused.
 fn extra_headers(row: &[String], mapping: &Mapping) -> Vec<String> {
-    row.iter().enumerate().filter(|(i, h)| !h.trim().is_empty() && !mapping.columns.iter().any(|(_, at, _)| at == i)).map(|(_, h)| h.trim().to_string()).collect()
+    row.iter()
+        .enumerate()
+        .filter(|(i, h)| !h.trim().is_empty() && !mapping.columns.iter().any(|(_, at, _)| at == i))
+        .map(|(_, h)| h.trim().to_string())
+        .collect()
 }
 
 fn empty_info(label: &str, format: &'static str) -> FileInfo {
@@ -380,12 +394,7 @@ fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvE
 
     // Blank: every declared cell empty or white space (polars reads an empty cell as null).
     let is_blank = |c: Expr| c.clone().is_null().or(c.str().contains(lit(r"^\s*$"), true));
-    let blank = mapping
-        .columns
-        .iter()
-        .map(|(_, i, _)| is_blank(col(header_cells[*i].as_str())))
-        .reduce(|a, b| a.and(b))
-        .unwrap_or(lit(false));
+    let blank = mapping.columns.iter().map(|(_, i, _)| is_blank(col(header_cells[*i].as_str()))).reduce(|a, b| a.and(b)).unwrap_or(lit(false));
     // A total line: its first non-empty cell (of the first two) starts with 合计/总计/小计,
     // maybe centred with spaces between the characters (`合  计`, `合　计`).
     let total_in = |c: &str| col(c).str().contains(lit(r"^\s*(合\s*计|总\s*计|小\s*计)"), true);

@@ -2,8 +2,8 @@
 //! the typed value, and the reason a cell is unreadable (null when it is fine).
 
 use super::id;
-use crate::rules::plan::{ColType, Column, MONEY_SCALE};
 use crate::frame::compile::case;
+use crate::rules::plan::{ColType, Column, MONEY_SCALE};
 use polars::prelude::*;
 
 pub use crate::frame::DECIMAL_PRECISION;
@@ -52,14 +52,17 @@ fn date_stages(s: Expr, tmp: &str) -> (Vec<Vec<Expr>>, Expr) {
     let stage1 = vec![half_width(s).str().strip_chars(lit(NULL)).alias(t.as_str())];
     let tc = || col(t.as_str());
     let eight = tc().str().contains(lit(r"^[0-9]{8}$"), true);
-    let rewritten = tc()
-        .str()
-        .replace_all(lit(YMD), lit("$1-$2-$3"), false)
-        .str()
-        .replace_all(lit(r"^([0-9]{4})-([0-9])-"), lit("$1-0$2-"), false)
-        .str()
-        .replace_all(lit(r"-([0-9])$"), lit("-0$1"), false);
-    let compact = concat_str([tc().str().slice(lit(0i64), lit(4u64)), lit("-"), tc().str().slice(lit(4i64), lit(2u64)), lit("-"), tc().str().slice(lit(6i64), lit(2u64))], "", false);
+    let rewritten =
+        tc().str().replace_all(lit(YMD), lit("$1-$2-$3"), false).str().replace_all(lit(r"^([0-9]{4})-([0-9])-"), lit("$1-0$2-"), false).str().replace_all(
+            lit(r"-([0-9])$"),
+            lit("-0$1"),
+            false,
+        );
+    let compact = concat_str(
+        [tc().str().slice(lit(0i64), lit(4u64)), lit("-"), tc().str().slice(lit(4i64), lit(2u64)), lit("-"), tc().str().slice(lit(6i64), lit(2u64))],
+        "",
+        false,
+    );
     let stage2 = vec![when(eight).then(compact).otherwise(rewritten).alias(iso.as_str())];
     // Excel serial numbers: day 25569 is 1970-01-01 (serials 20000–80000: years 1954–2119).
     let n = tc().cast(DataType::Int64);
@@ -101,7 +104,11 @@ pub fn fast(column: &Column, plain: bool) -> Fast {
             matches(&format!(r"^-?[0-9]{{1,{MONEY_DIGITS}}}(\.[0-9]{{1,2}})?$")).or(empty_ok),
             when(blank.clone()).then(lit(NULL).cast(money_dtype())).otherwise(raw.clone().cast(money_dtype())),
         ),
-        ColType::Integer => (Vec::new(), matches(r"^-?[0-9]{1,15}$").or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw.clone().cast(DataType::Int64))),
+        ColType::Integer => (
+            Vec::new(),
+            matches(r"^-?[0-9]{1,15}$").or(empty_ok),
+            when(blank.clone()).then(lit(NULL).cast(DataType::Int64)).otherwise(raw.clone().cast(DataType::Int64)),
+        ),
         ColType::Date => {
             let d = format!("__fast.{}", column.name);
             let parsed = when(matches(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")).then(iso_date(raw.clone())).otherwise(lit(NULL).cast(DataType::Date));
@@ -116,7 +123,11 @@ pub fn fast(column: &Column, plain: bool) -> Fast {
             let variants: Vec<&str> = column.synonyms.iter().flat_map(|(_, v)| v.iter().map(String::as_str)).collect();
             let allowed: Vec<&str> = values.iter().map(String::as_str).filter(|v| !variants.contains(v)).collect();
             let allowed = Series::new("allowed".into(), allowed);
-            (Vec::new(), raw.clone().is_in(lit(allowed).implode(false), false).fill_null(lit(false)).or(empty_ok), when(blank.clone()).then(lit(NULL).cast(DataType::String)).otherwise(raw.clone()))
+            (
+                Vec::new(),
+                raw.clone().is_in(lit(allowed).implode(false), false).fill_null(lit(false)).or(empty_ok),
+                when(blank.clone()).then(lit(NULL).cast(DataType::String)).otherwise(raw.clone()),
+            )
         }
     };
     Fast { stages, canonical, value }
@@ -166,7 +177,9 @@ pub fn parse(column: &Column) -> Parsed {
                 empty,
                 garbled,
                 col(v.as_str()),
-                Some(when(col(v.as_str()).is_not_null()).then(lit(NULL)).otherwise(lit("日期无效:应为真实日期(如2021-03-02、2021/3/2、2021年3月2日、20210302)"))),
+                Some(
+                    when(col(v.as_str()).is_not_null()).then(lit(NULL)).otherwise(lit("日期无效:应为真实日期(如2021-03-02、2021/3/2、2021年3月2日、20210302)")),
+                ),
             );
             p.stages = stages;
             return p;
@@ -244,14 +257,41 @@ mod tests {
         // characters, undeclared values) must be left to the full parse.
         let id_ok = "11010519491231002X"; // GB 11643's own example (check character X)
         let cases: Vec<(ColType, bool, Vec<Option<&str>>, Vec<bool>)> = vec![
-            (ColType::Money, false, vec![Some("4000"), Some("-1.25"), Some("0.01"), Some("12,345.60"), Some(" 4000"), Some("4000.005"), Some("１０"), Some(""), None], vec![true, true, true, false, false, false, false, false, false]),
+            (
+                ColType::Money,
+                false,
+                vec![Some("4000"), Some("-1.25"), Some("0.01"), Some("12,345.60"), Some(" 4000"), Some("4000.005"), Some("１０"), Some(""), None],
+                vec![true, true, true, false, false, false, false, false, false],
+            ),
             (ColType::Money, true, vec![Some(""), None, Some("5")], vec![true, true, true]),
-            (ColType::Date, false, vec![Some("2021-03-02"), Some("2021-02-30"), Some("2021/3/2"), Some("20210302"), Some("44257"), Some("")], vec![true, false, false, false, false, false]),
+            (
+                ColType::Date,
+                false,
+                vec![Some("2021-03-02"), Some("2021-02-30"), Some("2021/3/2"), Some("20210302"), Some("44257"), Some("")],
+                vec![true, false, false, false, false, false],
+            ),
             (ColType::Date, true, vec![Some(""), Some("1980-01-01")], vec![true, true]),
-            (ColType::Id, false, vec![Some(id_ok), Some("11010519491231002x"), Some("110105194912310021"), Some(" 11010519491231002X"), Some("110105491231002"), Some("5.22601E+17")], vec![true, false, false, false, false, false]),
+            (
+                ColType::Id,
+                false,
+                vec![
+                    Some(id_ok),
+                    Some("11010519491231002x"),
+                    Some("110105194912310021"),
+                    Some(" 11010519491231002X"),
+                    Some("110105491231002"),
+                    Some("5.22601E+17"),
+                ],
+                vec![true, false, false, false, false, false],
+            ),
             (ColType::Integer, false, vec![Some("30"), Some("-2"), Some("３０"), Some(" 30"), Some("1.5")], vec![true, true, false, false, false]),
             (ColType::Text, false, vec![Some("张三"), Some(" 张三"), Some("张三 "), None, Some("a\u{fffd}b")], vec![true, false, false, true, false]),
-            (ColType::Enum(Arc::new(vec!["是".into(), "否".into()])), false, vec![Some("是"), Some("否"), Some(" 是"), Some("Y"), Some("")], vec![true, true, false, false, false]),
+            (
+                ColType::Enum(Arc::new(vec!["是".into(), "否".into()])),
+                false,
+                vec![Some("是"), Some("否"), Some(" 是"), Some("Y"), Some("")],
+                vec![true, true, false, false, false],
+            ),
         ];
         for (ty, optional, cells, expect) in cases {
             let quick = run_fast(ty.clone(), optional, &cells);

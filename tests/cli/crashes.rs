@@ -157,7 +157,8 @@ fn screen_stops_on_deeply_nested_not_with_the_rules_error() {
     let data = tmp.path().join("data");
     Fixture::new().write_data(&data);
     let out = tmp.path().join("out");
-    let o = run(&["screen".as_ref(), "--rules".as_ref(), rules.as_os_str(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str(), "-q".as_ref()]);
+    let o =
+        run(&["screen".as_ref(), "--rules".as_ref(), rules.as_os_str(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str(), "-q".as_ref()]);
     let all = text(&o);
     assert_eq!(o.status.code(), Some(3), "{}", &all[..all.len().min(2000)]);
     assert!(all.contains(&format!("rules.toml:{line}:265: expression nested too deep")), "{}", &all[..all.len().min(2000)]);
@@ -223,7 +224,8 @@ fn the_deepest_expression_allowed_screens_without_overflowing_the_stack() {
     let data = tmp.path().join("data");
     f.write_data(&data);
     let out = tmp.path().join("out");
-    let o = run(&["screen".as_ref(), "--rules".as_ref(), rules.as_os_str(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str(), "-q".as_ref()]);
+    let o =
+        run(&["screen".as_ref(), "--rules".as_ref(), rules.as_os_str(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), out.as_os_str(), "-q".as_ref()]);
     assert!(!text(&o).contains("overflow"), "{}", text(&o));
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     // 大 = 50000 − 990 × 50000 < 0, negated 30 times (even: unchanged), minus 900: negative; 100 > it

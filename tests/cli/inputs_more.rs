@@ -82,7 +82,11 @@ fn a_numeric_workbook_amount_with_float_noise_is_the_amount_excel_shows_and_a_su
     assert!(evidence("H2").contains("个人自付33849.32元"), "{}", evidence("H2"));
     let rejects = out.rejects();
     assert_eq!(rejects.len(), 1, "{}", out.csv("rejects.csv").render());
-    assert_fields(&rejects[0], &[("来源", "medical"), ("文件", "medical.xlsx[Sheet1]"), ("行号", "4"), ("列", "个人自付"), ("值", "33849.315")], "the sub-cent amount");
+    assert_fields(
+        &rejects[0],
+        &[("来源", "medical"), ("文件", "medical.xlsx[Sheet1]"), ("行号", "4"), ("列", "个人自付"), ("值", "33849.315")],
+        "the sub-cent amount",
+    );
     assert!(rejects[0].get("原因").contains("金额格式错误"), "{}", rejects[0].render());
 }
 
@@ -281,7 +285,10 @@ fn assert_no_id_printed(data: &Path, ids: &[String], code: i32, max: usize, what
     let (d, o, r) = (data.as_os_str(), out.as_os_str(), std::ffi::OsStr::new(RULES));
     let runs: [(&str, Vec<&std::ffi::OsStr>); 4] = [
         ("screen", vec!["screen".as_ref(), "--rules".as_ref(), r, "--data".as_ref(), d, "--out".as_ref(), o]),
-        ("screen --log-format json", vec!["--log-format".as_ref(), "json".as_ref(), "screen".as_ref(), "--rules".as_ref(), r, "--data".as_ref(), d, "--out".as_ref(), o]),
+        (
+            "screen --log-format json",
+            vec!["--log-format".as_ref(), "json".as_ref(), "screen".as_ref(), "--rules".as_ref(), r, "--data".as_ref(), d, "--out".as_ref(), o],
+        ),
         ("inspect", vec!["inspect".as_ref(), "--rules".as_ref(), r, "--data".as_ref(), d]),
         ("check --data", vec!["check".as_ref(), r, "--data".as_ref(), d]),
     ];
@@ -400,7 +407,16 @@ fn a_quoted_cell_that_is_never_closed_stops_the_run_naming_its_line_instead_of_s
     );
     fx.raw_file("medical.csv", text);
     let (tmp, data) = data_of(&fx);
-    let o = run(&["screen".as_ref(), "--rules".as_ref(), RULES.as_ref(), "-q".as_ref(), "--data".as_ref(), data.as_os_str(), "--out".as_ref(), tmp.path().join("out").as_os_str()]);
+    let o = run(&[
+        "screen".as_ref(),
+        "--rules".as_ref(),
+        RULES.as_ref(),
+        "-q".as_ref(),
+        "--data".as_ref(),
+        data.as_os_str(),
+        "--out".as_ref(),
+        tmp.path().join("out").as_os_str(),
+    ]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(6), "{stderr}");
     assert!(stderr.contains("medical.csv") && stderr.contains("line 3") && stderr.contains("never closed"), "{stderr}");

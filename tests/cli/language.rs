@@ -137,7 +137,13 @@ fn a_grade_is_in_screened_csv_and_the_summary_but_not_in_flagged_csv() {
 fn a_derived_figure_read_by_a_record_condition_is_inlined_and_one_built_on_records_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     // 家庭纯收入 is household columns only: visible in a condition on one medical record.
-    let ok = rules_with(tmp.path(), &[("when = \"个人自付 >= 自付预警线 or 是否大病 == '是'\"", "when = \"个人自付 >= 自付预警线 or 是否大病 == '是' or (与户主关系 == '子女' and 个人自付 > 家庭纯收入)\"")]);
+    let ok = rules_with(
+        tmp.path(),
+        &[(
+            "when = \"个人自付 >= 自付预警线 or 是否大病 == '是'\"",
+            "when = \"个人自付 >= 自付预警线 or 是否大病 == '是' or (与户主关系 == '子女' and 个人自付 > 家庭纯收入)\"",
+        )],
+    );
     let out = fanpin_cmd().arg("check").arg(&ok).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.starts_with("ok:"), "{stdout}{}", String::from_utf8_lossy(&out.stderr));

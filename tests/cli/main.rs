@@ -6,8 +6,18 @@
 
 mod support;
 
+mod cases;
+mod crashes;
+mod inputs_hardening;
+mod inputs_more;
+mod language;
 mod monitoring;
 mod notice;
+mod policies;
+mod publishing;
+mod reasons;
+mod relatives;
+mod report_xlsx;
 mod runs;
 mod screen_exclusions;
 mod screen_extracts;
@@ -16,14 +26,4 @@ mod screen_inputs;
 mod screen_outputs;
 mod screen_policy;
 mod screen_rejects;
-mod cases;
-mod inputs_hardening;
-mod language;
-mod policies;
-mod reasons;
-mod relatives;
-mod publishing;
 mod wording;
-mod inputs_more;
-mod report_xlsx;
-mod crashes;

@@ -16,17 +16,14 @@
 use crate::support::*;
 use std::path::Path;
 
-const MONITORING_LINE_REFERENCE: &str =
-    "贵州省2021年监测标准: 6000元按CPI(+2.6%)、农村居民收入增长(+8.2%)、农村低保标准增长(+5%)调整为6320元";
+const MONITORING_LINE_REFERENCE: &str = "贵州省2021年监测标准: 6000元按CPI(+2.6%)、农村居民收入增长(+8.2%)、农村低保标准增长(+5%)调整为6320元";
 const MONITORING_LINE_REFERENCE_2020: &str = "2020年各地防返贫监测工作方案: 年人均纯收入低于5000元(不含)纳入监测";
 
 const ELIMINATION_HEADERS: [&str; 11] =
     ["乡镇", "村", "户编号", "户主姓名", "监测状态", "家庭人口", "人均纯收入", "监测线", "上次人均纯收入", "上次监测线", "依据"];
 
-const SCREENED_HEADERS: [&str; 13] = [
-    "乡镇", "村", "户编号", "户主姓名", "户类型", "监测状态", "家庭人口", "家庭纯收入", "人均纯收入", "监测线", "类别", "触发规则",
-    "排除提示",
-];
+const SCREENED_HEADERS: [&str; 13] =
+    ["乡镇", "村", "户编号", "户主姓名", "户类型", "监测状态", "家庭人口", "家庭纯收入", "人均纯收入", "监测线", "类别", "触发规则", "排除提示"];
 
 /// 户编号 column of an output CSV.
 fn keys(out: &Outcome, name: &str) -> Vec<String> {
@@ -35,19 +32,13 @@ fn keys(out: &Outcome, name: &str) -> Vec<String> {
 
 /// The elimination_candidates.csv households (the file must exist).
 fn candidates(out: &Outcome) -> Vec<String> {
-    assert!(
-        out.path("elimination_candidates.csv").is_file(),
-        "elimination_candidates.csv missing with --previous\nstderr:\n{}",
-        out.stderr
-    );
+    assert!(out.path("elimination_candidates.csv").is_file(), "elimination_candidates.csv missing with --previous\nstderr:\n{}", out.stderr);
     keys(out, "elimination_candidates.csv")
 }
 
 /// The 【适用参数】 pieces at the end of a 证据 text.
 fn applied_parameters(evidence: &str) -> Vec<String> {
-    let at = evidence
-        .rfind("【适用参数】")
-        .unwrap_or_else(|| panic!("证据 has no 【适用参数】: {evidence}"));
+    let at = evidence.rfind("【适用参数】").unwrap_or_else(|| panic!("证据 has no 【适用参数】: {evidence}"));
     let tail = &evidence[at + "【适用参数】".len()..];
     assert!(!tail.contains('【'), "【适用参数】 should be the last part of 证据: {evidence}");
     tail.split('；').map(str::to_string).collect()
@@ -146,11 +137,7 @@ fn a_monitored_household_exactly_at_the_line_in_both_runs_is_an_elimination_cand
     let may = month(["6320", "6320", "12639.99", "6319.99"]).run_previous(&april.out);
     let t = may.csv("elimination_candidates.csv");
     assert_eq!(t.headers, ELIMINATION_HEADERS);
-    let got: String = t
-        .records()
-        .iter()
-        .map(|r| ELIMINATION_HEADERS[..10].iter().map(|c| r.get(c)).collect::<Vec<_>>().join(",") + "\n")
-        .collect();
+    let got: String = t.records().iter().map(|r| ELIMINATION_HEADERS[..10].iter().map(|c| r.get(c)).collect::<Vec<_>>().join(",") + "\n").collect();
     let want = "城关镇,大坪村,H1,安一,脱贫不稳定户,1,6320.00,6320.00,6320.00,6320.00\n\
                 城关镇,大坪村,H3,陈一,边缘易致贫户,2,6320.00,6320.00,6320.00,6320.00\n";
     assert_text(want, &got, "elimination_candidates.csv (columns 乡镇..上次监测线)");
@@ -242,8 +229,7 @@ fn a_monitored_household_above_the_line_whose_co_resident_members_all_lack_labou
     //       n 1, PCI 20000.00; every co-resident member lacks labour → not a candidate.
     let month = || {
         let mut fx = Fixture::new();
-        let (a, a2, b, b2, c, c2) =
-            (fx.person("老甲"), fx.person("老甲妻"), fx.person("老乙"), fx.person("乙女"), fx.person("老丙"), fx.person("丙子"));
+        let (a, a2, b, b2, c, c2) = (fx.person("老甲"), fx.person("老甲妻"), fx.person("老乙"), fx.person("乙女"), fx.person("老丙"), fx.person("丙子"));
         fx.household(hh("L1", "脱贫户", &a).wage("20000").prev("20000").status("脱贫不稳定户").head_labour("丧失劳动力"));
         fx.member_row("L1", &a2, "配偶", "无劳动力", true);
         fx.household(hh("L2", "脱贫户", &b).wage("20000").prev("20000").status("脱贫不稳定户").head_labour("丧失劳动力"));
@@ -453,8 +439,7 @@ fn parameters_csv_gives_each_value_in_force_with_its_date_and_reference() {
     );
     // every parameter of the rules file, each with its value in force (money with two
     // decimals); the row order is not specified, so compared as a set
-    let mut got: Vec<(String, String, String)> =
-        t.records().iter().map(|r| (r.get("参数").into(), r.get("值").into(), r.get("生效日期").into())).collect();
+    let mut got: Vec<(String, String, String)> = t.records().iter().map(|r| (r.get("参数").into(), r.get("值").into(), r.get("生效日期").into())).collect();
     got.sort();
     let mut want: Vec<(String, String, String)> = [
         ("监测线", "6320.00", "2021-01-01"),
@@ -490,7 +475,10 @@ fn as_of_2020_applies_the_2020_line_with_its_reference_in_evidence_and_parameter
     let out = fx.run_with(Path::new(RULES), &["--as-of".as_ref(), "2020-12-31".as_ref()]);
     assert_eq!(out.listed(), ["H1"]);
     // 证据 says why first (4999.99 < 5000.00), then the parameter applied.
-    out.assert_row("H1", &[("监测线", "5000.00"), ("证据", "【脱贫不稳定户】脱贫户人均纯收入4999.99元低于监测线5000.00元 【适用参数】监测线=5000.00(2020-01-01起)")]);
+    out.assert_row(
+        "H1",
+        &[("监测线", "5000.00"), ("证据", "【脱贫不稳定户】脱贫户人均纯收入4999.99元低于监测线5000.00元 【适用参数】监测线=5000.00(2020-01-01起)")],
+    );
     let line = out.csv("parameters.csv").records().into_iter().find(|r| r.get("参数") == "监测线").unwrap();
     assert_fields(
         &line,

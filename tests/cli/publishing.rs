@@ -116,9 +116,8 @@ fn names_starting(dir: &Path, prefix: &str) -> Vec<String> {
 fn race(data: &Path, out: &Path, ctl: &Path, n: usize) -> (Vec<Ran>, usize) {
     std::fs::create_dir_all(ctl).unwrap();
     let fault = format!("slow-lock,hold-lock={}", ctl.display());
-    let mut children: Vec<_> = (0..n)
-        .map(|_| screen_cmd(data, out, &[], &[("FANPIN_FAULT", &fault)]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap())
-        .collect();
+    let mut children: Vec<_> =
+        (0..n).map(|_| screen_cmd(data, out, &[], &[("FANPIN_FAULT", &fault)]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap()).collect();
     let started = std::time::Instant::now();
     let holding = loop {
         let exited = children.iter_mut().map(|c| c.try_wait().unwrap().is_some()).filter(|done| *done).count();
@@ -164,8 +163,21 @@ fn concurrent_runs_on_one_output_directory_one_wins_the_others_exit_5_and_no_loc
 
 /// Every file a screen or notice may write in an output directory.
 const OUTPUTS: [&str; 15] = [
-    "flagged.csv", "new_leads.csv", "summary_by_township.csv", "summary_by_risk.csv", "unmatched.csv", "rejects.csv", "coverage.csv",
-    "parameters.csv", "screened.csv", "dropped.csv", "elimination_candidates.csv", "report.xlsx", "manifest.json", "notice.csv", "notice.xlsx",
+    "flagged.csv",
+    "new_leads.csv",
+    "summary_by_township.csv",
+    "summary_by_risk.csv",
+    "unmatched.csv",
+    "rejects.csv",
+    "coverage.csv",
+    "parameters.csv",
+    "screened.csv",
+    "dropped.csv",
+    "elimination_candidates.csv",
+    "report.xlsx",
+    "manifest.json",
+    "notice.csv",
+    "notice.xlsx",
 ];
 
 /// What a reader opening `DIR/<name>` sees: each output name that opens, with its bytes.
@@ -185,12 +197,8 @@ fn assert_one_run(seen: &[(String, Vec<u8>)], what: &str) {
     let names: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
     let manifest = seen.iter().find(|(n, _)| n == "manifest.json").unwrap_or_else(|| panic!("{what}: no manifest.json among {names:?}"));
     let m: serde_json::Value = serde_json::from_slice(&manifest.1).unwrap();
-    let mut listed: Vec<(String, String)> = m["outputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|o| (o["file"].as_str().unwrap().to_string(), o["sha256"].as_str().unwrap().to_string()))
-        .collect();
+    let mut listed: Vec<(String, String)> =
+        m["outputs"].as_array().unwrap().iter().map(|o| (o["file"].as_str().unwrap().to_string(), o["sha256"].as_str().unwrap().to_string())).collect();
     listed.sort();
     let mut files: Vec<(String, String)> =
         seen.iter().filter(|(n, _)| n != "manifest.json" && !n.starts_with("notice.")).map(|(n, b)| (n.clone(), sha256_hex(b))).collect();

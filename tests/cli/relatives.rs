@@ -32,7 +32,10 @@ fn rules(dir: &Path) -> std::path::PathBuf {
         ("[sources.vehicles]", LINK),
         ("[[exclusions]]\nid = \"car\"", ELDERLY_RULE),
         // A member's own car, as before; the children's cars only through the rule above.
-        ("when = \"车辆类型 in ['小型轿车', '小型普通客车'] and 状态 == '正常'", "when = \"not 亲属记录 and 车辆类型 in ['小型轿车', '小型普通客车'] and 状态 == '正常'"),
+        (
+            "when = \"车辆类型 in ['小型轿车', '小型普通客车'] and 状态 == '正常'",
+            "when = \"not 亲属记录 and 车辆类型 in ['小型轿车', '小型普通客车'] and 状态 == '正常'",
+        ),
     ] {
         assert!(text.contains(from), "{from}");
         text = text.replacen(from, to, 1);

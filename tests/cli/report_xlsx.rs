@@ -72,7 +72,10 @@ impl Book {
             let rel = tags(rels, "<Relationship ").into_iter().find(|r| attr(r, "<Relationship", "Id").as_deref() == Some(rid.as_str())).unwrap();
             sheets.push((name, format!("xl/{}", attr(rel, "<Relationship", "Target").unwrap())));
         }
-        let shared = parts.get("xl/sharedStrings.xml").map(|s| between(s, "<si>", "</si>").iter().map(|si| between(si, "<t", "</t>").concat()).collect()).unwrap_or_default();
+        let shared = parts
+            .get("xl/sharedStrings.xml")
+            .map(|s| between(s, "<si>", "</si>").iter().map(|si| between(si, "<t", "</t>").concat()).collect())
+            .unwrap_or_default();
         Book { parts, sheets, shared }
     }
     fn sheet(&self, name: &str) -> &str {
@@ -92,7 +95,11 @@ impl Book {
             return between(c, "<t", "</t>").concat();
         }
         let v = between(c, "<v", "</v>").concat();
-        if c.contains("t=\"s\"") { self.shared[v.parse::<usize>().unwrap()].clone() } else { v }
+        if c.contains("t=\"s\"") {
+            self.shared[v.parse::<usize>().unwrap()].clone()
+        } else {
+            v
+        }
     }
     /// The cells of a one-column or one-row range (`概览!$B$21:$B$22`), as shown.
     fn range(&self, f: &str) -> Vec<String> {
@@ -112,7 +119,13 @@ impl Book {
     }
     /// The chart whose title holds `title`: (grouping, [(series name, categories, values)]).
     fn chart(&self, title: &str) -> (String, Vec<(String, Vec<String>, Vec<String>)>) {
-        let xml = self.parts.iter().filter(|(p, _)| p.starts_with("xl/charts/chart")).map(|(_, x)| x).find(|x| between(x, "<c:title>", "</c:title>").iter().any(|t| t.contains(title))).unwrap_or_else(|| panic!("no chart titled {title}"));
+        let xml = self
+            .parts
+            .iter()
+            .filter(|(p, _)| p.starts_with("xl/charts/chart"))
+            .map(|(_, x)| x)
+            .find(|x| between(x, "<c:title>", "</c:title>").iter().any(|t| t.contains(title)))
+            .unwrap_or_else(|| panic!("no chart titled {title}"));
         let grouping = attr(xml, "<c:grouping", "val").unwrap_or_default();
         let series = between(xml, "<c:ser>", "</c:ser>")
             .into_iter()
@@ -190,7 +203,11 @@ fn the_list_sheet_prints_landscape_a4_one_page_wide_with_title_header_rows_filte
     let workbook = &book.parts["xl/workbook.xml"];
     let titles: Vec<&str> = between(workbook, "<definedName name=\"_xlnm.Print_Titles\"", "</definedName>");
     let want = format!("{}", book.index("监测对象"));
-    let def = tags(workbook, "<definedName name=\"_xlnm.Print_Titles\"").into_iter().zip(&titles).find(|(t, _)| attr(t, "<definedName", "localSheetId").as_deref() == Some(want.as_str())).map(|(_, v)| v.to_string());
+    let def = tags(workbook, "<definedName name=\"_xlnm.Print_Titles\"")
+        .into_iter()
+        .zip(&titles)
+        .find(|(t, _)| attr(t, "<definedName", "localSheetId").as_deref() == Some(want.as_str()))
+        .map(|(_, v)| v.to_string());
     assert!(matches!(def.as_deref(), Some("'监测对象'!$1:$2") | Some("监测对象!$1:$2")), "print titles: {def:?}");
 
     // A4 (paper size 9), landscape, page numbers in the footer.
@@ -209,7 +226,8 @@ fn the_list_sheet_prints_landscape_a4_one_page_wide_with_title_header_rows_filte
     // margins, at 96 px per inch and 7 px per width unit (Calibri 11).
     assert!(!list.contains("fitToPage=\"1\""));
     let scale: f64 = attr(list, "<pageSetup", "scale").map(|s| s.parse().unwrap()).unwrap_or(100.0);
-    let (left, right): (f64, f64) = (attr(list, "<pageMargins", "left").unwrap().parse().unwrap(), attr(list, "<pageMargins", "right").unwrap().parse().unwrap());
+    let (left, right): (f64, f64) =
+        (attr(list, "<pageMargins", "left").unwrap().parse().unwrap(), attr(list, "<pageMargins", "right").unwrap().parse().unwrap());
     let w = widths(list);
     assert_eq!(w.len(), 17, "a width for each column: {w:?}");
     let total_px: f64 = w.values().map(|u| u * 7.0).sum();
@@ -248,7 +266,8 @@ fn the_overview_sheet_holds_the_key_figures_and_charts_over_the_right_cells() {
         }
     }
     assert!(xml.contains("<drawing "), "概览 has no drawing (charts)");
-    for (k, v) in [("筛查户数", "5"), ("列出户数", "4"), ("新识别线索", "4"), ("建议不纳入(需评议)", "0"), ("拒收记录", "0"), ("未匹配部门记录", "0")] {
+    for (k, v) in [("筛查户数", "5"), ("列出户数", "4"), ("新识别线索", "4"), ("建议不纳入(需评议)", "0"), ("拒收记录", "0"), ("未匹配部门记录", "0")]
+    {
         assert_eq!(figures.get(k).map(String::as_str), Some(v), "{k} in {figures:?}");
     }
 
@@ -256,7 +275,9 @@ fn the_overview_sheet_holds_the_key_figures_and_charts_over_the_right_cells() {
     // 边缘易致贫户 1 (…0002); 二镇 脱贫不稳定户 1 (…1001).
     let (grouping, series) = book.chart("户数(按乡镇");
     assert_eq!(grouping, "stacked");
-    let find = |series: &[(String, Vec<String>, Vec<String>)], name: &str| series.iter().find(|s| s.0 == name).cloned().unwrap_or_else(|| panic!("no series {name} in {series:?}"));
+    let find = |series: &[(String, Vec<String>, Vec<String>)], name: &str| {
+        series.iter().find(|s| s.0 == name).cloned().unwrap_or_else(|| panic!("no series {name} in {series:?}"))
+    };
     assert_eq!(find(&series, "脱贫不稳定户"), ("脱贫不稳定户".into(), vec!["一镇".into(), "二镇".into()], vec!["2".into(), "1".into()]));
     assert_eq!(find(&series, "边缘易致贫户").2, ["1", "0"]);
     // Persons: 一镇 脱贫不稳定户 1 + 1, 边缘易致贫户 2; 二镇 脱贫不稳定户 2.
@@ -363,7 +384,15 @@ fn inspect_names_the_file_row_column_and_value_of_every_cell_screen_rejects_on_t
     assert!(text.contains("ignored columns: 序号"), "{text}");
     // Which synonym or conversion applied: the sources.toml's synonyms (是否大病 Y/N, 残疾等级
     // 1级…4级), the generator's messy dates and amounts, a lower-case x in an ID (masked).
-    for want in ["converted 是否大病: N → 否 ×", "Y → 是 ×", "converted 残疾等级: ", "4级 → 四级 ×", "2020年9月5日 → 2020-09-05 ×", "12,000.00元 → 12000.00 ×", "001x → 522601********001X ×"] {
+    for want in [
+        "converted 是否大病: N → 否 ×",
+        "Y → 是 ×",
+        "converted 残疾等级: ",
+        "4级 → 四级 ×",
+        "2020年9月5日 → 2020-09-05 ×",
+        "12,000.00元 → 12000.00 ×",
+        "001x → 522601********001X ×",
+    ] {
         assert!(text.contains(want), "no {want:?} in:\n{text}");
     }
     // education.txt is GB18030 text delimited by tabs, not a CSV.

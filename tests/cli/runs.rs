@@ -302,11 +302,7 @@ fn replaying_a_run_made_with_previous_after_the_previous_flagged_csv_changed_nam
 
     let ran = replay(&manifest, &[]);
     ran.assert_code(8, "replay after the previous run's flagged.csv changed");
-    let line = ran
-        .stdout
-        .lines()
-        .find(|l| l.contains("flagged.csv"))
-        .unwrap_or_else(|| panic!("no line names flagged.csv\n{}", ran.show()));
+    let line = ran.stdout.lines().find(|l| l.contains("flagged.csv")).unwrap_or_else(|| panic!("no line names flagged.csv\n{}", ran.show()));
     assert!(line.contains(&april.display().to_string()), "the previous directory is named: {line}");
     assert!(line.ends_with(&format!("flagged.csv: sha256 {}… recorded, {}… now", short(&recorded), short(&now))), "{line}");
     assert!(!ran.stdout.contains("screened.csv"), "April's screened.csv is unchanged\n{}", ran.show());
@@ -350,8 +346,7 @@ fn replaying_a_manifest_without_an_invocation_record_fails_with_exit_1() {
 // ---------------------------------------------------------------- diff
 
 /// The `diff --csv` columns.
-const DIFF_HEADERS: [&str; 12] =
-    ["变化", "乡镇", "村", "户编号", "A类别", "B类别", "A风险类型", "B风险类型", "A建议", "B建议", "A人均纯收入", "B人均纯收入"];
+const DIFF_HEADERS: [&str; 12] = ["变化", "乡镇", "村", "户编号", "A类别", "B类别", "A风险类型", "B风险类型", "A建议", "B建议", "A人均纯收入", "B人均纯收入"];
 
 fn diff(a: &Path, b: &Path, extra: &[&OsStr]) -> Ran {
     let mut args: Vec<&OsStr> = vec!["diff".as_ref(), a.as_os_str(), b.as_os_str()];
@@ -393,11 +388,7 @@ fn raising_the_2021_line_to_7000_adds_a_household_between_the_lines_changes_a_ca
     let ran = diff(&a, &b, &["--csv".as_ref(), csv.as_os_str()]);
     ran.assert_code(0, "diff");
     // A lists D2, D3 (2); B lists D1, D2, D3 (3).
-    let want_first = format!(
-        "A {} 列出 2 户 · B {} 列出 3 户 · 新增 1 户, 移出 0 户, 类别/风险类型/建议变化 1 户",
-        a.display(),
-        b.display()
-    );
+    let want_first = format!("A {} 列出 2 户 · B {} 列出 3 户 · 新增 1 户, 移出 0 户, 类别/风险类型/建议变化 1 户", a.display(), b.display());
     assert_text(&(want_first + "\n"), &format!("{}\n", ran.stdout.lines().next().unwrap_or("")), "diff summary line");
 
     let t = read_bom_csv(&csv);
@@ -425,8 +416,7 @@ fn diff_names_each_removal_with_its_reason_and_each_change_of_risk_types_or_advi
     // The same people (same IDs) in both months; every household 一般农户, n 1.
     let county = |b_side: bool| {
         let mut fx = Fixture::new();
-        let (g1, p1, x1, c1, v1, k1) =
-            (fx.person("迁一"), fx.person("增一"), fx.person("车一"), fx.person("残一"), fx.person("房一"), fx.person("学一"));
+        let (g1, p1, x1, c1, v1, k1) = (fx.person("迁一"), fx.person("增一"), fx.person("车一"), fx.person("残一"), fx.person("房一"), fx.person("学一"));
         // G1: NI 5000 → 5000.00 < 6320 → 边缘易致贫户 in A; gone from B's roster.
         if !b_side {
             fx.household(hh("G1", "一般农户", &g1).wage("5000"));
@@ -465,11 +455,7 @@ fn diff_names_each_removal_with_its_reason_and_each_change_of_risk_types_or_advi
     let ran = diff(&a, &b, &["--csv".as_ref(), csv.as_os_str(), "--limit".as_ref(), "2".as_ref()]);
     ran.assert_code(0, "diff");
     // A lists C1 G1 K1 P1 V1 X1 (6); B lists C1 K1 V1 (3).
-    let want_first = format!(
-        "A {} 列出 6 户 · B {} 列出 3 户 · 新增 0 户, 移出 3 户, 类别/风险类型/建议变化 3 户",
-        a.display(),
-        b.display()
-    );
+    let want_first = format!("A {} 列出 6 户 · B {} 列出 3 户 · 新增 0 户, 移出 3 户, 类别/风险类型/建议变化 3 户", a.display(), b.display());
     assert_eq!(ran.stdout.lines().next().unwrap_or(""), want_first, "{}", ran.show());
     let want = "变化,乡镇,村,户编号,A类别,B类别,A风险类型,B风险类型,A建议,B建议,A人均纯收入,B人均纯收入\n\
                 风险类型变化,城关镇,大坪村,C1,边缘易致贫户,边缘易致贫户,待核实,因残,纳入核实,纳入核实,5000.00,5000.00\n\
@@ -515,10 +501,7 @@ fn explain(out: &Path, key: &str) -> Ran {
 /// indentation that starts with `[`, or the next section.
 fn block<'a>(stdout: &'a str, head: &str) -> Vec<&'a str> {
     let lines: Vec<&str> = stdout.lines().collect();
-    let start = lines
-        .iter()
-        .position(|l| l.trim_start().starts_with(head))
-        .unwrap_or_else(|| panic!("no line starting with {head:?} in\n{stdout}"));
+    let start = lines.iter().position(|l| l.trim_start().starts_with(head)).unwrap_or_else(|| panic!("no line starting with {head:?} in\n{stdout}"));
     let mut out = vec![lines[start]];
     for l in &lines[start + 1..] {
         let t = l.trim_start();
@@ -571,10 +554,8 @@ fn explain_shows_which_records_count_and_why_others_do_not_down_to_file_and_line
 
     // members: masked IDs, and 丙 marked as not living with the household
     for (p, co_resident) in [(&jia, true), (&yi, true), (&bing, false)] {
-        let line = s
-            .lines()
-            .find(|l| l.contains(&masked(&p.id)))
-            .unwrap_or_else(|| panic!("no member line with {}'s masked ID {}\n{s}", p.name, masked(&p.id)));
+        let line =
+            s.lines().find(|l| l.contains(&masked(&p.id))).unwrap_or_else(|| panic!("no member line with {}'s masked ID {}\n{s}", p.name, masked(&p.id)));
         assert!(line.trim_start().starts_with(&p.name), "{line}");
         assert_eq!(line.contains("不共同生活"), !co_resident, "{line}");
     }
@@ -582,11 +563,7 @@ fn explain_shows_which_records_count_and_why_others_do_not_down_to_file_and_line
     // records: each with file and line, counted or why not
     let record = |n: u32| {
         let tag = format!("medical.csv 第{n}行");
-        s.lines()
-            .find(|l| l.contains(&tag))
-            .unwrap_or_else(|| panic!("no record line for {tag}\n{s}"))
-            .trim_start()
-            .to_string()
+        s.lines().find(|l| l.contains(&tag)).unwrap_or_else(|| panic!("no record line for {tag}\n{s}")).trim_start().to_string()
     };
     let (l2, l3, l4) = (record(2), record(3), record(4));
     assert!(l2.starts_with("[计入]") && l2.contains("甲") && l2.contains("4500.00"), "{l2}");
@@ -694,10 +671,8 @@ fn explain_uses_the_runs_own_determination_date() {
 /// Parses every stderr line as a JSON object with ts_ms, level and event.
 #[track_caller]
 fn json_lines(stderr: &str) -> Vec<serde_json::Value> {
-    let events: Vec<serde_json::Value> = stderr
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {l}\n--- stderr\n{stderr}")))
-        .collect();
+    let events: Vec<serde_json::Value> =
+        stderr.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("stderr line is not JSON ({e}): {l}\n--- stderr\n{stderr}"))).collect();
     assert!(!events.is_empty(), "no JSON line on stderr");
     let mut last_ts = 0;
     for e in &events {
@@ -706,10 +681,7 @@ fn json_lines(stderr: &str) -> Vec<serde_json::Value> {
         assert!(ts >= last_ts, "ts_ms goes back in time: {e}");
         last_ts = ts;
         assert!(matches!(e["level"].as_str(), Some("info" | "warn" | "error")), "level: {e}");
-        assert!(
-            matches!(e["event"].as_str(), Some("start" | "stage" | "warning" | "done" | "failed")),
-            "event: {e}"
-        );
+        assert!(matches!(e["event"].as_str(), Some("start" | "stage" | "warning" | "done" | "failed")), "event: {e}");
     }
     events
 }
@@ -768,10 +740,7 @@ fn json_log_reports_a_warning_as_a_warning_event() {
     std::fs::remove_file(std::fs::canonicalize(before.join("screened.csv")).unwrap()).unwrap();
     let ran = screen_ok(Path::new(RULES), &data, &now, &["--log-format", "json", "--previous", before.to_str().unwrap()]);
     let events = json_lines(&ran.stderr);
-    let warning = events
-        .iter()
-        .find(|e| e["event"] == "warning")
-        .unwrap_or_else(|| panic!("no warning event\n{}", ran.stderr));
+    let warning = events.iter().find(|e| e["event"] == "warning").unwrap_or_else(|| panic!("no warning event\n{}", ran.stderr));
     assert_eq!(warning["level"], "warn");
     assert!(warning["message"].as_str().unwrap_or("").contains("screened.csv"), "{warning}");
     assert_eq!(events.last().unwrap()["event"], "done");
@@ -875,13 +844,7 @@ fn a_source_the_rules_mark_required_exits_7_when_its_file_is_absent_and_an_optio
 /// Runs fanpin with its stdout a pipe whose reading end is already closed (as after
 /// `fanpin … | head -1` once head has exited), and returns its exit code and stderr.
 fn with_closed_stdout<S: AsRef<OsStr>>(args: &[S]) -> (Option<i32>, String) {
-    let mut child = fanpin_cmd()
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("failed to start fanpin");
+    let mut child = fanpin_cmd().args(args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("failed to start fanpin");
     drop(child.stdout.take());
     let output = child.wait_with_output().unwrap();
     (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
@@ -947,7 +910,12 @@ fn filtered_aggregates_count_only_the_records_that_satisfy_their_filter() {
         ["大病自付", "大病次数", "非大病最高自付", "大病最早就诊"]
             .iter()
             .map(|name| {
-                let line = ran.stdout.lines().map(str::trim).find(|l| l.starts_with(&format!("{name} ="))).unwrap_or_else(|| panic!("no figure {name}\n{}", ran.stdout));
+                let line = ran
+                    .stdout
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| l.starts_with(&format!("{name} =")))
+                    .unwrap_or_else(|| panic!("no figure {name}\n{}", ran.stdout));
                 line.rsplit(" =").next().unwrap().trim().to_string()
             })
             .collect()

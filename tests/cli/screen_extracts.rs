@@ -89,7 +89,11 @@ fn thousands(v: &str) -> String {
         }
         out.push(c);
     }
-    if frac.is_empty() { out } else { format!("{out}.{frac}") }
+    if frac.is_empty() {
+        out
+    } else {
+        format!("{out}.{frac}")
+    }
 }
 
 /// education as GBK tab-separated text with other headers, Chinese dates, full-width digits.

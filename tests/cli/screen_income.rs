@@ -81,10 +81,7 @@ fn per_capita_income_that_rounds_to_6319_99_is_below_the_line() {
     fx.member("H1", &a2, "配偶");
     fx.member("H1", &a3, "子女");
     let out = fx.run();
-    out.assert_row(
-        "H1",
-        &[("家庭人口", "3"), ("家庭纯收入", "18959.96"), ("人均纯收入", "6319.99"), ("类别", "边缘易致贫户")],
-    );
+    out.assert_row("H1", &[("家庭人口", "3"), ("家庭纯收入", "18959.96"), ("人均纯收入", "6319.99"), ("类别", "边缘易致贫户")]);
 }
 
 #[test]
@@ -105,10 +102,7 @@ fn a_half_cent_per_capita_rounds_half_up_not_to_even() {
     fx.household(hh("H2", "一般农户", &b).incomes("0", "0", "0", "0", "0.01"));
     fx.member("H2", &b2, "配偶");
     let out = fx.run();
-    out.assert_row(
-        "H1",
-        &[("家庭纯收入", "12640.01"), ("人均纯收入", "6320.01"), ("类别", "突发严重困难户"), ("风险类型", "待核实")],
-    );
+    out.assert_row("H1", &[("家庭纯收入", "12640.01"), ("人均纯收入", "6320.01"), ("类别", "突发严重困难户"), ("风险类型", "待核实")]);
     out.assert_row("H2", &[("家庭纯收入", "-0.01"), ("人均纯收入", "-0.01"), ("类别", "边缘易致贫户")]);
 }
 
@@ -142,10 +136,7 @@ fn sudden_hardship_when_rigid_expenditure_exceeds_previous_year_income() {
     fx.medical(&d, "2020-12-01", "3000.00", "否");
     fx.medical(&d, "2020-05-31", "3000.00", "否");
     let out = fx.run();
-    out.assert_row(
-        "H1",
-        &[("家庭纯收入", "30000.00"), ("人均纯收入", "30000.00"), ("类别", "突发严重困难户"), ("风险类型", "因病")],
-    );
+    out.assert_row("H1", &[("家庭纯收入", "30000.00"), ("人均纯收入", "30000.00"), ("类别", "突发严重困难户"), ("风险类型", "因病")]);
     out.assert_not_listed("H2", "RE 20000.00 is not > prev 20000.00");
     out.assert_row("H3", &[("类别", "突发严重困难户"), ("风险类型", "待核实")]);
     out.assert_not_listed("H4", "RE in the window is 3000.00 ≤ 5999.99");
@@ -186,10 +177,7 @@ fn sudden_hardship_when_per_capita_income_after_rigid_expenditure_falls_below_th
     fx.member("H2", &b2, "子女");
     fx.education(&b2, "2020-09-01", "7360.01");
     let out = fx.run();
-    out.assert_row(
-        "H1",
-        &[("家庭人口", "2"), ("人均纯收入", "10000.00"), ("类别", "突发严重困难户"), ("风险类型", "待核实")],
-    );
+    out.assert_row("H1", &[("家庭人口", "2"), ("人均纯收入", "10000.00"), ("类别", "突发严重困难户"), ("风险类型", "待核实")]);
     out.assert_not_listed("H2", "(NI − RE)/n = 6319.995 rounds to 6320.00");
 }
 

@@ -62,17 +62,9 @@ fn a_valid_department_id_not_in_the_roster_lands_in_unmatched_not_rejects() {
     let rows = t.records();
     assert_eq!(rows.len(), 2, "{}", t.render());
     let med = rows.iter().find(|r| r.get("来源") == "medical").expect("medical row");
-    assert_fields(
-        med,
-        &[("文件", "medical.csv"), ("行号", "3"), ("证件号码", stranger.id.as_str()), ("姓名", "王五")],
-        "unmatched medical",
-    );
+    assert_fields(med, &[("文件", "medical.csv"), ("行号", "3"), ("证件号码", stranger.id.as_str()), ("姓名", "王五")], "unmatched medical");
     let dis = rows.iter().find(|r| r.get("来源") == "disability").expect("disability row");
-    assert_fields(
-        dis,
-        &[("文件", "disability.csv"), ("行号", "2"), ("证件号码", stranger.id.as_str()), ("姓名", "王五")],
-        "unmatched disability",
-    );
+    assert_fields(dis, &[("文件", "disability.csv"), ("行号", "2"), ("证件号码", stranger.id.as_str()), ("姓名", "王五")], "unmatched disability");
     assert!(out.rejects().is_empty(), "{}", out.csv("rejects.csv").render());
     out.assert_row("H1", &[("风险类型", "因病")]);
     assert_eq!(out.listed(), ["H1"]);

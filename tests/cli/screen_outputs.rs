@@ -3,8 +3,23 @@
 use crate::support::*;
 
 const FLAGGED_HEADERS: [&str; 17] = [
-    "乡镇", "村", "户编号", "户主姓名", "户主证件号码", "户类型", "监测状态", "家庭人口", "家庭纯收入", "人均纯收入",
-    "监测线", "类别", "风险类型", "建议", "排除提示", "触发规则", "证据",
+    "乡镇",
+    "村",
+    "户编号",
+    "户主姓名",
+    "户主证件号码",
+    "户类型",
+    "监测状态",
+    "家庭人口",
+    "家庭纯收入",
+    "人均纯收入",
+    "监测线",
+    "类别",
+    "风险类型",
+    "建议",
+    "排除提示",
+    "触发规则",
+    "证据",
 ];
 
 const TOWNSHIP_HEADERS: [&str; 9] = [
@@ -26,15 +41,7 @@ fn every_output_file_is_written_and_every_csv_starts_with_a_bom_and_its_headers(
     let a = fx.person("输出");
     fx.household(hh("H1", "脱贫户", &a).wage("5000")); // PCI 5000.00 → listed
     let out = fx.run();
-    for f in [
-        "flagged.csv",
-        "summary_by_township.csv",
-        "summary_by_risk.csv",
-        "unmatched.csv",
-        "rejects.csv",
-        "manifest.json",
-        "report.xlsx",
-    ] {
+    for f in ["flagged.csv", "summary_by_township.csv", "summary_by_risk.csv", "unmatched.csv", "rejects.csv", "manifest.json", "report.xlsx"] {
         assert!(out.path(f).is_file(), "{f} missing in --out");
     }
     assert_eq!(out.flagged().headers, FLAGGED_HEADERS);
@@ -58,10 +65,7 @@ fn negative_income_is_formatted_with_two_decimals_and_a_minus_sign() {
     fx.household(hh("H1", "一般农户", &a).incomes("0", "0", "0", "0", "301"));
     fx.member("H1", &b, "配偶");
     let out = fx.run();
-    out.assert_row(
-        "H1",
-        &[("家庭人口", "2"), ("家庭纯收入", "-301.00"), ("人均纯收入", "-150.50"), ("监测线", "6320.00"), ("类别", "边缘易致贫户")],
-    );
+    out.assert_row("H1", &[("家庭人口", "2"), ("家庭纯收入", "-301.00"), ("人均纯收入", "-150.50"), ("监测线", "6320.00"), ("类别", "边缘易致贫户")]);
 }
 
 /// Six households over two townships (written in shuffled order). By hand:
@@ -106,7 +110,7 @@ fn county() -> (Fixture, Vec<Person>) {
     fx.medical(&zhao2, "2021-01-01", "5000.00", "否");
     fx.disability(&zhao3, "一级");
     fx.housing(&zhao4, "D", "2021-01-01"); // away member: ignored
-    // A2
+                                           // A2
     let zhou = fx.person("周甲");
     let zhou2 = fx.person("周乙");
     fx.household(hh("A2", "一般农户", &zhou).wage("40000").prev("30000").at("新场镇", "大坪村"));
@@ -126,11 +130,7 @@ fn flagged_lists_the_county_sorted_by_township_village_and_household_number() {
     let out = fx.run();
     let t = out.flagged();
     let cols = &FLAGGED_HEADERS[..15]; // all but 触发规则 and 证据
-    let got: String = t
-        .records()
-        .iter()
-        .map(|r| cols.iter().map(|c| r.get(c)).collect::<Vec<_>>().join(",") + "\n")
-        .collect();
+    let got: String = t.records().iter().map(|r| cols.iter().map(|c| r.get(c)).collect::<Vec<_>>().join(",") + "\n").collect();
     let [zhao, sun, qian, li, wu] = &heads[..] else { unreachable!() };
     let want = format!(
         "城关镇,大坪村,Z1,赵甲,{},脱贫户,脱贫不稳定户,3,12000.00,4000.00,6320.00,脱贫不稳定户,因病、因残,纳入核实,\n\
@@ -210,9 +210,7 @@ fn a_second_run_on_a_locked_output_directory_exits_5_and_a_stale_lock_is_taken_o
     let data = tmp.path().join("data");
     let out = tmp.path().join("out");
     fx.write_data(&data);
-    let run = || {
-        fanpin_cmd().args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap()
-    };
+    let run = || fanpin_cmd().args(["screen", "--rules", RULES, "-q", "--data"]).arg(&data).arg("--out").arg(&out).output().unwrap();
     std::fs::create_dir_all(&out).unwrap();
     // pid 1 is always alive: the directory is taken.
     std::fs::write(out.join(".fanpin.lock"), "1").unwrap();

@@ -22,10 +22,7 @@ fn medical_self_pay_of_exactly_4000_flags_an_exited_household_and_3999_99_does_n
     fx.medical(&a_child, "2021-01-15", "4000.00", "否"); // 4000.00 ≥ 4000 (脱贫户) → 因病
     fx.medical(&b, "2021-01-15", "3999.99", "否"); // 3999.99 < 4000 → no trigger
     let out = fx.run();
-    out.assert_row(
-        "H1",
-        &[("家庭人口", "2"), ("人均纯收入", "2500.00"), ("类别", "脱贫不稳定户"), ("风险类型", "因病"), ("建议", "纳入核实")],
-    );
+    out.assert_row("H1", &[("家庭人口", "2"), ("人均纯收入", "2500.00"), ("类别", "脱贫不稳定户"), ("风险类型", "因病"), ("建议", "纳入核实")]);
     let ev = out.row("H1").get("证据").to_string();
     assert!(ev.contains("张小明"), "证据 should name the member: {ev}");
     assert!(ev.contains("4000.00"), "证据 should carry the value 4000.00: {ev}");
@@ -292,7 +289,7 @@ fn risk_types_follow_policy_order_each_once() {
     let b = fx.person("尤母");
     fx.household(hh("H1", "脱贫户", &a).wage("5000").head_labour("无劳动力"));
     fx.member_row("H1", &b, "配偶", "丧失劳动力", true); // every co-resident lacks labour → 缺劳动力
-    // records written in reverse policy order, several triggers fired twice
+                                                         // records written in reverse policy order, several triggers fired twice
     fx.housing(&b, "C", "2021-01-01"); // 住房安全
     fx.housing(&a, "D", "2021-01-01"); // 住房安全 again
     fx.agriculture(&a, "绝收", "2021-01-01"); // 因产业项目失败
@@ -307,11 +304,7 @@ fn risk_types_follow_policy_order_each_once() {
     let out = fx.run();
     out.assert_row(
         "H1",
-        &[
-            ("家庭人口", "2"),
-            ("人均纯收入", "2500.00"),
-            ("风险类型", "因病、因学、因残、因灾、因意外事故、因务工就业不稳、因产业项目失败、住房安全、缺劳动力"),
-        ],
+        &[("家庭人口", "2"), ("人均纯收入", "2500.00"), ("风险类型", "因病、因学、因残、因灾、因意外事故、因务工就业不稳、因产业项目失败、住房安全、缺劳动力")],
     );
 }
 

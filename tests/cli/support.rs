@@ -29,13 +29,22 @@ pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 pub fn header_of(source: &str) -> &'static [&'static str] {
     match source {
         "households" => &[
-            "户编号", "县", "乡镇", "村", "户主姓名", "户主证件号码", "户类型", "监测状态", "工资性收入",
-            "生产经营性收入", "财产性收入", "转移性收入", "生产经营性支出", "上年度家庭纯收入",
+            "户编号",
+            "县",
+            "乡镇",
+            "村",
+            "户主姓名",
+            "户主证件号码",
+            "户类型",
+            "监测状态",
+            "工资性收入",
+            "生产经营性收入",
+            "财产性收入",
+            "转移性收入",
+            "生产经营性支出",
+            "上年度家庭纯收入",
         ],
-        "members" => &[
-            "户编号", "姓名", "证件号码", "与户主关系", "性别", "出生日期", "健康状况", "劳动技能",
-            "是否共同生活",
-        ],
+        "members" => &["户编号", "姓名", "证件号码", "与户主关系", "性别", "出生日期", "健康状况", "劳动技能", "是否共同生活"],
         "medical" => &["证件号码", "姓名", "就诊日期", "医疗总费用", "报销金额", "个人自付", "病种", "是否大病"],
         "education" => &["证件号码", "姓名", "学段", "学年", "缴费日期", "自付费用"],
         "vehicles" => &["证件号码", "姓名", "号牌号码", "车辆类型", "登记日期", "状态"],
@@ -59,11 +68,7 @@ pub fn header_of(source: &str) -> &'static [&'static str] {
 pub fn check_char(body17: &str) -> char {
     const W: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
     assert_eq!(body17.len(), 17, "body must be 17 digits: {body17}");
-    let sum: u32 = body17
-        .chars()
-        .zip(W)
-        .map(|(c, w)| c.to_digit(10).expect("digit") * w)
-        .sum();
+    let sum: u32 = body17.chars().zip(W).map(|(c, w)| c.to_digit(10).expect("digit") * w).sum();
     b"10X98765432"[(sum % 11) as usize] as char
 }
 
@@ -105,7 +110,11 @@ pub struct Person {
 
 impl Person {
     pub fn sex(&self) -> &'static str {
-        if self.seq % 2 == 1 { "男" } else { "女" }
+        if self.seq % 2 == 1 {
+            "男"
+        } else {
+            "女"
+        }
     }
 }
 
@@ -276,10 +285,7 @@ impl Fixture {
     /// Appends a raw row to a source file (fields in canonical column order).
     pub fn record(&mut self, source: &str, fields: &[&str]) -> &mut Self {
         assert_eq!(fields.len(), header_of(source).len(), "{source}: wrong field count in {fields:?}");
-        self.rows
-            .entry(source.into())
-            .or_default()
-            .push(fields.iter().map(|s| s.to_string()).collect());
+        self.rows.entry(source.into()).or_default().push(fields.iter().map(|s| s.to_string()).collect());
         self
     }
 
@@ -392,16 +398,8 @@ impl Fixture {
 pub fn screen(tmp: tempfile::TempDir, data: PathBuf) -> Outcome {
     {
         let out = tmp.path().join("out");
-        let output = fanpin_cmd()
-            .arg("screen")
-            .arg("--rules")
-            .arg(RULES)
-            .arg("--data")
-            .arg(&data)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .expect("failed to start fanpin");
+        let output =
+            fanpin_cmd().arg("screen").arg("--rules").arg(RULES).arg("--data").arg(&data).arg("--out").arg(&out).output().expect("failed to start fanpin");
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
         if !output.status.success() {
@@ -410,10 +408,7 @@ pub fn screen(tmp: tempfile::TempDir, data: PathBuf) -> Outcome {
                 let p = entry.unwrap().path();
                 let _ = writeln!(listing, "--- {}\n{}", p.display(), String::from_utf8_lossy(&std::fs::read(&p).unwrap()));
             }
-            panic!(
-                "fanpin screen exited with {}\n--- stderr\n{stderr}\n--- stdout\n{stdout}\n--- input\n{listing}",
-                output.status
-            );
+            panic!("fanpin screen exited with {}\n--- stderr\n{stderr}\n--- stdout\n{stdout}\n--- input\n{listing}", output.status);
         }
         Outcome { _tmp: tmp, out, stderr }
     }
@@ -436,11 +431,7 @@ pub fn screen_with(tmp: tempfile::TempDir, data: PathBuf, rules: &Path, extra: &
         .expect("failed to start fanpin");
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
-        panic!(
-            "fanpin screen {extra:?} exited with {}\n--- stderr\n{stderr}\n--- stdout\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout)
-        );
+        panic!("fanpin screen {extra:?} exited with {}\n--- stderr\n{stderr}\n--- stdout\n{}", output.status, String::from_utf8_lossy(&output.stdout));
     }
     Outcome { _tmp: tmp, out, stderr }
 }
@@ -491,11 +482,7 @@ pub struct Row {
 
 impl Row {
     pub fn get(&self, col: &str) -> &str {
-        self.fields
-            .iter()
-            .find(|(k, _)| k == col)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("{}: no column {col} in {:?}", self.file, self.fields))
+        self.fields.iter().find(|(k, _)| k == col).map(|(_, v)| v.as_str()).unwrap_or_else(|| panic!("{}: no column {col} in {:?}", self.file, self.fields))
     }
     pub fn render(&self) -> String {
         self.fields.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
@@ -504,13 +491,7 @@ impl Row {
 
 impl Table {
     pub fn records(&self) -> Vec<Row> {
-        self.rows
-            .iter()
-            .map(|r| Row {
-                file: self.file.clone(),
-                fields: self.headers.iter().cloned().zip(r.iter().cloned()).collect(),
-            })
-            .collect()
+        self.rows.iter().map(|r| Row { file: self.file.clone(), fields: self.headers.iter().cloned().zip(r.iter().cloned()).collect() }).collect()
     }
     pub fn render(&self) -> String {
         let mut s = self.headers.join(",") + "\n";
@@ -540,10 +521,7 @@ impl Outcome {
         assert!(bytes.starts_with(BOM), "{name} does not start with a UTF-8 BOM");
         let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(&bytes[BOM.len()..]);
         let headers = rdr.headers().unwrap().iter().map(String::from).collect();
-        let rows = rdr
-            .records()
-            .map(|r| r.unwrap().iter().map(String::from).collect())
-            .collect();
+        let rows = rdr.records().map(|r| r.unwrap().iter().map(String::from).collect()).collect();
         Table { file: name.into(), headers, rows }
     }
 
@@ -571,16 +549,9 @@ impl Outcome {
     /// The flagged.csv row of household `hh` (panics with the whole file if absent).
     pub fn row(&self, hh: &str) -> Row {
         let t = self.flagged();
-        t.records()
-            .into_iter()
-            .find(|r| r.get("户编号") == hh)
-            .unwrap_or_else(|| {
-                panic!(
-                    "household {hh} is not in flagged.csv\n--- flagged.csv\n{}--- rejects.csv\n{}",
-                    t.render(),
-                    self.csv("rejects.csv").render()
-                )
-            })
+        t.records().into_iter().find(|r| r.get("户编号") == hh).unwrap_or_else(|| {
+            panic!("household {hh} is not in flagged.csv\n--- flagged.csv\n{}--- rejects.csv\n{}", t.render(), self.csv("rejects.csv").render())
+        })
     }
 
     /// Asserts household `hh` was screened (it is in screened.csv: not rejected, not dropped
@@ -631,10 +602,7 @@ pub fn assert_fields(row: &Row, expected: &[(&str, &str)], what: &str) {
     let want: String = expected.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
     let got: String = expected.iter().map(|(k, _)| format!("{k}: {}\n", row.get(k))).collect();
     if want != got {
-        let diff = similar::TextDiff::from_lines(&want, &got)
-            .unified_diff()
-            .header("expected (hand-computed)", "fanpin")
-            .to_string();
+        let diff = similar::TextDiff::from_lines(&want, &got).unified_diff().header("expected (hand-computed)", "fanpin").to_string();
         panic!("{what} differs:\n{diff}\nwhole row:\n{}", row.render());
     }
 }
@@ -643,10 +611,7 @@ pub fn assert_fields(row: &Row, expected: &[(&str, &str)], what: &str) {
 #[track_caller]
 pub fn assert_text(want: &str, got: &str, what: &str) {
     if want != got {
-        let diff = similar::TextDiff::from_lines(want, got)
-            .unified_diff()
-            .header("expected (hand-computed)", "fanpin")
-            .to_string();
+        let diff = similar::TextDiff::from_lines(want, got).unified_diff().header("expected (hand-computed)", "fanpin").to_string();
         panic!("{what} differs:\n{diff}");
     }
 }
@@ -657,10 +622,7 @@ pub fn assert_has_reject(out: &Outcome, expected: &[(&str, &str)]) {
     let rows = out.rejects();
     let hit = rows.iter().any(|r| expected.iter().all(|(k, v)| r.get(k) == *v));
     if !hit {
-        panic!(
-            "no reject row matching {expected:?}\n--- rejects.csv\n{}",
-            out.csv("rejects.csv").render()
-        );
+        panic!("no reject row matching {expected:?}\n--- rejects.csv\n{}", out.csv("rejects.csv").render());
     }
 }
 

@@ -134,9 +134,18 @@ fn a_sources_toml_with_invalid_utf8_names_it_and_the_position() {
 
 /// Keys that carry wording: a reworded rules file drops the reference file's own lines of them.
 const WORDING_KEYS: [&str; 12] = [
-    "no_trigger_risk", "include", "review", "notice_title", "notice_footer", "review_note",
-    "dropped_not_screened", "dropped_excluded", "dropped_no_category", "dropped_not_listed",
-    "stays_reason", "elimination_basis",
+    "no_trigger_risk",
+    "include",
+    "review",
+    "notice_title",
+    "notice_footer",
+    "review_note",
+    "dropped_not_screened",
+    "dropped_excluded",
+    "dropped_no_category",
+    "dropped_not_listed",
+    "stays_reason",
+    "elimination_basis",
 ];
 
 /// The reference rules with other wording: `report` and `monitoring` are lines added to those
@@ -165,10 +174,8 @@ fn reworded(report: &str, monitoring: &str) -> (tempfile::TempDir, std::path::Pa
 
 #[test]
 fn notice_takes_its_wording_from_the_rules_report_section() {
-    let (_rules_dir, rules) = reworded(
-        "include = \"列入公示\"\nreview = \"暂缓公示\"\nnotice_title = \"低收入户公示\"\nnotice_footer = \"异议请向村委会反映。\"\n",
-        "",
-    );
+    let (_rules_dir, rules) =
+        reworded("include = \"列入公示\"\nreview = \"暂缓公示\"\nnotice_title = \"低收入户公示\"\nnotice_footer = \"异议请向村委会反映。\"\n", "");
     let mut fx = Fixture::new();
     let a = fx.person("甲一");
     let b = fx.person("乙一");

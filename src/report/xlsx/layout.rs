@@ -121,13 +121,8 @@ pub fn village_starts(data: &TableData) -> Result<Option<Vec<usize>>> {
         return Ok(None);
     }
     let changed = |c: &str| col(c).neq_missing(col(c).shift(lit(1)));
-    let starts = (*df)
-        .clone()
-        .lazy()
-        .with_row_index("__i", None)
-        .filter(changed("乡镇").or(changed("村")).and(col("__i").gt(lit(0))))
-        .select([col("__i")])
-        .collect()?;
+    let starts =
+        (*df).clone().lazy().with_row_index("__i", None).filter(changed("乡镇").or(changed("村")).and(col("__i").gt(lit(0)))).select([col("__i")]).collect()?;
     Ok(Some(starts.column("__i")?.idx()?.into_no_null_iter().map(|i| i as usize).collect()))
 }
 

@@ -141,7 +141,8 @@ impl Checker<'_> {
             return None;
         };
         let by_id: Vec<String> = self.rule_ids.iter().filter(|(i, _)| i == id).map(|(i, _)| i.clone()).collect();
-        let rules = if by_id.is_empty() { self.rule_ids.iter().filter(|(_, r)| r.as_deref() == Some(id.as_str())).map(|(i, _)| i.clone()).collect() } else { by_id };
+        let rules =
+            if by_id.is_empty() { self.rule_ids.iter().filter(|(_, r)| r.as_deref() == Some(id.as_str())).map(|(i, _)| i.clone()).collect() } else { by_id };
         if rules.is_empty() {
             let known: Vec<&str> = self.rule_ids.iter().flat_map(|(i, r)| std::iter::once(i.as_str()).chain(r.as_deref())).collect();
             let hint = closest(id, known.iter().copied()).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
@@ -275,7 +276,11 @@ impl Checker<'_> {
             return None;
         };
         if per_person && source == MEMBERS {
-            self.err_span(base, span, format!("{kind}(members, …) inside a condition on one record: a record belongs to one member; aggregate members in a household condition"));
+            self.err_span(
+                base,
+                span,
+                format!("{kind}(members, …) inside a condition on one record: a record belongs to one member; aggregate members in a household condition"),
+            );
             return None;
         }
         let sp = toml::Spanned::new(base + source_span.start..base + source_span.end, source.clone());
@@ -292,7 +297,15 @@ impl Checker<'_> {
 
     /// The kind, value, filter and type of an aggregate from its typed arguments.
     #[allow(clippy::type_complexity)]
-    fn aggregate_shape(&mut self, kind: &str, usage: &str, rest: &[TExpr], args: &[Ast], span: Span, base: usize) -> Option<(AggKind, Option<TExpr>, Option<TExpr>, Ty)> {
+    fn aggregate_shape(
+        &mut self,
+        kind: &str,
+        usage: &str,
+        rest: &[TExpr],
+        args: &[Ast],
+        span: Span,
+        base: usize,
+    ) -> Option<(AggKind, Option<TExpr>, Option<TExpr>, Ty)> {
         let want_bool = |c: &mut Self, t: &TExpr, a: &Ast| {
             if t.ty() != Ty::Bool {
                 c.err_span(base, a.span(), format!("expected a condition, found {}", t.ty().describe()));

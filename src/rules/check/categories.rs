@@ -41,10 +41,9 @@ impl Checker<'_> {
         }
         let when = match &c.when {
             Some(w) => self.condition(w, &env),
-            None if ok && !reasons.is_empty() => reasons
-                .iter()
-                .map(|r| r.when.clone())
-                .reduce(|a, b| TExpr::Logic { op: LogicOp::Or, lhs: Box::new(a), rhs: Box::new(b) }),
+            None if ok && !reasons.is_empty() => {
+                reasons.iter().map(|r| r.when.clone()).reduce(|a, b| TExpr::Logic { op: LogicOp::Or, lhs: Box::new(a), rhs: Box::new(b) })
+            }
             None => {
                 if c.reasons.is_empty() {
                     self.err_at(&c.name, "a category needs a condition: when = \"…\", or reasons = [{ when, evidence }, …]");

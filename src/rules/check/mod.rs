@@ -4,8 +4,8 @@
 use super::diag::{closest, Diagnostic};
 use super::expr::{self, Ast, BinOp, Span, TemplatePart};
 use super::plan::*;
-use super::wording::{wording, DEFAULT_DROPPED_NO_CATEGORY, DEFAULT_ELIMINATION_BASIS, DROPPED_FIGURES, ELIMINATION_FIGURES};
 use super::raw::*;
+use super::wording::{wording, DEFAULT_DROPPED_NO_CATEGORY, DEFAULT_ELIMINATION_BASIS, DROPPED_FIGURES, ELIMINATION_FIGURES};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet};
@@ -259,10 +259,7 @@ impl<'s> Checker<'s> {
             ("money", toml::Value::Integer(i)) => Some(Value::Dec(Decimal::from(*i))),
             ("integer", toml::Value::Integer(i)) => Some(Value::Int(*i)),
             ("text", toml::Value::String(s)) => Some(Value::Text(s.clone())),
-            ("date", toml::Value::Datetime(d)) => d
-                .date
-                .and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into()))
-                .map(Value::Date),
+            ("date", toml::Value::Datetime(d)) => d.date.and_then(|d| NaiveDate::from_ymd_opt(d.year.into(), d.month.into(), d.day.into())).map(Value::Date),
             _ => None,
         };
         // Money parameters are shown with at least two decimals, like money columns.
@@ -300,7 +297,10 @@ impl<'s> Checker<'s> {
             t if t.starts_with("enum(") && t.ends_with(')') => {
                 let values: Vec<String> = t[5..t.len() - 1].split(',').map(|v| v.trim().to_string()).collect();
                 if values.iter().any(String::is_empty) {
-                    self.err_at(decl, "an enum value is empty: list the values as enum(a, b, c) and mark the column optional with a trailing '?' to allow an empty cell");
+                    self.err_at(
+                        decl,
+                        "an enum value is empty: list the values as enum(a, b, c) and mark the column optional with a trailing '?' to allow an empty cell",
+                    );
                     return None;
                 }
                 ColType::Enum(Arc::new(values))
@@ -327,7 +327,11 @@ impl<'s> Checker<'s> {
                             if values.contains(canonical) {
                                 synonyms.push((canonical.clone(), variants.clone()));
                             } else if read.synonyms.get(col) == Some(map) {
-                                self.err(at, 1, format!("{name}: synonyms of '{col}' name '{canonical}', which is not one of its values [{}]", values.join(", ")));
+                                self.err(
+                                    at,
+                                    1,
+                                    format!("{name}: synonyms of '{col}' name '{canonical}', which is not one of its values [{}]", values.join(", ")),
+                                );
                             }
                         }
                     }
@@ -360,9 +364,7 @@ impl<'s> Checker<'s> {
     fn require_column(&mut self, table: &Table, col: &S<String>, want: Option<&ColType>, what: &str) {
         match table.column(col.get_ref()) {
             None => {
-                let hint = closest(col.get_ref(), table.columns.iter().map(|c| c.name.as_str()))
-                    .map(|c| format!(" (did you mean '{c}'?)"))
-                    .unwrap_or_default();
+                let hint = closest(col.get_ref(), table.columns.iter().map(|c| c.name.as_str())).map(|c| format!(" (did you mean '{c}'?)")).unwrap_or_default();
                 self.err_at(col, format!("{what} '{}' is not a declared column of {}{hint}", col.get_ref(), table.name));
             }
             Some(c) => {
@@ -456,9 +458,8 @@ impl<'s> Checker<'s> {
         let no_lets = BTreeMap::new();
         for d in list {
             let name = d.name.get_ref().clone();
-            let taken = out.iter().any(|x| x.name == name)
-                || self.households.as_ref().is_some_and(|h| h.column(&name).is_some())
-                || self.params.contains_key(&name);
+            let taken =
+                out.iter().any(|x| x.name == name) || self.households.as_ref().is_some_and(|h| h.column(&name).is_some()) || self.params.contains_key(&name);
             if taken {
                 self.err_at(&d.name, format!("'{name}' is already a household column, parameter or derived field"));
                 continue;

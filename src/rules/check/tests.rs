@@ -136,7 +136,8 @@ fn a_bad_income_window_is_one_error_at_the_window_not_a_cascade() {
 #[test]
 fn full_months_window_and_a_source_window_of_its_own() {
     // 12 full months before 2021-05-31's month: 2020-05-01 … 2021-04-30.
-    let (text, e) = errors(&[(WINDOW, "window = { months = 12, full_months = true }"), ("window = \"就诊日期\"", "window = { column = \"就诊日期\", months = 1 }")]);
+    let (text, e) =
+        errors(&[(WINDOW, "window = { months = 12, full_months = true }"), ("window = \"就诊日期\"", "window = { column = \"就诊日期\", months = 1 }")]);
     assert!(e.is_empty(), "{e:?}");
     let plan = crate::rules::parse(&text, "t.toml").unwrap();
     assert_eq!((plan.meta.window_start.to_string(), plan.meta.window_end.to_string()), ("2020-05-01".into(), "2021-04-30".into()));
@@ -197,9 +198,14 @@ fn a_computed_parameter_is_exact_and_names_its_inputs() {
     let plan = crate::rules::parse(&text, "t.toml").unwrap();
     let p = plan.parameters.iter().find(|p| p.name == "测算线").unwrap();
     assert_eq!((p.shown(), p.from.to_string()), ("19560.00".to_string(), "2021-01-01".to_string()));
-    assert!(p.reference.contains("两倍低保") && p.reference.contains("低保标准 * 12 * 2") && p.reference.contains("低保标准=815.00(2021-01-01起, 依据: 低保文件)"), "{}", p.reference);
+    assert!(
+        p.reference.contains("两倍低保") && p.reference.contains("低保标准 * 12 * 2") && p.reference.contains("低保标准=815.00(2021-01-01起, 依据: 低保文件)"),
+        "{}",
+        p.reference
+    );
     // A formula reading itself is an error at the formula.
-    let (_, e) = errors(&[("[parameters.\"监测线\"]", "[parameters.\"环\"]\ntype = \"money\"\nformula = \"环 * 2\"\nreference = \"x\"\n\n[parameters.\"监测线\"]")]);
+    let (_, e) =
+        errors(&[("[parameters.\"监测线\"]", "[parameters.\"环\"]\ntype = \"money\"\nformula = \"环 * 2\"\nreference = \"x\"\n\n[parameters.\"监测线\"]")]);
     assert!(e.len() == 1 && e[0].2.contains("reads itself"), "{e:?}");
 }
 

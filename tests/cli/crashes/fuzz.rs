@@ -40,8 +40,33 @@ fn seed(salt: u64) -> u64 {
 }
 
 const ODD: &[&str] = &[
-    "\u{0}", "\u{202e}", "\u{feff}", "\u{3000}", "𝟘", "é", "e\u{301}", "\u{fffd}", "\t", "\r", "\r\n", "\"", "'", "\\", "{", "}", "[", "]",
-    "=", "#", ",", "合  计", "·", "…", "\u{10ffff}", "１２３", "  ",
+    "\u{0}",
+    "\u{202e}",
+    "\u{feff}",
+    "\u{3000}",
+    "𝟘",
+    "é",
+    "e\u{301}",
+    "\u{fffd}",
+    "\t",
+    "\r",
+    "\r\n",
+    "\"",
+    "'",
+    "\\",
+    "{",
+    "}",
+    "[",
+    "]",
+    "=",
+    "#",
+    ",",
+    "合  计",
+    "·",
+    "…",
+    "\u{10ffff}",
+    "１２３",
+    "  ",
 ];
 
 /// Long numbers without a run of 15 digits (a run that long would look like an ID number).
@@ -308,7 +333,12 @@ fn lost_records(out: &Path, files: &[(String, Vec<u8>)]) -> Vec<String> {
             lost.push(format!("{name}: {mine} records after the header line {header}, fanpin read {data} and {} blank", n("skipped_blank_rows")));
         }
         if source == "households" {
-            let rejected: std::collections::BTreeSet<String> = read_bom_csv(&out.join("rejects.csv")).records().into_iter().filter(|r| r.get("文件") == name.as_str()).map(|r| r.get("行号").to_string()).collect();
+            let rejected: std::collections::BTreeSet<String> = read_bom_csv(&out.join("rejects.csv"))
+                .records()
+                .into_iter()
+                .filter(|r| r.get("文件") == name.as_str())
+                .map(|r| r.get("行号").to_string())
+                .collect();
             let screened = read_bom_csv(&out.join("screened.csv")).rows.len();
             let excluded = manifest["counts"]["households_excluded"].as_u64().unwrap_or(0) as usize;
             if n("records") != screened + rejected.len() + excluded {
