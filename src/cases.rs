@@ -177,7 +177,10 @@ fn row(
 
 type Defaults = BTreeMap<String, BTreeMap<String, toml::Value>>;
 
-fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Path) -> Result<(Vec<(String, String, String)>, Vec<String>)> {
+/// (field, expected, got) of each check that differs.
+type Diffs = Vec<(String, String, String)>;
+
+fn run_case(rules_path: &Path, case: &RawCase, defaults: &Defaults, scratch: &Path) -> Result<(Diffs, Vec<String>)> {
     let as_of = match &case.as_of {
         Some(d) => Some(chrono::NaiveDate::parse_from_str(&d.to_string(), "%Y-%m-%d").map_err(|_| anyhow!("as_of {d} is not a date"))?),
         None => None,

@@ -248,7 +248,7 @@ fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Resu
         };
         info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
         // polars' message quotes the cell it could not parse, which may be the rest of the file.
-        Ok(typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))?)
+        typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))
     })?;
 
     // Blank and 合计 lines are counted, then dropped. They are told exactly (a second read of

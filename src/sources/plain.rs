@@ -73,7 +73,7 @@ enum Quote {
     /// Inside a quoted cell, where a line end is part of the cell.
     Quoted,
     /// After a `"` inside a quoted cell: `""` is a quote, anything else closed the cell.
-    QuoteInQuoted,
+    ClosingOrDoubled,
 }
 
 enum Found {
@@ -122,9 +122,9 @@ impl Rest {
         }
         self.quote = match (self.quote, b) {
             (Quote::Quoted, _) if line_end => return Some(Found::Multiline),
-            (Quote::Quoted, b'"') => Quote::QuoteInQuoted,
+            (Quote::Quoted, b'"') => Quote::ClosingOrDoubled,
             (Quote::Quoted, _) => Quote::Quoted,
-            (Quote::QuoteInQuoted, b'"') => Quote::Quoted,
+            (Quote::ClosingOrDoubled, b'"') => Quote::Quoted,
             (Quote::FieldStart, b'"') => Quote::Quoted,
             (_, _) if line_end || b == self.delimiter => Quote::FieldStart,
             (_, _) => Quote::Unquoted,

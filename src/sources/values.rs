@@ -256,7 +256,8 @@ mod tests {
         // and no reason; the others (with separators, spaces, other date forms, bad check
         // characters, undeclared values) must be left to the full parse.
         let id_ok = "11010519491231002X"; // GB 11643's own example (check character X)
-        let cases: Vec<(ColType, bool, Vec<Option<&str>>, Vec<bool>)> = vec![
+        type Case<'a> = (ColType, bool, Vec<Option<&'a str>>, Vec<bool>);
+        let cases: Vec<Case> = vec![
             (
                 ColType::Money,
                 false,

@@ -6,6 +6,9 @@ use crate::support::*;
 use std::collections::BTreeMap;
 use std::io::Read;
 
+/// A chart series: its name, category references and value references.
+type Series = (String, Vec<String>, Vec<String>);
+
 /// Every part of an xlsx (a zip of XML files), by path.
 fn parts(bytes: &[u8]) -> BTreeMap<String, String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("report.xlsx is a zip");
@@ -118,7 +121,7 @@ impl Book {
         out
     }
     /// The chart whose title holds `title`: (grouping, [(series name, categories, values)]).
-    fn chart(&self, title: &str) -> (String, Vec<(String, Vec<String>, Vec<String>)>) {
+    fn chart(&self, title: &str) -> (String, Vec<Series>) {
         let xml = self
             .parts
             .iter()

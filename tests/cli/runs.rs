@@ -5,8 +5,8 @@
 //!
 //! Reference policy (rules/guizhou-2021.toml): monitoring line 6320.00 (in force from
 //! 2021-01-01; 5000.00 from 2020-01-01), determination date 2021-05-31, income window
-//! 2020-06-01..2021-05-31 (both ends included). n = co-resident members, NI = 工资性 + 生产经营性
-//! + 财产性 + 转移性 − 生产经营性支出, PCI = round(NI / n, 2), RE = 个人自付 + 自付费用 of the
+//! 2020-06-01..2021-05-31 (both ends included). n = co-resident members,
+//! NI = 工资性 + 生产经营性 + 财产性 + 转移性 − 生产经营性支出, PCI = round(NI / n, 2), RE = 个人自付 + 自付费用 of the
 //! co-resident members' records in the window. Categories in order: PCI < line and 脱贫户 →
 //! 脱贫不稳定户; PCI < line and 一般农户 → 边缘易致贫户; PCI ≥ line and (RE > 上年度 or
 //! round((NI − RE)/n, 2) < line or (上年度 > 0 and NI ≤ 上年度 × 0.5)) → 突发严重困难户.

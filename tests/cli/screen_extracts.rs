@@ -60,14 +60,14 @@ fn medical_workbooks(fx: &Fixture, dir: &Path) {
             sheet.write_number(r, 0, (n + 1) as f64).unwrap();
             sheet.write_string(r, 1, v[0]).unwrap();
             sheet.write_string(r, 2, v[1]).unwrap();
-            sheet.write_datetime_with_format(r, 3, &ExcelDateTime::parse_from_str(v[2]).unwrap(), &date_format).unwrap();
+            sheet.write_datetime_with_format(r, 3, ExcelDateTime::parse_from_str(v[2]).unwrap(), &date_format).unwrap();
             sheet.write_string(r, 4, v[3]).unwrap();
             sheet.write_string(r, 5, v[4]).unwrap();
             if n % 2 == 0 {
                 // a number cell: 4000.00 is stored as 4000, 12345.60 as 12345.6
                 sheet.write_number(r, 6, v[5].parse::<f64>().unwrap()).unwrap();
             } else {
-                sheet.write_string(r, 6, &format!("{}元", thousands(v[5]))).unwrap();
+                sheet.write_string(r, 6, format!("{}元", thousands(v[5]))).unwrap();
             }
             sheet.write_string(r, 7, v[6]).unwrap();
             sheet.write_string(r, 8, if v[7] == "是" { "Y" } else { "N" }).unwrap();
