@@ -21,18 +21,10 @@ struct Listed {
 }
 
 fn read_flagged(dir: &Path) -> Result<BTreeMap<String, Listed>> {
-    let path = dir.join("flagged.csv");
-    let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
-    let at = |n: &str| headers.iter().position(|h| h == n).ok_or_else(|| anyhow!("{}: no column {n} (not a fanpin flagged.csv?)", path.display()));
-    let (k, t, v, c, rk, a, p) = (at("户编号")?, at("乡镇")?, at("村")?, at("类别")?, at("风险类型")?, at("建议")?, at("人均纯收入")?);
-    let mut out = BTreeMap::new();
-    for (i, rec) in r.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}: row {} cannot be read", path.display(), i + 2))?;
-        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
-        out.insert(get(k), Listed { town: get(t), village: get(v), category: get(c), risks: get(rk), advice: get(a), per_capita: get(p) });
-    }
-    Ok(out)
+    Ok(crate::report::readback::flagged(dir)?
+        .into_iter()
+        .map(|r| (r.key, Listed { town: r.town, village: r.village, category: r.category, risks: r.risks, advice: r.advice, per_capita: r.per_capita }))
+        .collect())
 }
 
 /// Per-capita income of every screened household (screened.csv), when the run wrote one.

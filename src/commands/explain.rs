@@ -12,7 +12,7 @@ use crate::households::{self, CO_RESIDENT};
 use crate::rules::plan::{ColType, Plan, Rule, TExpr, MEMBER_NAME};
 use crate::rules::{self};
 use crate::sources::read::{FILE, LINE};
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{anyhow, bail, Result};
 use polars::prelude::*;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -65,16 +65,9 @@ fn params_line(plan: &Plan, names: &[String]) -> Option<String> {
 }
 
 fn manifest_invocation(dir: &std::path::Path) -> Result<(PathBuf, PathBuf, Option<chrono::NaiveDate>, serde_json::Value)> {
-    let path = dir.join("manifest.json");
-    let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (is {} a screen output directory?)", path.display(), dir.display()))?;
-    let m: serde_json::Value = serde_json::from_str(&raw).with_context(|| format!("{} is not a fanpin manifest", path.display()))?;
-    let inv = m.get("invocation").ok_or_else(|| anyhow!("{} has no invocation record (written by an older fanpin): run the screen again", path.display()))?;
-    let get = |k: &str| inv.get(k).and_then(|v| v.as_str()).map(str::to_string);
-    let as_of = match get("as_of") {
-        Some(d) => Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")?),
-        None => None,
-    };
-    Ok((PathBuf::from(get("rules").unwrap_or_default()), PathBuf::from(get("data").unwrap_or_default()), as_of, m.clone()))
+    let m = crate::report::readback::Manifest::in_dir(dir)?;
+    let inv = m.invocation()?;
+    Ok((inv.rules, inv.data, inv.as_of, m.json))
 }
 
 pub fn run(args: &ExplainArgs) -> Result<()> {

@@ -6,10 +6,9 @@
 
 use crate::cli::NoticeArgs;
 use crate::report::csv::CsvRenderer;
-use crate::report::manifest::Wording;
 use crate::report::summary::TextTable;
 use crate::report::{write_atomically, Renderer, Table, TableData};
-use anyhow::{anyhow, Context, Result};
+use anyhow::Result;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -17,37 +16,19 @@ use std::io::Write;
 /// The only columns a notice shows.
 pub const NOTICE_COLUMNS: [&str; 5] = ["乡镇", "村", "户主姓名", "家庭人口", "类别"];
 
-/// The `[report]` wording of the run that wrote `dir`, from its manifest.json.
-fn wording(dir: &std::path::Path) -> Result<Wording> {
-    let path = dir.join("manifest.json");
-    let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read {} (run fanpin screen first)", path.display()))?;
-    let m: serde_json::Value = serde_json::from_str(&raw).with_context(|| format!("{} is not a fanpin manifest", path.display()))?;
-    let w = m
-        .get("rules")
-        .and_then(|r| r.get("wording"))
-        .ok_or_else(|| anyhow!("{} records no rules wording (written by an older fanpin): run fanpin screen again", path.display()))?;
-    serde_json::from_value(w.clone()).with_context(|| format!("{}: rules.wording", path.display()))
-}
-
 pub fn run(args: &NoticeArgs) -> Result<()> {
     // The notice goes beside the flagged.csv it is made from, in that run's directory.
     let run = crate::report::publish::run_dir(&args.out);
-    let wording = wording(&run)?;
-    let path = run.join("flagged.csv");
-    let mut r = csv::Reader::from_path(&path).with_context(|| format!("cannot read {} (run fanpin screen first)", path.display()))?;
-    let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
-    let index = |name: &str| headers.iter().position(|h| h == name).ok_or_else(|| anyhow!("{}: no column {name}", path.display()));
-    let cols: Vec<usize> = NOTICE_COLUMNS.iter().map(|c| index(c)).collect::<Result<_>>()?;
-    let advice = index("建议")?;
+    let wording = crate::report::readback::Manifest::in_dir(&run)?.wording()?;
     // Village → rows, in flagged.csv order (乡镇, 村, 户编号); BTreeMap keeps villages sorted.
     let mut villages: BTreeMap<(String, String), Vec<Vec<String>>> = BTreeMap::new();
     let mut all = Vec::new();
-    for rec in r.records() {
-        let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
-        if !args.include_review && rec.get(advice) != Some(wording.include.as_str()) {
+    for r in crate::report::readback::flagged(&run)? {
+        if !args.include_review && r.advice != wording.include {
             continue;
         }
-        let row: Vec<String> = cols.iter().map(|i| rec.get(*i).unwrap_or("").to_string()).collect();
+        // NOTICE_COLUMNS, and nothing else of the household: a notice is public.
+        let row = vec![r.town, r.village, r.head, r.size, r.category];
         villages.entry((row[0].clone(), row[1].clone())).or_default().push(row.clone());
         all.push(row);
     }

@@ -5,7 +5,7 @@
 
 use crate::cli::{ReplayArgs, ScreenArgs};
 use crate::sources::sha256_file;
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -94,18 +94,10 @@ fn scratch_dir() -> PathBuf {
 
 pub fn run(args: &ReplayArgs) -> Result<()> {
     let manifest_path = &args.manifest;
-    let raw = std::fs::read_to_string(manifest_path).with_context(|| format!("cannot read {}", manifest_path.display()))?;
-    let then: Value = serde_json::from_str(&raw).with_context(|| format!("{} is not a fanpin manifest (JSON)", manifest_path.display()))?;
-    let inv =
-        then.get("invocation").ok_or_else(|| anyhow!("{} has no invocation record (written before fanpin could replay runs)", manifest_path.display()))?;
-    let field = |k: &str| inv.get(k).and_then(Value::as_str).map(str::to_string);
-    let rules = PathBuf::from(field("rules").ok_or_else(|| anyhow!("the manifest names no rules file"))?);
-    let data = PathBuf::from(field("data").ok_or_else(|| anyhow!("the manifest names no data directory"))?);
-    let as_of = match field("as_of") {
-        Some(d) => Some(chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d").with_context(|| format!("bad as_of '{d}' in the manifest"))?),
-        None => None,
-    };
-    let previous = field("previous").map(PathBuf::from);
+    let manifest = crate::report::readback::Manifest::read(manifest_path)?;
+    let crate::report::readback::Invocation { rules, data, as_of, previous } = manifest.invocation()?;
+    let then = manifest.json;
+    let inv = then.get("invocation").cloned().unwrap_or_default();
     let label = manifest_path.display().to_string();
     let differs = |what: String| -> anyhow::Error { Differs { manifest: label.clone(), what }.into() };
 
@@ -160,11 +152,7 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         as_of,
         threads: None,
     };
-    let result = super::screen::run(&screen).and_then(|_| {
-        let path = dir.join("manifest.json");
-        let raw = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(serde_json::from_str::<Value>(&raw)?)
-    });
+    let result = super::screen::run(&screen).and_then(|_| Ok(crate::report::readback::Manifest::in_dir(&crate::report::publish::run_dir(&dir))?.json));
     if !keep {
         let _ = std::fs::remove_dir_all(&dir);
     }

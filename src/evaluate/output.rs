@@ -2,6 +2,7 @@
 //! flagged.csv's columns (with 证据) for the listed ones, and the grades' counts.
 
 use super::{evidence_column, hit_column, risk_column, REASON};
+use crate::frame::columns as c;
 use crate::frame::compile::{agg_column, compile, dec_dtype, list_column, money_places, template};
 use crate::households::{ordered_left, HH_ROW};
 use crate::rules::plan::{Action, Category, Plan, Rule, TExpr, Ty};
@@ -57,10 +58,10 @@ fn number_text(e: &TExpr) -> Expr {
 fn figures(plan: &Plan) -> Vec<Expr> {
     let rep = &plan.report;
     vec![
-        number_text(&rep.size).alias("家庭人口"),
-        number_text(&rep.net_income).alias("家庭纯收入"),
-        number_text(&rep.per_capita).alias("人均纯收入"),
-        number_text(&rep.line).alias("监测线"),
+        number_text(&rep.size).alias(c::SIZE),
+        number_text(&rep.net_income).alias(c::NET_INCOME),
+        number_text(&rep.per_capita).alias(c::PER_CAPITA),
+        number_text(&rep.line).alias(c::LINE),
     ]
 }
 
@@ -74,12 +75,12 @@ pub(super) fn screened(plan: &Plan, frame: &DataFrame) -> Result<LazyFrame> {
         ),
         None => (lit(false), lit(false)),
     };
-    let mut columns = vec![text("乡镇"), text("村"), text(key).alias("户编号"), text("户主姓名"), text("户类型"), text("监测状态")];
+    let mut columns = vec![text(c::TOWN), text(c::VILLAGE), text(key).alias(c::KEY), text(c::HEAD), text(c::KIND), text(c::STATUS)];
     columns.extend(figures(plan));
     columns.extend([
-        col("__category").fill_null(lit("")).alias("类别"),
-        labels(&plan.triggers).alias("触发规则"),
-        labels(&plan.exclusions).alias("排除提示"),
+        col("__category").fill_null(lit("")).alias(c::CATEGORY),
+        labels(&plan.triggers).alias(c::TRIGGERS),
+        labels(&plan.exclusions).alias(c::EXCLUSIONS),
         col("__category"),
         hard_exclude(plan).alias("__excluded"),
         col("__monitored"),
@@ -91,7 +92,7 @@ pub(super) fn screened(plan: &Plan, frame: &DataFrame) -> Result<LazyFrame> {
         stays.alias("__stays"),
     ]);
     // The plan holds only the columns it reads (the frame's others are released with it).
-    let mut read: BTreeSet<String> = ["乡镇", "村", key, "户主姓名", "户类型", "监测状态", "__category", "__monitored", LEAD].map(String::from).into();
+    let mut read: BTreeSet<String> = [c::TOWN, c::VILLAGE, key, c::HEAD, c::KIND, c::STATUS, "__category", "__monitored", LEAD].map(String::from).into();
     read.extend(plan.triggers.iter().chain(&plan.exclusions).map(hit_column));
     let mut aggregates = BTreeSet::new();
     let rep = &plan.report;
@@ -105,7 +106,18 @@ pub(super) fn screened(plan: &Plan, frame: &DataFrame) -> Result<LazyFrame> {
         e.aggregates_into(&mut aggregates);
     }
     read.extend(aggregates.into_iter().map(agg_column));
-    Ok(frame.select(read)?.lazy().select(columns).sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true)))
+    let mut screened = frame.select(read)?.lazy().select(columns).sort(c::ORDER, SortMultipleOptions::default().with_maintain_order(true));
+    same_columns(&screened.collect_schema()?.iter_names().map(|n| n.to_string()).collect::<Vec<_>>(), &c::SCREENED, "screened.csv")?;
+    Ok(screened)
+}
+
+/// The visible columns of a table (those not starting with `__`) are the documented ones, in order.
+fn same_columns(names: &[String], want: &[&str], table: &str) -> Result<()> {
+    let visible: Vec<&str> = names.iter().map(String::as_str).filter(|n| !n.starts_with("__")).collect();
+    if visible != want {
+        anyhow::bail!("internal error: {table} would be written with the columns {visible:?}, not {want:?}");
+    }
+    Ok(())
 }
 
 /// Households and persons per township of each grade (a category that is not a lead).
@@ -116,7 +128,7 @@ pub(super) fn grades(plan: &Plan, frame: &DataFrame) -> Result<DataFrame> {
         .clone()
         .lazy()
         .filter(is_grade)
-        .group_by([col("乡镇").cast(DataType::String), col("__category")])
+        .group_by([col(c::TOWN).cast(DataType::String), col("__category")])
         .agg([len().cast(DataType::Int64).alias("户"), size.sum().alias("人")])
         .collect()?)
 }
@@ -210,24 +222,25 @@ pub(super) fn listed(plan: &Plan, frame: DataFrame, evidence: &Evidence) -> Resu
     evidence_parts.push(applied_parameters(plan));
     let rep = &plan.report;
     let key = plan.roster.key.as_str();
-    let mut columns = vec![text("乡镇"), text("村"), text(key).alias("户编号"), text("户主姓名"), text("户主证件号码"), text("户类型"), text("监测状态")];
+    let mut columns = vec![text(c::TOWN), text(c::VILLAGE), text(key).alias(c::KEY), text(c::HEAD), text(c::HEAD_ID), text(c::KIND), text(c::STATUS)];
     columns.extend(figures(plan));
     columns.extend([
-        col("__category").alias("类别"),
-        when(risks.clone().eq(lit(""))).then(lit(rep.no_trigger_risk.as_str())).otherwise(risks).alias("风险类型"),
+        col("__category").alias(c::CATEGORY),
+        when(risks.clone().eq(lit(""))).then(lit(rep.no_trigger_risk.as_str())).otherwise(risks).alias(c::RISKS),
         when(any_of(plan.exclusions.iter().filter(|r| r.action == Some(Action::Review))))
             .then(lit(rep.review.as_str()))
             .otherwise(lit(rep.include.as_str()))
-            .alias("建议"),
-        labels(&plan.exclusions).alias("排除提示"),
-        labels(&plan.triggers).alias("触发规则"),
-        joined(evidence_parts, " ").alias("证据"),
+            .alias(c::ADVICE),
+        labels(&plan.exclusions).alias(c::EXCLUSIONS),
+        labels(&plan.triggers).alias(c::TRIGGERS),
+        joined(evidence_parts, " ").alias(c::EVIDENCE),
         compile(&rep.size).cast(DataType::Int64).alias("__size"),
         col("__category"),
         col("__monitored"),
     ]);
     columns.extend(risk_types.iter().map(|r| col(risk_column(r).as_str())));
-    let listed = listed.select(columns).sort(["乡镇", "村", "户编号"], SortMultipleOptions::default().with_maintain_order(true)).collect()?;
+    let listed = listed.select(columns).sort(c::ORDER, SortMultipleOptions::default().with_maintain_order(true)).collect()?;
+    same_columns(&listed.get_column_names().iter().map(|n| n.to_string()).collect::<Vec<_>>(), &c::FLAGGED, "flagged.csv")?;
     Ok((listed, excluded))
 }
 

@@ -3,6 +3,7 @@
 //! `sources`, `households` and `evaluate`, which all build on it; it depends only on the typed
 //! plan.
 
+pub mod columns;
 pub mod compile;
 
 pub use compile::case;

@@ -106,18 +106,8 @@ fn basis_pieces(basis: &[Wording]) -> Vec<Expr> {
 
 /// 户编号 → (乡镇, 村, 户主姓名, 类别) of a previous run's flagged.csv.
 pub fn previous_listed(dir: &Path) -> Result<BTreeMap<String, [String; 4]>> {
-    let path = dir.join("flagged.csv");
-    let mut r = csv::Reader::from_path(&path).with_context(|| format!("--previous: cannot read {}", path.display()))?;
-    let headers: Vec<String> = r.headers()?.iter().map(|h| h.trim_start_matches('\u{feff}').to_string()).collect();
-    let at = |n: &str| headers.iter().position(|h| h == n).ok_or_else(|| anyhow!("{}: no column {n}", path.display()));
-    let (k, t, v, h, c) = (at("户编号")?, at("乡镇")?, at("村")?, at("户主姓名")?, at("类别")?);
-    let mut out = BTreeMap::new();
-    for rec in r.records() {
-        let rec = rec.with_context(|| format!("cannot read {}", path.display()))?;
-        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
-        out.insert(get(k), [get(t), get(v), get(h), get(c)]);
-    }
-    Ok(out)
+    let rows = super::readback::flagged(dir).context("--previous")?;
+    Ok(rows.into_iter().map(|r| (r.key, [r.town, r.village, r.head, r.category])).collect())
 }
 
 /// Adds 变化 (新增 / 持续) to the listed households.

@@ -5,6 +5,7 @@ pub mod changes;
 pub mod csv;
 pub mod manifest;
 pub mod publish;
+pub mod readback;
 pub mod summary;
 pub mod terminal;
 pub mod xlsx;

@@ -383,7 +383,7 @@ impl<'s> Checker<'s> {
         let h = r.households.get_ref();
         let households = self.table("households", "户表", &h.file, &h.columns, &h.read, r.households.span().start);
         self.require_column(&households, &h.key, Some(&ColType::Text), "the household key");
-        for needed in ["乡镇", "村", "户主姓名", "户主证件号码", "户类型", "监测状态"] {
+        for needed in crate::frame::columns::FROM_ROSTER {
             if households.column(needed).is_none() {
                 let sp = r.households.span();
                 self.err(sp.start, 1, format!("the household table must declare the column '{needed}' (it is part of flagged.csv)"));
