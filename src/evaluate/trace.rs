@@ -6,7 +6,7 @@
 use super::{evidence_column, hit_column, within};
 use crate::frame::compile::{compile, template};
 use crate::households::{with_household_columns, Roster, CO_RESIDENT};
-use crate::rules::plan::{Plan, Rule, Source};
+use crate::rules::plan::{Plan, Rule, Source, RELATIVE_RECORD};
 use crate::sources::{self, read::FILE, read::LINE};
 use anyhow::Result;
 use polars::prelude::*;
@@ -41,8 +41,10 @@ pub fn sources<'p>(plan: &'p Plan, roster: &Roster, dir: &Path) -> Result<Vec<So
             JoinArgs::new(JoinType::Inner).with_coalesce(JoinCoalesce::KeepColumns),
         );
         let in_window = source.window.as_ref().map_or(lit(true), within);
+        // The members' own records (a relative's record, counted through a link source, is
+        // not traced here).
         let records = with_household_columns(records, "__hh", &roster.households, &plan.household_columns_for(&source.table.name))
-            .with_column(in_window.alias(IN_WINDOW))
+            .with_columns([in_window.alias(IN_WINDOW), lit(false).alias(RELATIVE_RECORD)])
             .collect()?
             .lazy();
         let counted = records.clone().filter(col(IN_WINDOW).and(col(CO_RESIDENT)));

@@ -94,3 +94,20 @@ fn relatives_must_name_a_link_source() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("'suport' is not one (did you mean 'support'?)"), "{stderr}");
 }
+
+#[test]
+fn explain_runs_on_rules_that_read_relatives_records() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = rules(tmp.path());
+    let mut fx = Fixture::new();
+    let (e1, c1) = (fx.person("老一"), fx.person("子一"));
+    household(&mut fx, "E1", &e1, "1950-03-01");
+    fx.vehicle(&c1, "小型轿车", "2020-01-01", "正常");
+    fx.raw_file("support.csv", format!("被赡养人证件号码,赡养人证件号码,关系\n{},{},子女\n", e1.id, c1.id));
+    let out = fx.run_with(&rules, &[]);
+    let o = fanpin_cmd().arg("explain").arg("--out").arg(&out.out).arg("E1").output().unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{stdout}{}", String::from_utf8_lossy(&o.stderr));
+    // The household rule that read the child's car is shown as hit.
+    assert!(stdout.contains("老年户子女有小汽车"), "{stdout}");
+}
