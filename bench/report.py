@@ -2,8 +2,9 @@
 
     python bench/report.py MEASUREMENTS.tsv VERDICTS.tsv MACHINE.txt STAGES.md RESULTS.md
 
-MEASUREMENTS.tsv: size, run, tool, wall seconds, peak RSS in KiB (one line per measurement).
-VERDICTS.tsv: size, "identical" or "DIFFER", detail (one line per size).
+MEASUREMENTS.tsv: size, data (messy or clean), run, tool, wall seconds, peak RSS in KiB (one line
+per measurement).
+VERDICTS.tsv: size, data, "identical" or "DIFFER", detail (one line per data set).
 """
 
 import statistics
@@ -31,34 +32,40 @@ def main(meas: str, verdicts: str, machine: str, stages: str, out: str) -> int:
     walls = defaultdict(list)
     rss = defaultdict(list)
     for line in Path(meas).read_text().splitlines():
-        size, _run, tool, wall, kib = line.split("\t")
-        walls[(int(size), tool)].append(float(wall))
-        rss[(int(size), tool)].append(float(kib))
+        size, kind, _run, tool, wall, kib = line.split("\t")
+        walls[((int(size), kind), tool)].append(float(wall))
+        rss[((int(size), kind), tool)].append(float(kib))
     verdict = {}
     for line in Path(verdicts).read_text().splitlines():
-        size, v, detail = line.split("\t", 2)
-        verdict[int(size)] = (v, detail)
-    sizes = sorted({s for s, _ in walls})
+        size, kind, v, detail = line.split("\t", 3)
+        verdict[(int(size), kind)] = (v, detail)
+    # Messy first (what counties have), then its clean twin.
+    sets = sorted({s for s, _ in walls}, key=lambda s: (s[0], s[1] != "messy"))
     runs = max(len(v) for v in walls.values())
 
     med = {k: statistics.median(v) for k, v in walls.items()}
     peak = {k: max(v) for k, v in rss.items()}
 
-    head = ["households", "runs"] + [f"{label} wall (median)" for _, label in TOOLS] + [
+    head = ["households", "data", "runs"] + [f"{label} wall (median)" for _, label in TOOLS] + [
         "fanpin peak RSS", "DuckDB peak RSS", "polars peak RSS",
-        "fanpin / DuckDB", "fanpin / polars read", "fanpin / cat", "flagged lists",
+        "fanpin / DuckDB", "fanpin / polars read", "fanpin / cat", "fanpin messy / clean (wall, RSS)", "flagged lists",
     ]
     rows = []
-    for s in sizes:
+    for s in sets:
         v, detail = verdict.get(s, ("missing", "not compared"))
         f = med.get((s, "fanpin"))
         ratio = lambda t: f"{f / med[(s, t)]:.2f}" if f and med.get((s, t)) else "–"
-        row = [f"{s:,}", str(len(walls[(s, "fanpin")])) if (s, "fanpin") in walls else "0"]
+        row = [f"{s[0]:,}", s[1], str(len(walls[(s, "fanpin")])) if (s, "fanpin") in walls else "0"]
         row += [fmt_s(med[(s, t)]) if (s, t) in med else "–" for t, _ in TOOLS]
         row += [fmt_mb(peak[(s, t)]) if (s, t) in peak else "–" for t in ("fanpin", "duckdb", "polars")]
         # A peer that gives a different answer does not count: no ratio against it.
         row.append(ratio("duckdb") if v == "identical" else "not reported (lists differ)")
         row += [ratio("polars"), ratio("cat")]
+        clean = (s[0], "clean")
+        if s[1] == "messy" and (clean, "fanpin") in med and f:
+            row.append(f"{f / med[(clean, 'fanpin')]:.2f}, {peak[(s, 'fanpin')] / peak[(clean, 'fanpin')]:.2f}")
+        else:
+            row.append("–")
         row.append(f"{v}: {detail}")
         rows.append(row)
 
@@ -67,10 +74,10 @@ def main(meas: str, verdicts: str, machine: str, stages: str, out: str) -> int:
         lines += ["| " + " | ".join(r) + " |" for r in rows]
         return "\n".join(lines)
 
-    raw = ["| households | tool | run | wall | peak RSS |", "|---|---|---|---|---|"]
+    raw = ["| households | data | tool | run | wall | peak RSS |", "|---|---|---|---|---|---|"]
     for line in Path(meas).read_text().splitlines():
-        size, run, tool, wall, kib = line.split("\t")
-        raw.append(f"| {int(size):,} | {tool} | {run} | {fmt_s(float(wall))} | {fmt_mb(float(kib))} |")
+        size, kind, run, tool, wall, kib = line.split("\t")
+        raw.append(f"| {int(size):,} | {kind} | {tool} | {run} | {fmt_s(float(wall))} | {fmt_mb(float(kib))} |")
 
     text = f"""# fanpin benchmark results
 
@@ -81,7 +88,8 @@ Written by `bash bench/run.sh` (see bench/README.md); do not edit by hand.
 Medians over up to {runs} interleaved runs (the runs column; Guizhou scale is run once): wall clock from bash's `$EPOCHREALTIME` around
 `/usr/bin/time -v`, which gives the peak RSS (the largest of the runs is shown). The input files
 are in the page cache (read once before the first run); every tool uses both cores. Ratios are
-of median wall times: below 1 means fanpin is faster.
+of median wall times: below 1 means fanpin is faster. Each size is measured on messy data
+(`fanpin generate --messy`, see bench/README.md) and on its clean twin.
 
 {table(rows)}
 
@@ -95,7 +103,7 @@ of median wall times: below 1 means fanpin is faster.
 """
     Path(out).write_text(text, encoding="utf-8")
     print(table(rows))
-    return 0 if all(verdict.get(s, ("missing",))[0] == "identical" for s in sizes) else 1
+    return 0 if all(verdict.get(s, ("missing",))[0] == "identical" for s in sets) else 1
 
 
 if __name__ == "__main__":

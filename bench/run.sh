@@ -2,11 +2,13 @@
 # The fanpin benchmark: fanpin screen vs a DuckDB SQL peer vs the floor (reading the inputs).
 #
 #   bash bench/run.sh [SIZES...]        # default sizes: 100000 1000000 (households)
+#   BENCH_DATA="messy" bash bench/run.sh 1000000   # only the messy data sets (default: "messy clean")
 #   bash bench/run.sh 100000 1000000 3000000 12000000   # what RESULTS.md shows (12M: ~6 GB of data)
 #   BENCH_RUNS=5 bash bench/run.sh 100000
 #
 # Builds fanpin (release), makes bench/.venv with duckdb and polars from PyPI, generates the data
-# sets (bench/data/hN, kept between runs), then for each size and each of BENCH_RUNS (default 3)
+# sets (bench/data/mN with `--messy`, what counties have, and bench/data/hN without, kept between
+# runs), then for each size, each data set and each of BENCH_RUNS (default 3)
 # interleaved runs (sizes of 10 million households and more: one run) times, with /usr/bin/time -v
 # (wall clock, peak RSS):
 #   1. fanpin screen --rules rules/guizhou-2021.toml (all outputs, -q);
@@ -24,6 +26,13 @@ RUNS=${BENCH_RUNS:-3}
 ONCE_FROM=10000000
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(100000 1000000)
+# Each size is measured on messy data (`fanpin generate --messy`: what department extracts look
+# like) and, as a second column, on clean data.
+read -r -a KINDS <<<"${BENCH_DATA:-messy clean}"
+
+# data_dir SIZE KIND: the data set's directory; data_flag KIND: its generator flag.
+data_dir() { if [ "$2" = messy ]; then echo "$BENCH/data/m$1"; else echo "$BENCH/data/h$1"; fi; }
+data_flag() { if [ "$1" = messy ]; then echo --messy; fi; }
 DUCKDB_VERSION=2.0.1
 POLARS_VERSION=2.1.0
 # Both fanpin (polars) and DuckDB use every core by default; nothing is pinned here.
@@ -47,14 +56,17 @@ fi
 PY=$BENCH/.venv/bin/python
 
 for n in "${SIZES[@]}"; do
-    d=$BENCH/data/h$n
-    if [ ! -f "$d/.complete" ]; then
-        say "generating $n households into bench/data/h$n"
-        rm -rf "$d"
-        "$FANPIN" generate --households "$n" --seed 1 --out "$d" >/dev/null
-        touch "$d/.complete"
-    fi
-    cat "$d"/*.csv >/dev/null # into the page cache: every run below reads warm files
+    for k in "${KINDS[@]}"; do
+        d=$(data_dir "$n" "$k")
+        if [ ! -f "$d/.complete" ]; then
+            say "generating $n households ($k) into ${d#"$ROOT"/}"
+            rm -rf "$d"
+            # shellcheck disable=SC2046
+            "$FANPIN" generate --households "$n" --seed 1 $(data_flag "$k") --out "$d" >/dev/null
+            touch "$d/.complete"
+        fi
+        cat "$d"/*.csv >/dev/null # into the page cache: every run below reads warm files
+    done
 done
 
 WORK=$BENCH/out
@@ -75,10 +87,11 @@ quiet() {
     done
 }
 
-# measure SIZE RUN TOOL CMD...: runs CMD under /usr/bin/time -v, appends wall seconds and peak RSS.
+# measure SIZE KIND RUN TOOL CMD...: runs CMD under /usr/bin/time -v, appends wall seconds and
+# peak RSS.
 measure() {
-    local size=$1 run=$2 tool=$3
-    shift 3
+    local size=$1 kind=$2 run=$3 tool=$4
+    shift 4
     quiet
     local tv=$WORK/time.txt t0 t1
     t0=$EPOCHREALTIME
@@ -92,7 +105,7 @@ measure() {
     # Wall clock to the microsecond (time -v rounds to 10 ms); peak RSS from time -v.
     wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
     rss=$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$tv")
-    printf '%s\t%s\t%s\t%s\t%s\n' "$size" "$run" "$tool" "$wall" "$rss" >>"$MEAS"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$size" "$kind" "$run" "$tool" "$wall" "$rss" >>"$MEAS"
     printf '  %-7s %8.3f s %8d MB\n' "$tool" "$wall" "$((rss / 1024))" >&2
 }
 
@@ -101,23 +114,25 @@ for run in $(seq 1 "$RUNS"); do
         # Guizhou scale (10 million households and more) is measured once: one run of each tool
         # takes minutes there.
         if [ "$run" -gt 1 ] && [ "$n" -ge "$ONCE_FROM" ]; then continue; fi
-        d=$BENCH/data/h$n
-        o=$WORK/h$n
-        mkdir -p "$o"
-        say "run $run/$RUNS, $n households"
-        measure "$n" "$run" fanpin "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$d" --out "$o/fanpin" -q
-        measure "$n" "$run" duckdb "$PY" "$BENCH/peer.py" screen "$d" "$o/duckdb-flagged.csv"
-        measure "$n" "$run" polars "$PY" "$BENCH/peer.py" floor "$d"
-        measure "$n" "$run" cat sh -c "cat '$d'/*.csv >/dev/null"
-        if [ "$run" = 1 ]; then
-            # The same inputs give the same outputs on every run: compare once per size.
-            if "$PY" "$BENCH/peer.py" compare "$o/fanpin/flagged.csv" "$o/duckdb-flagged.csv" >"$o/compare.txt"; then
-                printf '%s\tidentical\t%s rows\n' "$n" "$(($(wc -l <"$o/duckdb-flagged.csv") - 1))" >>"$VERDICTS"
-            else
-                printf '%s\tDIFFER\tsee bench/out/h%s/compare.txt\n' "$n" "$n" >>"$VERDICTS"
+        for k in "${KINDS[@]}"; do
+            d=$(data_dir "$n" "$k")
+            o=$WORK/${d##*/}
+            mkdir -p "$o"
+            say "run $run/$RUNS, $n households, $k data"
+            measure "$n" "$k" "$run" fanpin "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$d" --out "$o/fanpin" -q
+            measure "$n" "$k" "$run" duckdb "$PY" "$BENCH/peer.py" screen "$d" "$o/duckdb-flagged.csv"
+            measure "$n" "$k" "$run" polars "$PY" "$BENCH/peer.py" floor "$d"
+            measure "$n" "$k" "$run" cat sh -c "cat '$d'/*.csv >/dev/null"
+            if [ "$run" = 1 ]; then
+                # The same inputs give the same outputs on every run: compare once per data set.
+                if "$PY" "$BENCH/peer.py" compare "$o/fanpin/flagged.csv" "$o/duckdb-flagged.csv" >"$o/compare.txt"; then
+                    printf '%s\t%s\tidentical\t%s rows\n' "$n" "$k" "$(($(wc -l <"$o/duckdb-flagged.csv") - 1))" >>"$VERDICTS"
+                else
+                    printf '%s\t%s\tDIFFER\tsee bench/out/%s/compare.txt\n' "$n" "$k" "${d##*/}" >>"$VERDICTS"
+                fi
+                cat "$o/compare.txt" >&2
             fi
-            cat "$o/compare.txt" >&2
-        fi
+        done
     done
 done
 
@@ -125,7 +140,12 @@ done
 # each size), one column per size.
 STAGES=$WORK/stages.md
 manifests=()
-for n in "${SIZES[@]}"; do manifests+=("$WORK/h$n/fanpin/manifest.json"); done
+for n in "${SIZES[@]}"; do
+    for k in "${KINDS[@]}"; do
+        d=$(data_dir "$n" "$k")
+        manifests+=("$k=$WORK/${d##*/}/fanpin/manifest.json")
+    done
+done
 "$PY" "$BENCH/stages.py" "${manifests[@]}" >"$STAGES" || true
 cat "$STAGES" >&2
 
@@ -136,8 +156,10 @@ MACHINE=$WORK/machine.txt
     echo "- fanpin: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src Cargo.toml Cargo.lock rules || echo ' (with uncommitted changes in src/)'), \`cargo build --release\`"
     echo "- peer: DuckDB $("$PY" -c 'import duckdb; print(duckdb.__version__)'), polars $("$PY" -c 'import polars; print(polars.__version__)') (Python $("$PY" -c 'import platform; print(platform.python_version())'))"
     for n in "${SIZES[@]}"; do
-        d=$BENCH/data/h$n
-        echo "- data h$n: \`fanpin generate --households $n --seed 1\`: $(($(wc -l <"$d/households.csv") - 1)) households, $(($(wc -l <"$d/members.csv") - 1)) members, $(cat "$d"/*.csv | wc -l) lines in 15 files, $(du -cm "$d"/*.csv | awk 'END { print $1 }') MB"
+        for k in "${KINDS[@]}"; do
+            d=$(data_dir "$n" "$k")
+            echo "- data ${d##*/} ($k): \`fanpin generate --households $n --seed 1 $(data_flag "$k")\`: $(($(wc -l <"$d/households.csv") - 1)) households, $(($(wc -l <"$d/members.csv") - 1)) members, $(cat "$d"/*.csv | wc -l) lines in 15 files, $(du -cm "$d"/*.csv | awk 'END { print $1 }') MB"
+        done
     done
     imp=$( { /usr/bin/time -f '%e' "$PY" -c 'import duckdb' ; } 2>&1 )
     echo "- the DuckDB and polars timings include starting Python and importing the module (\`import duckdb\` alone: ${imp} s)"

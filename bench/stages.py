@@ -1,6 +1,8 @@
 """Where fanpin's wall time goes, from the stage timings it writes into its own manifest.
 
-    python bench/stages.py bench/out/h100000/fanpin/manifest.json bench/out/h1000000/fanpin/manifest.json ...
+    python bench/stages.py [LABEL=]bench/out/m100000/fanpin/manifest.json [LABEL=]... ...
+
+LABEL (e.g. messy, clean) names the data set beside its size in the column header.
 
 Each `fanpin screen` records in manifest.json (`stages_ms`) the wall time from the end of one
 stage to the end of the next: the households and members read and validated (at once), the
@@ -19,19 +21,20 @@ from pathlib import Path
 
 
 def main(*manifests: str) -> int:
-    runs = []  # (households, [(stage, seconds)], elapsed)
+    runs = []  # (households, label, [(stage, seconds)], elapsed)
     for m in manifests:
-        p = Path(m)
+        label, _, path = m.rpartition("=")
+        p = Path(path)
         if not p.is_file():
             continue
         data = json.loads(p.read_text(encoding="utf-8"))
-        runs.append((data["counts"]["households_screened"], [(s, ms / 1000) for s, ms in data["stages_ms"]], data["elapsed_ms"] / 1000))
+        runs.append((data["counts"]["households_screened"], label, [(s, ms / 1000) for s, ms in data["stages_ms"]], data["elapsed_ms"] / 1000))
     if not runs:
         print("(no fanpin manifest to read)")
         return 1
-    runs.sort(key=lambda r: r[0])
+    runs.sort(key=lambda r: (r[0], r[1]))
     stages = []
-    for _, rows, _ in runs:
+    for _, _, rows, _ in runs:
         for s, _ in rows:
             if s not in stages:
                 stages.append(s)
@@ -39,16 +42,16 @@ def main(*manifests: str) -> int:
     print("From the last measured run of each size (`stages_ms` in its manifest.json).")
     print("The department extracts are read on another thread beside the roster stages.")
     print()
-    print("| stage | " + " | ".join(f"{n:,} households" for n, _, _ in runs) + f" | share at {largest[0]:,} |")
+    print("| stage | " + " | ".join(f"{n:,} households{' ' + l if l else ''}" for n, l, _, _ in runs) + f" | share at {largest[0]:,}{' ' + largest[1] if largest[1] else ''} |")
     print("|---|" + "---|" * (len(runs) + 1))
     for s in stages:
         cells = []
-        for _, rows, _ in runs:
+        for _, _, rows, _ in runs:
             v = dict(rows).get(s)
             cells.append("" if v is None else f"{v:.2f} s")
-        share = dict(largest[1]).get(s, 0.0) / largest[2] if largest[2] else 0.0
+        share = dict(largest[2]).get(s, 0.0) / largest[3] if largest[3] else 0.0
         print(f"| {s} | " + " | ".join(cells) + f" | {100 * share:.0f} % |")
-    print("| **total** (elapsed, from the manifest) | " + " | ".join(f"{e:.2f} s" for _, _, e in runs) + " | 100 % |")
+    print("| **total** (elapsed, from the manifest) | " + " | ".join(f"{e:.2f} s" for _, _, _, e in runs) + " | 100 % |")
     return 0
 
 
