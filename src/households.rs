@@ -46,6 +46,9 @@ pub fn ordered_left() -> JoinArgs {
     JoinArgs { maintain_order: MaintainOrderJoin::Left, ..JoinArgs::new(JoinType::Left) }
 }
 
+/// A row's position in the members frame, while the people listed twice are checked.
+const ROW: &str = "__member_row";
+
 /// The households' 户编号 as a number, while the roster checks compare them (see `digits_length`).
 const KEY_NUMBER: &str = "__key_number";
 
@@ -212,14 +215,23 @@ impl Checks<'_> {
         }
         let r = &self.plan.roster;
         let (mh, mid) = (r.member_household.as_str(), r.member_id.as_str());
+        // The people listed more than once are a handful: the windows below run on their rows
+        // only, and the roster's other rows are kept as they are, in their order (the rows
+        // dropped are named by their position).
+        let members = members.with_row_index(ROW.into(), None)?;
+        let repeated =
+            members.clone().lazy().group_by([col(PERSON)]).agg([len().alias("__n")]).filter(col("__n").gt(lit(1))).select([col(PERSON)]).collect()?;
+        let repeated = repeated.column(PERSON)?.as_materialized_series().clone();
         // Both windows partition by the ID, so polars groups the column once. `__first` is only
         // read where the person has one household, where it is the first row of that household.
-        let members = members
+        let rows = members
+            .clone()
             .lazy()
+            .filter(col(PERSON).is_in(lit(repeated).implode(false), false))
             .with_columns([col(mh).n_unique().over([col(PERSON)])?.alias("__homes"), col(LINE).min().over([col(PERSON)])?.alias("__first")])
             .collect()?;
         // The households are named only for the (few) people listed twice.
-        let twice = members
+        let twice = rows
             .clone()
             .lazy()
             .filter(col("__homes").gt(lit(1)))
@@ -232,11 +244,13 @@ impl Checks<'_> {
         ));
         self.rejects.push(sources::reject_rows(
             self.members_data,
-            members.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
+            rows.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
             mid,
             concat_str([lit("同一户内重复的成员记录(首次出现在第"), col("__first").cast(DataType::String), lit("行)")], "", false),
         ));
-        Ok(members.lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")))).drop(cols(["__homes", "__first"])))
+        let kept = col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")));
+        let dropped = rows.lazy().filter(kept.not()).select([col(ROW)]).collect()?.column(ROW)?.as_materialized_series().clone();
+        Ok(members.lazy().filter(col(ROW).is_in(lit(dropped).implode(false), false).not()).drop(cols([ROW])))
     }
 
     /// Each household's row in the roster becomes its integer key (`HH_ROW`): the joins and
@@ -293,7 +307,13 @@ impl Checks<'_> {
         let hh_marked =
             households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
         let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
-        let rows = members.clone().lazy().group_by([col(HH_ROW).alias("__count_row")]).agg([len().cast(DataType::Int64).alias("__rows")]);
+        // The member rows of the households found only (not a grouping of the whole roster).
+        let rows = members
+            .clone()
+            .lazy()
+            .filter(col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false))
+            .group_by([col(HH_ROW).alias("__count_row")])
+            .agg([len().cast(DataType::Int64).alias("__rows")]);
         let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());
         self.rejects.push(sources::reject_rows(
             self.households_data,
@@ -303,16 +323,13 @@ impl Checks<'_> {
                 .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
                 .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
         ));
-        // Their members go with them.
-        let members = members.lazy().with_column(col(HH_ROW).is_in(lit(empty_rows).implode(false), false).alias("__in_empty")).collect()?;
-        self.rejects.push(sources::reject_rows(
-            self.members_data,
-            members.clone().lazy().filter(col("__in_empty")),
-            mh,
-            lit("所属户没有共同生活的成员,整户拒收"),
-        ));
+        // Their members go with them: the few rows rejected are picked out, the rest kept in one
+        // pass (no marked copy of the whole roster).
+        let in_empty = || col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false);
+        let gone = members.clone().lazy().filter(in_empty()).collect()?;
+        self.rejects.push(sources::reject_rows(self.members_data, gone.lazy(), mh, lit("所属户没有共同生活的成员,整户拒收")));
         let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty"])).collect()?;
-        let members = members.lazy().filter(col("__in_empty").not()).drop(cols(["__in_empty"])).collect()?;
+        let members = members.lazy().filter(in_empty().not()).collect()?;
         Ok((households, members))
     }
 }
