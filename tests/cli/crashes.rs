@@ -7,10 +7,6 @@ use crate::support::*;
 use std::path::Path;
 use std::process::Output;
 
-fn run(args: &[&std::ffi::OsStr]) -> Output {
-    fanpin_cmd().args(args).output().expect("failed to start fanpin")
-}
-
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }

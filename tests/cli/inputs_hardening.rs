@@ -9,7 +9,7 @@
 
 use crate::support::*;
 use rust_xlsxwriter::Workbook;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// Three one-person 脱贫户 H1..H3, each with a medical record of 5000.00 (≥ 4000 → 因病).
@@ -21,18 +21,6 @@ fn three_ill() -> (Fixture, [Person; 3]) {
         fx.medical(x, "2021-01-01", "5000.00", "否");
     }
     (fx, p)
-}
-
-/// A data directory of `fx` inside a fresh temporary directory.
-fn data_of(fx: &Fixture) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    fx.write_data(&data);
-    (tmp, data)
-}
-
-fn run(args: &[&std::ffi::OsStr]) -> Output {
-    fanpin_cmd().args(args).output().expect("failed to start fanpin")
 }
 
 fn screen_code(data: &Path, out: &Path) -> Output {

@@ -8,8 +8,7 @@
 
 use crate::support::*;
 use rust_xlsxwriter::Workbook;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
 /// Three one-person 脱贫户 H1..H3 (赵一, 钱二, 孙三), no records yet.
 fn three() -> (Fixture, [Person; 3]) {
@@ -19,17 +18,6 @@ fn three() -> (Fixture, [Person; 3]) {
         fx.household(hh(&format!("H{}", i + 1), "脱贫户", x).wage("5000"));
     }
     (fx, p)
-}
-
-fn data_of(fx: &Fixture) -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    fx.write_data(&data);
-    (tmp, data)
-}
-
-fn run(args: &[&std::ffi::OsStr]) -> Output {
-    fanpin_cmd().args(args).output().expect("failed to start fanpin")
 }
 
 fn medical_input(out: &Outcome) -> serde_json::Value {

@@ -10,33 +10,6 @@ use std::process::{Command, Stdio};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/sample-data/county-2021");
 
-/// One finished run of the binary.
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    fn show(&self) -> String {
-        format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-
-    #[track_caller]
-    fn assert_code(&self, code: i32, what: &str) {
-        assert_eq!(self.code, Some(code), "{what}: expected exit code {code}\n{}", self.show());
-        assert!(!self.stderr.contains("panicked"), "{what}: fanpin panicked\n{}", self.show());
-    }
-}
-
-fn ran(output: std::process::Output) -> Ran {
-    Ran {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
-
 /// `fanpin screen -q` with the reference rules; `env` adds environment variables (the fault
 /// hooks).
 fn screen_cmd(data: &Path, out: &Path, extra: &[&OsStr], env: &[(&str, &str)]) -> Command {

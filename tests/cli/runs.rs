@@ -23,48 +23,8 @@ use std::process::Stdio;
 
 // ---------------------------------------------------------------- running fanpin
 
-/// One finished run of the binary.
-struct Ran {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    fn show(&self) -> String {
-        format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
-    }
-
-    #[track_caller]
-    fn assert_code(&self, code: i32, what: &str) {
-        assert_eq!(self.code, Some(code), "{what}: expected exit code {code}\n{}", self.show());
-        assert_no_panic(&self.stderr);
-    }
-
-    /// The stdout line that starts with `prefix` (panics with the whole output if none).
-    #[track_caller]
-    fn line_starting(&self, prefix: &str) -> String {
-        self.stdout
-            .lines()
-            .find(|l| l.trim_start().starts_with(prefix))
-            .unwrap_or_else(|| panic!("no stdout line starting with {prefix:?}\n{}", self.show()))
-            .trim_start()
-            .to_string()
-    }
-}
-
-#[track_caller]
-fn assert_no_panic(stderr: &str) {
-    assert!(!stderr.contains("panicked"), "fanpin panicked:\n{stderr}");
-}
-
 fn fanpin<S: AsRef<OsStr>>(args: &[S]) -> Ran {
-    let output = fanpin_cmd().args(args).output().expect("failed to start fanpin");
-    Ran {
-        code: output.status.code(),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    ran(fanpin_cmd().args(args).output().expect("failed to start fanpin"))
 }
 
 /// `fanpin screen --rules RULES --data DATA --out OUT EXTRA…`, whatever its exit code.

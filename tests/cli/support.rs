@@ -23,6 +23,62 @@ pub fn fanpin_cmd() -> Command {
     cmd
 }
 
+/// Runs the binary with `args`, whatever its exit code.
+pub fn run(args: &[&std::ffi::OsStr]) -> std::process::Output {
+    fanpin_cmd().args(args).output().expect("failed to start fanpin")
+}
+
+/// One finished run of the binary.
+pub struct Ran {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+pub fn ran(output: std::process::Output) -> Ran {
+    Ran {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+impl Ran {
+    pub fn show(&self) -> String {
+        format!("exit {:?}\n--- stdout\n{}--- stderr\n{}", self.code, self.stdout, self.stderr)
+    }
+
+    #[track_caller]
+    pub fn assert_code(&self, code: i32, what: &str) {
+        assert_eq!(self.code, Some(code), "{what}: expected exit code {code}\n{}", self.show());
+        assert_no_panic(&self.stderr);
+    }
+
+    /// The stdout line that starts with `prefix` (panics with the whole output if none).
+    #[track_caller]
+    pub fn line_starting(&self, prefix: &str) -> String {
+        self.stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no stdout line starting with {prefix:?}\n{}", self.show()))
+            .trim_start()
+            .to_string()
+    }
+}
+
+#[track_caller]
+pub fn assert_no_panic(stderr: &str) {
+    assert!(!stderr.contains("panicked"), "fanpin panicked:\n{stderr}");
+}
+
+/// A data directory of `fx` inside a fresh temporary directory.
+pub fn data_of(fx: &Fixture) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    fx.write_data(&data);
+    (tmp, data)
+}
+
 pub const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Canonical headers of every input file (issue 2, "the canonical layout of a data directory").
