@@ -126,20 +126,27 @@ pub fn village_starts(data: &TableData) -> Result<Option<Vec<usize>>> {
     Ok(Some(starts.column("__i")?.idx()?.into_no_null_iter().map(|i| i as usize).collect()))
 }
 
+/// The workbook's default cell format: Excel's default font, at the top of the row.
+pub fn default_format() -> Format {
+    Format::new().set_align(FormatAlign::Top)
+}
+
 /// Page setup of a table's sheet with `rows` data rows under the title (row 0) and header
 /// (row 1). `breaks`: sheet rows where a new village starts (a page each), if any.
 pub fn set_up(sheet: &mut Worksheet, cols: &Columns, rows: usize, breaks: Option<&[u32]>) -> Result<()> {
-    // Every cell at the top of its row (a wrapped neighbour makes rows taller), counts centred
-    // (a right-aligned number would run into the next column's text).
-    let top = Format::new().set_align(FormatAlign::Top);
+    // Every cell at the top of its row (the workbook's default format), wrapped text wrapped,
+    // counts centred (a right-aligned number would run into the next column's text).
+    let top = default_format();
     for (i, w) in cols.widths.iter().enumerate() {
         sheet.set_column_width(i as u16, *w as f64)?;
         let format = match (cols.wrap[i], cols.counts[i]) {
-            (true, _) => top.clone().set_text_wrap(),
-            (false, true) => top.clone().set_align(FormatAlign::Center),
-            (false, false) => top.clone(),
+            (true, _) => Some(top.clone().set_text_wrap()),
+            (false, true) => Some(top.clone().set_align(FormatAlign::Center)),
+            (false, false) => None,
         };
-        sheet.set_column_format(i as u16, &format)?;
+        if let Some(format) = format {
+            sheet.set_column_format(i as u16, &format)?;
+        }
     }
     let last_col = cols.widths.len().saturating_sub(1) as u16;
     sheet.set_freeze_panes(2, 0)?;
