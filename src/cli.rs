@@ -43,6 +43,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Write a synthetic county (canonical layout, or reshaped as department extracts; deterministic per seed)
     Generate(GenerateArgs),
+    /// Compile a rules file to a job for another engine (a Spark SQL script for a provincial cluster)
+    Compile(CompileArgs),
 }
 
 #[derive(Args)]
@@ -74,6 +76,50 @@ pub struct ScreenArgs {
     /// Worker threads (default: all cores)
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,
+    /// The engine that screens: this machine, or Apache Spark (the same outputs, byte for byte)
+    #[arg(long, value_enum, default_value = "local")]
+    pub engine: Engine,
+    /// With --engine spark: the Spark master (local[*], yarn, k8s://…, spark://…)
+    #[arg(long, value_name = "URL", default_value = "local[*]")]
+    pub master: String,
+    /// With --engine spark: the Spark installation to submit with (default: $SPARK_HOME, then the
+    /// project's own from scripts/spark-setup.sh)
+    #[arg(long, value_name = "DIR")]
+    pub spark_home: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    Local,
+    Spark,
+}
+
+#[derive(Args)]
+pub struct CompileArgs {
+    /// The rules file (TOML)
+    #[arg(long, value_name = "FILE")]
+    pub rules: PathBuf,
+    /// The job's language
+    #[arg(long, value_enum, default_value = "spark-sql")]
+    pub target: Target,
+    /// Determination date (YYYY-MM-DD) instead of the rules' own
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<chrono::NaiveDate>,
+    /// Where the job reads the tables: a local directory (its files are listed now) or a URI
+    /// prefix (hdfs://…, s3a://…) under which each table's declared file name or pattern is read
+    #[arg(long, value_name = "URI")]
+    pub data: String,
+    /// Where the job writes its result tables (a directory URI)
+    #[arg(long, value_name = "URI")]
+    pub results: String,
+    /// Write the job here instead of standard output
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Target {
+    SparkSql,
 }
 
 fn parse_date(s: &str) -> Result<chrono::NaiveDate, String> {

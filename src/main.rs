@@ -18,6 +18,7 @@ mod log;
 mod report;
 mod rules;
 mod sources;
+mod spark;
 #[cfg(test)]
 mod test_support;
 

@@ -48,6 +48,7 @@ fn stdout_status() -> anyhow::Result<()> {
 }
 
 mod check;
+mod compile;
 mod diff;
 mod explain;
 mod generate;
@@ -56,6 +57,7 @@ mod notice;
 mod progress;
 mod replay;
 mod screen;
+mod screen_spark;
 
 use crate::cli::{Cli, Command};
 
@@ -79,6 +81,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Screen(a) => screen::run(&a),
+        Command::Compile(a) => compile::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Generate(a) => generate::run(&a),
         Command::Inspect(a) => inspect::run(&a),

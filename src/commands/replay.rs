@@ -151,6 +151,10 @@ pub fn run(args: &ReplayArgs) -> Result<()> {
         max_reject_rate: None,
         as_of,
         threads: None,
+        // Either engine gives the same outputs: the replay runs here.
+        engine: crate::cli::Engine::Local,
+        master: String::new(),
+        spark_home: None,
     };
     let result = super::screen::run(&screen).and_then(|_| Ok(crate::report::readback::Manifest::in_dir(&crate::report::publish::run_dir(&dir))?.json));
     if !keep {

@@ -20,6 +20,26 @@ pub struct Manifest {
     pub elapsed_ms: u128,
     /// Wall time of each stage, in order.
     pub stages_ms: Vec<(String, u128)>,
+    /// The engine that screened.
+    pub engine: EngineInfo,
+}
+
+/// `local`, or `spark` with Spark's version, the master and the SHA-256 of the job it ran.
+#[derive(Serialize)]
+pub struct EngineInfo {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub spark_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job_sha256: Option<String>,
+}
+
+impl EngineInfo {
+    pub fn local() -> Self {
+        EngineInfo { name: "local".into(), spark_version: None, master: None, job_sha256: None }
+    }
 }
 
 #[derive(Serialize)]
