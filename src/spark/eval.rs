@@ -5,7 +5,7 @@
 
 use super::expr::{ident, person_agg_column, sql, sql_type, text, value};
 use super::Sql;
-use crate::rules::plan::{household_column_in_records, member_column_in_records, AggKind, Aggregate, Plan, Source, Ty, Value, MEMBER_NAME};
+use crate::rules::plan::{household_column_in_records, member_column_in_records, AggKind, Aggregate, Plan, Source, Ty, Value, MEMBER_NAME, RELATIVE_RECORD};
 use anyhow::{bail, Result};
 
 /// Key of the members "source" in aggregates and rules.
@@ -96,18 +96,8 @@ pub fn records(plan: &Plan, q: &mut Sql) -> Result<Vec<Group>> {
     let mut stats = Vec::new();
     let mut unmatched = Vec::new();
     for (i, s) in plan.sources.iter().enumerate() {
-        if s.relatives.is_some() {
-            bail!("source {}: records of relatives (`relatives = \"{}\"`) are not compiled for the Spark engine yet", s.table.name, s.relatives.as_deref().unwrap_or(""));
-        }
-        let window = match &s.window {
-            Some(w) => format!(" WHERE {c} >= {} AND {c} <= {}", value(&Value::Date(w.start)), value(&Value::Date(w.end)), c = ident(&w.column)),
-            None => String::new(),
-        };
         let joined = format!("joined_{i}");
-        q.cache(
-            &joined,
-            &format!("SELECT r.*, p.* FROM (SELECT * FROM {}{window}) r LEFT JOIN people p ON r.{} = p.{MID}", source_view(i), ident(&s.id)),
-        );
+        q.cache(&joined, &joined_sql(plan, i, s, &people_columns(plan))?);
         stats.push(format!(
             "SELECT {i} AS source, count(1) AS in_window, count_if(__co) AS used, count_if({HH} IS NULL) AS unmatched FROM {joined}"
         ));
@@ -134,6 +124,61 @@ pub fn records(plan: &Plan, q: &mut Sql) -> Result<Vec<Group>> {
         groups.extend(super::groups::grouped(plan, reader, q)?);
     }
     Ok(groups)
+}
+
+/// The columns of the `people` view, as a record view carries them.
+fn people_columns(plan: &Plan) -> Vec<String> {
+    let mut out = vec![MID.to_string(), HH.to_string(), MEMBER_NAME.to_string(), "__co".to_string()];
+    out.extend(plan.member_columns_for_sources().iter().map(|c| member_column_in_records(c)));
+    out
+}
+
+/// The records of source `i` in its window, with the ID's person key, each joined to the member it
+/// names; with `relatives`, the records that name no member but a relative of one (by the link
+/// source's pairs) joined to that member and marked as a relative's record.
+fn joined_sql(plan: &Plan, i: usize, s: &Source, people: &[String]) -> Result<String> {
+    let in_window = |i: usize, s: &Source| match &s.window {
+        Some(w) => format!("(SELECT * FROM {} WHERE {c} >= {} AND {c} <= {})", source_view(i), value(&Value::Date(w.start)), value(&Value::Date(w.end)), c = ident(&w.column)),
+        None => source_view(i),
+    };
+    let id = ident(&s.id);
+    let Some(link) = &s.relatives else {
+        return Ok(format!("SELECT r.*, p.* FROM {} r LEFT JOIN people p ON r.{id} = p.{MID}", in_window(i, s)));
+    };
+    let Some((li, ls)) = plan.sources.iter().enumerate().find(|(_, x)| &x.table.name == link) else {
+        bail!("source {}: the link source {link} is not declared", s.table.name);
+    };
+    let Some(relative) = &ls.relative else { bail!("source {}: {link} is not a link source (no `relative`)", s.table.name) };
+    let pairs = format!("(SELECT DISTINCT {} AS __rel, {} AS __linked FROM {} WHERE {} IS NOT NULL)", ident(relative), ident(&ls.id), in_window(li, ls), ident(relative));
+    let mut record: Vec<String> = s.table.columns.iter().map(|c| format!("r.{}", ident(&c.name))).collect();
+    record.extend(["r.__file".into(), "r.__line".into()]);
+    let rec = record.join(", ");
+    let ppl: Vec<String> = people.iter().map(|c| format!("p.{}", ident(c))).collect();
+    let nulls: Vec<String> = people.iter().map(|c| format!("CAST(NULL AS {}) AS {}", people_type(plan, c), ident(c))).collect();
+    let outer: Vec<String> = s.table.columns.iter().map(|c| ident(&c.name)).chain(["__file".into(), "__line".into()]).chain(people.iter().map(|c| ident(c))).chain([ident(RELATIVE_RECORD)]).collect();
+    let ppl = ppl.join(", ");
+    let rel = ident(RELATIVE_RECORD);
+    let w = in_window(i, s);
+    let orphans = format!("(SELECT r.* FROM {w} r LEFT ANTI JOIN people p ON r.{id} = p.{MID})");
+    Ok(format!(
+        "SELECT {rec}, {ppl}, FALSE AS {rel} FROM {w} r JOIN people p ON r.{id} = p.{MID}
+UNION ALL
+SELECT {} FROM (SELECT {rec}, {ppl}, TRUE AS {rel}, row_number() OVER (PARTITION BY r.__file, r.__line, p.{HH} ORDER BY p.{MID}) AS __n
+  FROM {orphans} r JOIN {pairs} l ON r.{id} = l.__rel JOIN people p ON l.__linked = p.{MID}) WHERE __n = 1
+UNION ALL
+SELECT {rec}, {}, FALSE AS {rel} FROM {orphans} r LEFT ANTI JOIN {pairs} l ON r.{id} = l.__rel",
+        outer.join(", "),
+        nulls.join(", ")
+    ))
+}
+
+/// The SQL type of a column of the `people` view.
+fn people_type(plan: &Plan, column: &str) -> String {
+    if column == "__co" {
+        return "BOOLEAN".into();
+    }
+    let member = column.strip_prefix(member_column_in_records("").as_str()).and_then(|c| plan.roster.members.column(c));
+    member.map_or("STRING".into(), |c| sql_type(&c.ty.value_type()))
 }
 
 fn union(parts: Vec<String>, empty: &str) -> String {

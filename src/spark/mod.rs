@@ -28,9 +28,6 @@ impl Sql {
         self.steps += 1;
         self.text.push_str(&format!("-- step {}: {}\n{};\n\n", self.steps, label.replace('\n', " "), statement.trim_end()));
     }
-    pub fn raw(&mut self, label: &str, statement: &str) {
-        self.push(label, statement);
-    }
     pub fn view(&mut self, name: &str, select: &str) {
         self.push(&format!("view {name}"), &format!("CREATE OR REPLACE TEMPORARY VIEW {name} AS\n{select}"));
     }

@@ -26,4 +26,5 @@ mod screen_inputs;
 mod screen_outputs;
 mod screen_policy;
 mod screen_rejects;
+mod spark;
 mod wording;
