@@ -79,8 +79,9 @@ pub fn inputs(plan: &Plan, data: &Path) -> Result<super::Inputs> {
 
 /// A directory for one job: the job, the runner, Spark's working files and the results.
 fn job_dir() -> Result<PathBuf> {
-    let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let dir = std::env::temp_dir().join(format!("fanpin-spark-{}-{stamp}", std::process::id()));
+    // Named without a long run of digits: messages that show the path have ID-like numbers masked.
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let dir = std::env::temp_dir().join(format!("fanpin-spark-{stamp}-p{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }
@@ -125,6 +126,10 @@ fn submit(dir: &Path, opts: &Options, progress: &mut impl FnMut(&str)) -> Result
     cmd.args(["--conf", "spark.ui.enabled=false", "--driver-memory", &std::env::var("FANPIN_SPARK_DRIVER_MEMORY").unwrap_or_else(|_| "4g".into())]);
     cmd.arg("runner.py").arg("job.sql");
     cmd.env("SPARK_HOME", &home);
+    // Local mode needs no network: a host name that does not resolve must not stop it.
+    if opts.master.starts_with("local") && std::env::var_os("SPARK_LOCAL_IP").is_none() {
+        cmd.env("SPARK_LOCAL_IP", "127.0.0.1");
+    }
     if let Some(py) = python {
         cmd.env("PYSPARK_PYTHON", &py).env("PYSPARK_DRIVER_PYTHON", &py);
     }
@@ -148,9 +153,17 @@ fn submit(dir: &Path, opts: &Options, progress: &mut impl FnMut(&str)) -> Result
         bail!("the Spark job failed at {e}\nThe job and Spark's log are kept in {} (job.sql, spark.log).", dir.display());
     }
     if !status.success() {
-        bail!("spark-submit ended with {status} before the job ran to its end; Spark's log is kept in {}", dir.join("spark.log").display());
+        let why = first_error(&dir.join("spark.log")).unwrap_or_else(|| format!("spark-submit ended with {status}"));
+        bail!("the Spark job did not run to its end: {why}\nThe job and Spark's log are kept in {} (job.sql, spark.log).", dir.display());
     }
     Ok(version)
+}
+
+/// The first line of Spark's log that names an error, without the stack under it.
+fn first_error(log: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line = text.lines().map(str::trim).find(|l| (l.contains("Exception") || l.contains("Error")) && !l.starts_with("at "))?;
+    Some(crate::log::scrub(line.chars().take(600).collect::<String>().as_str()))
 }
 
 fn file_infos(files: &DataFrame, table: &str, inputs: &[(String, String)]) -> Result<(Vec<FileInfo>, usize)> {

@@ -98,3 +98,25 @@ fn compile_writes_one_job_that_reads_every_table_under_a_cluster_uri() {
     }
     assert!(!r.stdout.contains(" / "), "no decimal division anywhere in the job (money is divided as integers)");
 }
+
+#[test]
+fn a_job_spark_cannot_run_is_one_readable_paragraph_and_the_job_is_kept() {
+    let _one = spark();
+    let tmp = tempfile::tempdir().unwrap();
+    let r = ran(fanpin_cmd()
+        .args(["screen", "-q", "--rules", RULES, "--data"])
+        .arg(root().join("sample-data/county-2021"))
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .args(["--engine", "spark", "--master", "nonsense://nowhere"])
+        .output()
+        .unwrap());
+    assert_ne!(r.code, Some(0), "{}", r.show());
+    assert_no_panic(&r.stderr);
+    assert!(r.stderr.contains("Master must"), "Spark's own reason is shown: {}", r.show());
+    assert!(!r.stderr.contains("\tat "), "no JVM stack: {}", r.show());
+    let kept = r.stderr.split("kept in ").nth(1).and_then(|s| s.split(" (").next()).unwrap_or_else(|| panic!("names where the job is kept: {}", r.show()));
+    assert!(Path::new(kept).join("job.sql").is_file(), "the job is kept at {kept}");
+    assert!(!tmp.path().join("out").join("flagged.csv").exists(), "nothing is published by a failed run");
+    let _ = std::fs::remove_dir_all(kept);
+}
