@@ -13,7 +13,11 @@
 # (wall clock, peak RSS):
 #   1. fanpin screen --rules rules/guizhou-2021.toml (all outputs, -q);
 #   2. the DuckDB peer (bench/peer.sql via bench/peer.py), writing its flagged list as CSV;
-#   3. the floor: polars reading every CSV (all columns as text), and cat of every CSV.
+#   3. the floor: polars reading every CSV (all columns as text), and cat of every CSV;
+#   4. fanpin screen --engine spark (Spark local mode, every core), once per data set up to
+#      BENCH_SPARK_UPTO households (default 1000000; 0: none), and once on a 1,000-household
+#      county: Spark's fixed cost (JVM start, planning, code generation). Its flagged.csv must
+#      be byte-identical to the local engine's (issue 16's contract).
 # It checks that the peer's flagged list equals fanpin's (户编号, 家庭人口, 家庭纯收入, 人均纯收入,
 # 类别, 风险类型, 建议) and reports no fanpin/DuckDB ratio when they differ. Medians and ratios
 # go to stdout and bench/RESULTS.md. Exit status 1 when a flagged list differs.
@@ -33,6 +37,7 @@ read -r -a KINDS <<<"${BENCH_DATA:-messy clean}"
 # data_dir SIZE KIND: the data set's directory; data_flag KIND: its generator flag.
 data_dir() { if [ "$2" = messy ]; then echo "$BENCH/data/m$1"; else echo "$BENCH/data/h$1"; fi; }
 data_flag() { if [ "$1" = messy ]; then echo --messy; fi; }
+SPARK_UPTO=${BENCH_SPARK_UPTO:-1000000}
 DUCKDB_VERSION=2.0.1
 POLARS_VERSION=2.1.0
 # Both fanpin (polars) and DuckDB use every core by default; nothing is pinned here.
@@ -55,8 +60,14 @@ if [ ! -x "$BENCH/.venv/bin/python" ] || ! "$BENCH/.venv/bin/python" -c "import 
 fi
 PY=$BENCH/.venv/bin/python
 
-for n in "${SIZES[@]}"; do
+if [ "$SPARK_UPTO" -gt 0 ]; then
+    say "Spark for the engine column (scripts/spark-setup.sh)"
+    bash scripts/spark-setup.sh >/dev/null
+fi
+
+for n in "${SIZES[@]}" $([ "$SPARK_UPTO" -gt 0 ] && echo 1000); do
     for k in "${KINDS[@]}"; do
+        [ "$n" = 1000 ] && [ "$k" = messy ] && continue
         d=$(data_dir "$n" "$k")
         if [ ! -f "$d/.complete" ]; then
             say "generating $n households ($k) into ${d#"$ROOT"/}"
@@ -109,6 +120,26 @@ measure() {
     printf '  %-7s %8.3f s %8d MB\n' "$tool" "$wall" "$((rss / 1024))" >&2
 }
 
+# spark_run SIZE KIND DIR OUT: the Spark engine once, and its flagged.csv against the local one.
+spark_run() {
+    measure "$1" "$2" 1 spark "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$3" --out "$4/spark" -q --engine spark
+    if [ -f "$4/fanpin/flagged.csv" ]; then
+        if cmp -s "$4/fanpin/flagged.csv" "$4/spark/flagged.csv"; then
+            printf '%s\t%s\tidentical\n' "$1" "$2" >>"$SPARK_VERDICTS"
+        else
+            printf '%s\t%s\tDIFFER\n' "$1" "$2" >>"$SPARK_VERDICTS"
+        fi
+    fi
+}
+SPARK_VERDICTS=$WORK/spark-verdicts.tsv
+: >"$SPARK_VERDICTS"
+if [ "$SPARK_UPTO" -gt 0 ]; then
+    say "Spark's fixed cost: 1,000 households"
+    d=$(data_dir 1000 clean)
+    mkdir -p "$WORK/h1000"
+    spark_run 1000 clean "$d" "$WORK/h1000"
+fi
+
 for run in $(seq 1 "$RUNS"); do
     for n in "${SIZES[@]}"; do
         # Guizhou scale (10 million households and more) is measured once: one run of each tool
@@ -123,6 +154,9 @@ for run in $(seq 1 "$RUNS"); do
             measure "$n" "$k" "$run" duckdb "$PY" "$BENCH/peer.py" screen "$d" "$o/duckdb-flagged.csv"
             measure "$n" "$k" "$run" polars "$PY" "$BENCH/peer.py" floor "$d"
             measure "$n" "$k" "$run" cat sh -c "cat '$d'/*.csv >/dev/null"
+            if [ "$run" = 1 ] && [ "$n" -le "$SPARK_UPTO" ]; then
+                spark_run "$n" "$k" "$d" "$o"
+            fi
             if [ "$run" = 1 ]; then
                 # The same inputs give the same outputs on every run: compare once per data set.
                 if "$PY" "$BENCH/peer.py" compare "$o/fanpin/flagged.csv" "$o/duckdb-flagged.csv" >"$o/compare.txt"; then
@@ -161,13 +195,16 @@ MACHINE=$WORK/machine.txt
             echo "- data ${d##*/} ($k): \`fanpin generate --households $n --seed 1 $(data_flag "$k")\`: $(($(wc -l <"$d/households.csv") - 1)) households, $(($(wc -l <"$d/members.csv") - 1)) members, $(cat "$d"/*.csv | wc -l) lines in 15 files, $(du -cm "$d"/*.csv | awk 'END { print $1 }') MB"
         done
     done
+    if [ "$SPARK_UPTO" -gt 0 ]; then
+        echo "- Spark: pyspark $("$ROOT/.spark/venv/bin/python" -c 'import pyspark; print(pyspark.__version__)') in local mode (\`local[*]\`, driver memory 4g), $(java -version 2>&1 | head -1)"
+    fi
     imp=$( { /usr/bin/time -f '%e' "$PY" -c 'import duckdb' ; } 2>&1 )
     echo "- the DuckDB and polars timings include starting Python and importing the module (\`import duckdb\` alone: ${imp} s)"
 } >"$MACHINE"
 
 say "results"
 status=0
-"$PY" "$BENCH/report.py" "$MEAS" "$VERDICTS" "$MACHINE" "$STAGES" "$BENCH/RESULTS.md" || status=$?
+"$PY" "$BENCH/report.py" "$MEAS" "$VERDICTS" "$MACHINE" "$STAGES" "$BENCH/RESULTS.md" "$SPARK_VERDICTS" || status=$?
 if [ "$status" != 0 ]; then
     echo "The DuckDB peer's flagged list differs from fanpin's: no fanpin/DuckDB ratio reported for that size." >&2
 fi

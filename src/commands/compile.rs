@@ -19,7 +19,11 @@ pub fn run(args: &CompileArgs) -> Result<()> {
         // A URI: each table's declared file name or pattern under it, listed by Spark.
         None => {
             let at = |t: &rules::plan::Table| vec![(format!("{}/{}", args.data.trim_end_matches('/'), t.read.pattern), t.read.pattern.clone())];
-            spark::Inputs { households: at(&plan.roster.households), members: at(&plan.roster.members), sources: plan.sources.iter().map(|s| at(&s.table)).collect() }
+            spark::Inputs {
+                households: at(&plan.roster.households),
+                members: at(&plan.roster.members),
+                sources: plan.sources.iter().map(|s| at(&s.table)).collect(),
+            }
         }
     };
     let job = match args.target {

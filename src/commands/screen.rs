@@ -230,7 +230,12 @@ pub fn run(args: &ScreenArgs) -> Result<()> {
 }
 
 /// The local engine: the roster checked while the extracts are read ahead, then the evaluation.
-fn screen_locally(args: &ScreenArgs, plan: &rules::plan::Plan, pb: &mut super::progress::Progress, stages: &mut Stages) -> Result<(households::Roster, evaluate::Outcome)> {
+fn screen_locally(
+    args: &ScreenArgs,
+    plan: &rules::plan::Plan,
+    pb: &mut super::progress::Progress,
+    stages: &mut Stages,
+) -> Result<(households::Roster, evaluate::Outcome)> {
     // The department extracts are read on another thread from the start: at 1M households
     // reading them all ahead was 0.3 s faster than one at a time (11.4 s against 11.7 s) for
     // about 80 MB more memory, since they fill the core the roster checks leave idle.

@@ -90,7 +90,12 @@ pub fn aggregate_by(a: &Aggregate, from: &str, key: &str, name: &str) -> Result<
 /// what each one holds.
 pub fn records(plan: &Plan, q: &mut Sql) -> Result<Vec<Group>> {
     let r = &plan.roster;
-    let mut people = vec![format!("{} AS {MID}", ident(&r.member_id)), format!("{} AS {HH}", ident(&r.member_household)), format!("{} AS {}", ident(&r.member_name), ident(MEMBER_NAME)), "__co".into()];
+    let mut people = vec![
+        format!("{} AS {MID}", ident(&r.member_id)),
+        format!("{} AS {HH}", ident(&r.member_household)),
+        format!("{} AS {}", ident(&r.member_name), ident(MEMBER_NAME)),
+        "__co".into(),
+    ];
     people.extend(plan.member_columns_for_sources().iter().map(|c| format!("{} AS {}", ident(c), ident(&member_column_in_records(c)))));
     q.view("people", &format!("SELECT {} FROM mem", people.join(", ")));
     let mut stats = Vec::new();
@@ -98,9 +103,7 @@ pub fn records(plan: &Plan, q: &mut Sql) -> Result<Vec<Group>> {
     for (i, s) in plan.sources.iter().enumerate() {
         let joined = format!("joined_{i}");
         q.cache(&joined, &joined_sql(plan, i, s, &people_columns(plan))?);
-        stats.push(format!(
-            "SELECT {i} AS source, count(1) AS in_window, count_if(__co) AS used, count_if({HH} IS NULL) AS unmatched FROM {joined}"
-        ));
+        stats.push(format!("SELECT {i} AS source, count(1) AS in_window, count_if(__co) AS used, count_if({HH} IS NULL) AS unmatched FROM {joined}"));
         let name = s.name_column.as_ref().map_or("''".to_string(), |n| format!("coalesce(CAST({} AS STRING), '')", ident(n)));
         unmatched.push(format!(
             "SELECT {i} AS __source, {} AS `来源`, __file AS `文件`, __line AS `行号`, {} AS `证件号码`, {name} AS `姓名` FROM {joined} WHERE {HH} IS NULL",
@@ -109,9 +112,21 @@ pub fn records(plan: &Plan, q: &mut Sql) -> Result<Vec<Group>> {
         ));
         used_records(plan, &s.table.name, &joined, q);
     }
-    q.view("o_stats", &union(stats, "SELECT CAST(0 AS INT) AS source, CAST(0 AS BIGINT) AS in_window, CAST(0 AS BIGINT) AS used, CAST(0 AS BIGINT) AS unmatched WHERE FALSE"));
-    q.view("o_unmatched", &union(unmatched, "SELECT 0 AS __source, '' AS `来源`, '' AS `文件`, CAST(0 AS BIGINT) AS `行号`, '' AS `证件号码`, '' AS `姓名` WHERE FALSE"));
-    let m = format!("SELECT m.*, m.{} AS {HH}, m.{} AS {MID}, m.{} AS {} FROM mem m WHERE m.__co", ident(&r.member_household), ident(&r.member_id), ident(&r.member_name), ident(MEMBER_NAME));
+    q.view(
+        "o_stats",
+        &union(stats, "SELECT CAST(0 AS INT) AS source, CAST(0 AS BIGINT) AS in_window, CAST(0 AS BIGINT) AS used, CAST(0 AS BIGINT) AS unmatched WHERE FALSE"),
+    );
+    q.view(
+        "o_unmatched",
+        &union(unmatched, "SELECT 0 AS __source, '' AS `来源`, '' AS `文件`, CAST(0 AS BIGINT) AS `行号`, '' AS `证件号码`, '' AS `姓名` WHERE FALSE"),
+    );
+    let m = format!(
+        "SELECT m.*, m.{} AS {HH}, m.{} AS {MID}, m.{} AS {} FROM mem m WHERE m.__co",
+        ident(&r.member_household),
+        ident(&r.member_id),
+        ident(&r.member_name),
+        ident(MEMBER_NAME)
+    );
     q.view("joined_members", &m);
     used_records(plan, MEMBERS, "joined_members", q);
     let readers: Vec<String> = plan.sources.iter().map(|s| s.table.name.clone()).chain([MEMBERS.to_string()]).collect();
@@ -138,7 +153,13 @@ fn people_columns(plan: &Plan) -> Vec<String> {
 /// source's pairs) joined to that member and marked as a relative's record.
 fn joined_sql(plan: &Plan, i: usize, s: &Source, people: &[String]) -> Result<String> {
     let in_window = |i: usize, s: &Source| match &s.window {
-        Some(w) => format!("(SELECT * FROM {} WHERE {c} >= {} AND {c} <= {})", source_view(i), value(&Value::Date(w.start)), value(&Value::Date(w.end)), c = ident(&w.column)),
+        Some(w) => format!(
+            "(SELECT * FROM {} WHERE {c} >= {} AND {c} <= {})",
+            source_view(i),
+            value(&Value::Date(w.start)),
+            value(&Value::Date(w.end)),
+            c = ident(&w.column)
+        ),
         None => source_view(i),
     };
     let id = ident(&s.id);
@@ -149,13 +170,27 @@ fn joined_sql(plan: &Plan, i: usize, s: &Source, people: &[String]) -> Result<St
         bail!("source {}: the link source {link} is not declared", s.table.name);
     };
     let Some(relative) = &ls.relative else { bail!("source {}: {link} is not a link source (no `relative`)", s.table.name) };
-    let pairs = format!("(SELECT DISTINCT {} AS __rel, {} AS __linked FROM {} WHERE {} IS NOT NULL)", ident(relative), ident(&ls.id), in_window(li, ls), ident(relative));
+    let pairs = format!(
+        "(SELECT DISTINCT {} AS __rel, {} AS __linked FROM {} WHERE {} IS NOT NULL)",
+        ident(relative),
+        ident(&ls.id),
+        in_window(li, ls),
+        ident(relative)
+    );
     let mut record: Vec<String> = s.table.columns.iter().map(|c| format!("r.{}", ident(&c.name))).collect();
     record.extend(["r.__file".into(), "r.__line".into()]);
     let rec = record.join(", ");
     let ppl: Vec<String> = people.iter().map(|c| format!("p.{}", ident(c))).collect();
     let nulls: Vec<String> = people.iter().map(|c| format!("CAST(NULL AS {}) AS {}", people_type(plan, c), ident(c))).collect();
-    let outer: Vec<String> = s.table.columns.iter().map(|c| ident(&c.name)).chain(["__file".into(), "__line".into()]).chain(people.iter().map(|c| ident(c))).chain([ident(RELATIVE_RECORD)]).collect();
+    let outer: Vec<String> = s
+        .table
+        .columns
+        .iter()
+        .map(|c| ident(&c.name))
+        .chain(["__file".into(), "__line".into()])
+        .chain(people.iter().map(|c| ident(c)))
+        .chain([ident(RELATIVE_RECORD)])
+        .collect();
     let ppl = ppl.join(", ");
     let rel = ident(RELATIVE_RECORD);
     let w = in_window(i, s);

@@ -105,7 +105,9 @@ fn arith(op: ArithOp, lhs: &TExpr, rhs: &TExpr, ty: &Ty) -> Result<String> {
     let (l, r) = match (op, ty) {
         // DECIMAL(18, s) operands: their product's precision (37) stays under Spark's 38, so its
         // scale is never cut.
-        (ArithOp::Mul, Ty::Dec(_)) => (format!("CAST({} AS DECIMAL(18,{}))", sql(lhs)?, lhs.ty().scale()), format!("CAST({} AS DECIMAL(18,{}))", sql(rhs)?, rhs.ty().scale())),
+        (ArithOp::Mul, Ty::Dec(_)) => {
+            (format!("CAST({} AS DECIMAL(18,{}))", sql(lhs)?, lhs.ty().scale()), format!("CAST({} AS DECIMAL(18,{}))", sql(rhs)?, rhs.ty().scale()))
+        }
         _ => (as_type(lhs, ty)?, as_type(rhs, ty)?),
     };
     let o = match op {
@@ -181,7 +183,9 @@ fn mantissa(e: &TExpr) -> Result<String> {
     Ok(match e.ty() {
         Ty::Int => format!("CAST({} AS {})", sql(e)?, dec_type(0)),
         // DECIMAL(19, s) × DECIMAL(18, 0): precision 38, the scale is kept.
-        ty => format!("CAST(CAST({} AS DECIMAL(19,{})) * CAST('1{}' AS DECIMAL(18,0)) AS {})", sql(e)?, ty.scale(), "0".repeat(ty.scale() as usize), dec_type(0)),
+        ty => {
+            format!("CAST(CAST({} AS DECIMAL(19,{})) * CAST('1{}' AS DECIMAL(18,0)) AS {})", sql(e)?, ty.scale(), "0".repeat(ty.scale() as usize), dec_type(0))
+        }
     })
 }
 

@@ -1,7 +1,7 @@
 //! One reader's records (a source, or the members) grouped by household: its aggregates, its
 //! record rules' hits and their evidence, its record lists (as `evaluate::groups`).
 
-use super::eval::{agg_default, aggregate_by, record_order, reader_view, Group, HH, MID};
+use super::eval::{agg_default, aggregate_by, reader_view, record_order, Group, HH, MID};
 use super::expr::{agg_column, hit_column, ident, list_column, sql, template};
 use super::Sql;
 use crate::rules::plan::{Plan, Rule};

@@ -17,10 +17,21 @@ use anyhow::Result;
 
 /// A SQL script being built: statements, each preceded by a `-- step` line naming what it does
 /// (the runner shows it as the job's progress).
-#[derive(Default)]
 pub struct Sql {
     pub text: String,
     pub steps: usize,
+    /// Where intermediate tables are written (a directory URI).
+    pub work: String,
+}
+
+/// Statements that compute view `name` once, write it as Parquet under `work`, and make `name`
+/// read that instead: later statements start from the stored rows, so neither Spark's planner
+/// nor its executors go back through the whole lineage (the validation of every cell) again.
+pub fn materialize(work: &str, name: &str) -> String {
+    let path = expr::text(&format!("{}/{}", work.trim_end_matches('/'), name.replace('`', "")));
+    format!(
+        "-- step: compute {name}\nINSERT OVERWRITE DIRECTORY {path} USING parquet SELECT * FROM {name};\n-- step: read {name} back\nCREATE OR REPLACE TEMPORARY VIEW {name} USING parquet OPTIONS (path {path});\n"
+    )
 }
 
 impl Sql {
@@ -33,7 +44,8 @@ impl Sql {
     }
     /// A view computed once and kept (several later statements read it).
     pub fn cache(&mut self, name: &str, select: &str) {
-        self.push(&format!("compute {name}"), &format!("CACHE TABLE {name} AS\n{select}"));
+        self.view(name, select);
+        self.text.push_str(&materialize(&self.work, name));
     }
     /// Writes a result table as JSON lines under `dir/name`.
     pub fn write(&mut self, dir: &str, name: &str, select: &str) {
@@ -51,8 +63,10 @@ pub struct Inputs {
 }
 
 /// The Spark configuration the job needs (set by the runner before the first statement).
-pub const CONF: [(&str, &str); 4] = [
+pub const CONF: [(&str, &str); 5] = [
     ("spark.sql.ansi.enabled", "true"),
+    // A byte that is not GB18030 becomes U+FFFD (a rejected cell), as the local engine reads it.
+    ("spark.sql.legacy.codingErrorAction", "true"),
     ("spark.sql.session.timeZone", "UTC"),
     ("spark.sql.legacy.javaCharsets", "true"),
     ("spark.sql.caseSensitive", "true"),
@@ -60,7 +74,8 @@ pub const CONF: [(&str, &str); 4] = [
 
 /// The whole job: reading, roster checks, evaluation, result tables written under `results`.
 pub fn compile(plan: &Plan, inputs: &Inputs, results: &str) -> Result<String> {
-    let mut q = Sql::default();
+    let work = format!("{}/_work", results.trim_end_matches('/'));
+    let mut q = Sql { text: String::new(), steps: 0, work: work.clone() };
     let header = format!(
         "-- fanpin {} · Spark SQL job for {} ({}), determination date {}\n-- Run with these settings: {}\n\n",
         env!("CARGO_PKG_VERSION"),
@@ -70,12 +85,15 @@ pub fn compile(plan: &Plan, inputs: &Inputs, results: &str) -> Result<String> {
         CONF.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ")
     );
     q.text.push_str(&header);
-    q.text.push_str(&read::table_sql(&plan.roster.households, &inputs.households, "hh_in")?);
-    q.text.push_str(&read::table_sql(&plan.roster.members, &inputs.members, "mem_in")?);
+    q.text.push_str(&read::table_sql(&plan.roster.households, &inputs.households, "hh_in", &work)?);
+    q.text.push_str(&read::table_sql(&plan.roster.members, &inputs.members, "mem_in", &work)?);
     q.text.push_str(&roster::roster_sql(plan)?);
+    for v in ["hh", "mem", "roster_rejects"] {
+        q.text.push_str(&materialize(&work, v));
+    }
     for (i, s) in plan.sources.iter().enumerate() {
         let files = inputs.sources.get(i).map(Vec::as_slice).unwrap_or(&[]);
-        q.text.push_str(&read::table_sql(&s.table, files, &eval::source_view(i))?);
+        q.text.push_str(&read::table_sql(&s.table, files, &eval::source_view(i), &work)?);
     }
     let groups = eval::records(plan, &mut q)?;
     output::household_frame(plan, &groups, &mut q)?;

@@ -149,7 +149,8 @@ fn category_reason(categories: &[Category]) -> Result<String> {
 fn applied_parameters(plan: &Plan) -> String {
     let mut pieces = Vec::new();
     for p in &plan.parameters {
-        let mut used: Vec<String> = plan.categories.iter().filter(|c| c.params.contains(&p.name)).map(|c| format!("coalesce(__category = {}, FALSE)", text(&c.name))).collect();
+        let mut used: Vec<String> =
+            plan.categories.iter().filter(|c| c.params.contains(&p.name)).map(|c| format!("coalesce(__category = {}, FALSE)", text(&c.name))).collect();
         used.extend(plan.triggers.iter().chain(&plan.exclusions).filter(|r| r.params.contains(&p.name)).map(hit));
         if !used.is_empty() {
             pieces.push(format!("CASE WHEN {} THEN {} END", used.join(" OR "), text(&format!("{}={}({}起)", p.name, p.shown(), p.from))));
@@ -208,8 +209,10 @@ fn listed(plan: &Plan, q: &mut Sql) -> Result<()> {
         "__monitored".into(),
     ]);
     cols.extend(risk_types.iter().map(|r| risk_column(r)));
-    let risk_hits: Vec<String> =
-        risk_types.iter().map(|risk| format!("{} AS {}", any_of(plan.triggers.iter().filter(|t| t.risk.as_deref() == Some(risk))), risk_column(risk))).collect();
+    let risk_hits: Vec<String> = risk_types
+        .iter()
+        .map(|risk| format!("{} AS {}", any_of(plan.triggers.iter().filter(|t| t.risk.as_deref() == Some(risk))), risk_column(risk)))
+        .collect();
     let extra = if risk_hits.is_empty() { String::new() } else { format!(", {}", risk_hits.join(", ")) };
     q.view(
         "o_listed",

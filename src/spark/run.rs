@@ -47,9 +47,9 @@ fn spark_home(opts: &Options) -> Result<(PathBuf, Option<PathBuf>)> {
     }
     let venv = project_venv();
     let lib = venv.join("lib");
-    let found = std::fs::read_dir(&lib).ok().and_then(|d| {
-        d.filter_map(|e| e.ok()).map(|e| e.path().join("site-packages").join("pyspark")).find(|p| p.join("bin").join("spark-submit").is_file())
-    });
+    let found = std::fs::read_dir(&lib)
+        .ok()
+        .and_then(|d| d.filter_map(|e| e.ok()).map(|e| e.path().join("site-packages").join("pyspark")).find(|p| p.join("bin").join("spark-submit").is_file()));
     match found {
         Some(h) => Ok((h, Some(venv.join("bin").join("python")))),
         None => bail!("no Spark found: give --spark-home DIR or set SPARK_HOME, or install the project's Spark with `bash scripts/spark-setup.sh`"),
@@ -91,13 +91,21 @@ pub fn screen(plan: &Plan, data: &Path, opts: &Options, mut progress: impl FnMut
     let inputs = inputs(plan, data)?;
     for (t, f) in [(&plan.roster.households, &inputs.households), (&plan.roster.members, &inputs.members)] {
         if f.is_empty() {
-            return Err(anyhow!("{} ({}): no file matches {} in {}", t.name, t.label, t.read.pattern, data.display()).context(crate::sources::InputProblem::Missing));
+            return Err(
+                anyhow!("{} ({}): no file matches {} in {}", t.name, t.label, t.read.pattern, data.display()).context(crate::sources::InputProblem::Missing)
+            );
         }
     }
     for (s, f) in plan.sources.iter().zip(&inputs.sources) {
         if s.required && f.is_empty() {
-            return Err(anyhow!("{} ({}): no file matches {} in {}, and the rules mark the source required", s.table.name, s.table.label, s.table.read.pattern, data.display())
-                .context(crate::sources::InputProblem::Missing));
+            return Err(anyhow!(
+                "{} ({}): no file matches {} in {}, and the rules mark the source required",
+                s.table.name,
+                s.table.label,
+                s.table.read.pattern,
+                data.display()
+            )
+            .context(crate::sources::InputProblem::Missing));
         }
     }
     let dir = job_dir()?;
@@ -214,7 +222,17 @@ fn read_back(plan: &Plan, inputs: &super::Inputs, dir: &Path) -> Result<(Roster,
     reject_cols.extend(all(&REJECT_COLUMNS, Kind::Text));
     reject_cols[4].1 = Kind::Int; // 行号
     let rejects = read(dir, "rejects", &reject_cols)?;
-    let files = read(dir, "files", &[("__table".into(), Kind::Text), ("file".into(), Kind::Text), ("records".into(), Kind::Int), ("skipped_blank".into(), Kind::Int), ("skipped_total".into(), Kind::Int)])?;
+    let files = read(
+        dir,
+        "files",
+        &[
+            ("__table".into(), Kind::Text),
+            ("file".into(), Kind::Text),
+            ("records".into(), Kind::Int),
+            ("skipped_blank".into(), Kind::Int),
+            ("skipped_total".into(), Kind::Int),
+        ],
+    )?;
     let roster_rejects = rejects_of(&rejects, 0)?;
     let roster = Roster {
         households_data: table_data(&plan.roster.households, &files, "households", &inputs.households, roster_rejects.clone())?,
@@ -249,8 +267,12 @@ fn outcome(plan: &Plan, dir: &Path, sources: Vec<SourceStats>) -> Result<Outcome
     screened_cols.push(("__category".into(), Kind::Text));
     screened_cols.extend(all(&["__excluded", "__monitored", "__elimination_income", "__elimination", "__stays"], Kind::Bool));
     let screened = sorted(read(dir, "screened", &screened_cols)?, &c::ORDER)?;
-    let grades = read(dir, "grades", &[("town".into(), Kind::Text), ("category".into(), Kind::Text), ("households".into(), Kind::Int), ("persons".into(), Kind::Int)])?;
-    let grades = grades.lazy().select([col("town").alias(c::TOWN), col("category").alias("__category"), col("households").alias("户"), col("persons").alias("人")]).collect()?;
+    let grades =
+        read(dir, "grades", &[("town".into(), Kind::Text), ("category".into(), Kind::Text), ("households".into(), Kind::Int), ("persons".into(), Kind::Int)])?;
+    let grades = grades
+        .lazy()
+        .select([col("town").alias(c::TOWN), col("category").alias("__category"), col("households").alias("户"), col("persons").alias("人")])
+        .collect()?;
     let rules: Vec<&crate::rules::plan::Rule> = plan.triggers.iter().chain(&plan.exclusions).collect();
     let mut count_cols = all(&["screened", "excluded"], Kind::Int);
     count_cols.extend((0..rules.len()).map(|i| (format!("r{i}"), Kind::Int)));
@@ -261,5 +283,15 @@ fn outcome(plan: &Plan, dir: &Path, sources: Vec<SourceStats>) -> Result<Outcome
     unmatched_cols.extend(all(&UNMATCHED_COLUMNS, Kind::Text));
     unmatched_cols[3].1 = Kind::Int; // 行号
     let unmatched = sorted(read(dir, "unmatched", &unmatched_cols)?, &["__source", "文件", "行号"])?.drop("__source")?;
-    Ok(Outcome { sources, screened: get("screened")?, listed, excluded: get("excluded")?, screened_plan: screened.lazy(), unmatched, coverage, detail: None, grades })
+    Ok(Outcome {
+        sources,
+        screened: get("screened")?,
+        listed,
+        excluded: get("excluded")?,
+        screened_plan: screened.lazy(),
+        unmatched,
+        coverage,
+        detail: None,
+        grades,
+    })
 }

@@ -34,7 +34,17 @@ fn spark() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn screen(rules: &Path, data: &Path, out: &Path, engine: &[&str]) -> Ran {
-    let r = ran(fanpin_cmd().args(["screen", "-q", "--rules"]).arg(rules).arg("--data").arg(data).arg("--out").arg(out).args(engine).env("SPARK_LOCAL_IP", "127.0.0.1").output().unwrap());
+    let r = ran(fanpin_cmd()
+        .args(["screen", "-q", "--rules"])
+        .arg(rules)
+        .arg("--data")
+        .arg(data)
+        .arg("--out")
+        .arg(out)
+        .args(engine)
+        .env("SPARK_LOCAL_IP", "127.0.0.1")
+        .output()
+        .unwrap());
     r.assert_code(0, &format!("screen {engine:?}"));
     r
 }
@@ -91,9 +101,17 @@ fn the_policy_library_screens_the_same_on_spark() {
 
 #[test]
 fn compile_writes_one_job_that_reads_every_table_under_a_cluster_uri() {
-    let r = ran(fanpin_cmd().args(["compile", "--target", "spark-sql", "--rules", RULES, "--data", "hdfs://nn/county", "--results", "hdfs://nn/out/run1"]).output().unwrap());
+    let r = ran(fanpin_cmd()
+        .args(["compile", "--target", "spark-sql", "--rules", RULES, "--data", "hdfs://nn/county", "--results", "hdfs://nn/out/run1"])
+        .output()
+        .unwrap());
     r.assert_code(0, "compile");
-    for needle in ["spark.sql.ansi.enabled=true", "hdfs://nn/county/households.csv", "hdfs://nn/county/medical.csv", "INSERT OVERWRITE DIRECTORY 'hdfs://nn/out/run1/listed'"] {
+    for needle in [
+        "spark.sql.ansi.enabled=true",
+        "hdfs://nn/county/households.csv",
+        "hdfs://nn/county/medical.csv",
+        "INSERT OVERWRITE DIRECTORY 'hdfs://nn/out/run1/listed'",
+    ] {
         assert!(r.stdout.contains(needle), "the job has {needle:?}:\n{}", &r.stdout[..r.stdout.len().min(3000)]);
     }
     assert!(!r.stdout.contains(" / "), "no decimal division anywhere in the job (money is divided as integers)");
