@@ -138,3 +138,18 @@ fn a_job_spark_cannot_run_is_one_readable_paragraph_and_the_job_is_kept() {
     assert!(!tmp.path().join("out").join("flagged.csv").exists(), "nothing is published by a failed run");
     let _ = std::fs::remove_dir_all(kept);
 }
+
+#[test]
+fn compile_refuses_a_workbook_source_naming_it_rather_than_compiling_a_different_job() {
+    // The extracts sample's medical source is an Excel workbook (its sources.toml names a sheet).
+    let r = ran(fanpin_cmd()
+        .args(["compile", "--target", "spark-sql", "--rules", RULES, "--data"])
+        .arg(root().join("sample-data/county-2021-extracts"))
+        .args(["--results", "/tmp/nowhere"])
+        .output()
+        .unwrap());
+    assert_ne!(r.code, Some(0), "{}", r.show());
+    assert_no_panic(&r.stderr);
+    assert!(r.stderr.contains("Excel") && r.stderr.contains("medical"), "names the construct and the source: {}", r.show());
+    assert!(r.stdout.is_empty(), "no job is written: {}", r.show());
+}
