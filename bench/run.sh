@@ -122,7 +122,8 @@ measure() {
 
 # spark_run SIZE KIND DIR OUT: the Spark engine once, and its flagged.csv against the local one.
 spark_run() {
-    measure "$1" "$2" 1 spark "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$3" --out "$4/spark" -q --engine spark
+    # A 1,000,000-household members.csv (320 MB) is one task's value: the driver needs 12 GB.
+    FANPIN_SPARK_DRIVER_MEMORY=${FANPIN_SPARK_DRIVER_MEMORY:-12g} measure "$1" "$2" 1 spark "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$3" --out "$4/spark" -q --engine spark
     if [ -f "$4/fanpin/flagged.csv" ]; then
         if cmp -s "$4/fanpin/flagged.csv" "$4/spark/flagged.csv"; then
             printf '%s\t%s\tidentical\n' "$1" "$2" >>"$SPARK_VERDICTS"
