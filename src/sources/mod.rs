@@ -1,12 +1,16 @@
 //! Sources: read each input file, validate every cell by its declared type, normalize IDs,
 //! and split the rows into valid typed records and rejects (file, line, column, value, reason).
 
+mod csv_scan;
 pub mod decode;
 pub mod grid;
+mod grid_frame;
 pub mod header;
 pub mod id;
+mod no_header;
 pub mod plain;
 pub mod read;
+mod resolve;
 pub mod values;
 
 use crate::rules::plan::{ColType, Table};
