@@ -136,14 +136,21 @@ impl Rest {
 /// True when no sequence starting before `upto` is white space (but for a line end), `"` or
 /// U+FFFD; `bytes` may go on past `upto` (the bytes after a sequence's first).
 fn plain_upto(bytes: &[u8], upto: usize) -> bool {
-    // 64 bytes at a time, by a test that compiles to vector compares: most chunks of a roster
-    // hold none of the bytes that can start such a sequence.
+    // 64 bytes at a time, by tests that compile to vector compares: most chunks of a roster
+    // hold none of the bytes that can start such a sequence. A CR is one only when no LF
+    // follows it, which is told the same way (a file with CRLF line ends has one in almost
+    // every chunk).
     let mut start = 0;
     while start < upto {
         let stop = (start + 64).min(upto);
-        if bytes[start..stop].iter().fold(false, |any, &b| any | may_start(b)) {
+        let chunk = &bytes[start..stop];
+        let lone_cr = match bytes.get(start + 1..stop + 1) {
+            Some(next) => chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | ((b == b'\r') & (n != b'\n'))),
+            None => chunk.contains(&b'\r'),
+        };
+        if lone_cr || chunk.iter().fold(false, |any, &b| any | may_start(b)) {
             for i in start..stop {
-                if may_start(bytes[i]) && !plain_at(bytes, i) {
+                if (may_start(bytes[i]) || bytes[i] == b'\r') && !plain_at(bytes, i) {
                     return false;
                 }
             }
@@ -153,10 +160,11 @@ fn plain_upto(bytes: &[u8], upto: usize) -> bool {
     true
 }
 
-/// A byte that can start a sequence `plain_at` looks at.
+/// A byte but CR that can start a sequence `plain_at` looks at (a CR is looked at only when
+/// no LF follows it).
 #[inline]
 fn may_start(b: u8) -> bool {
-    (b <= b' ' && b != b'\n') | (b == b'"') | (b == 0xC2) | (b.wrapping_sub(0xE1) <= 2) | (b == 0xEF)
+    (b < b' ' && b != b'\n' && b != b'\r') | (b == b' ') | (b == b'"') | (b == 0xC2) | (b.wrapping_sub(0xE1) <= 2) | (b == 0xEF)
 }
 
 /// Whether the sequence at `i` is harmless. The white space is Unicode's White_Space property,
@@ -211,6 +219,22 @@ mod tests {
         assert!(!plain("a\rb\n"), "a CR not before a LF is white space in a cell");
         // Same lead bytes, other characters: 、(E3 80 81) ·(C2 B7) —(E2 80 94) ＡＢ(EF BC A1)
         assert!(plain("张三、李四,·,—,ＡＢ,\u{1681}\n"));
+    }
+
+    #[test]
+    fn crlf_line_ends_are_plain_and_a_lone_cr_is_found_at_every_offset() {
+        // Lines of 7 bytes with CRLF: a CR before a LF in most 64-byte chunks, at every offset.
+        let crlf = "1,22,3\r\n".repeat(40);
+        assert!(plain(&crlf));
+        for at in (0..crlf.len()).filter(|i| crlf.as_bytes()[*i] == b'\n') {
+            // That LF turned into another byte: the CR before it is alone.
+            let mut bytes = crlf.clone().into_bytes();
+            bytes[at] = b'x';
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(!plain(&text), "lone CR before byte {at}");
+        }
+        assert!(!plain(&format!("{crlf}\r")), "a CR that ends the text");
+        assert!(!plain(&format!("{crlf}a b")), "a space after CRLF lines");
     }
 
     #[test]
