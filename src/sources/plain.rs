@@ -7,13 +7,18 @@ use std::io::Read;
 use std::path::Path;
 
 /// What one pass over a file's bytes tells (`scan`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
     /// The file holds no Unicode white space other than line ends (LF, or CR directly before
     /// LF, which the CSV reader drops), no `"` (a quoted cell may hold a line end), and no
     /// U+FFFD. Then no cell of a strict UTF-8 read starts or ends with white space or holds
     /// U+FFFD. False says only that some cell might; the cells are then checked one by one.
     pub plain: bool,
+    /// The lines (1-based: the header's is 1) that hold such a sequence, in order, when they
+    /// are few (at most `MAX_UNCLEAN_LINES`, and at most one line in `UNCLEAN_SHARE`): only the
+    /// cells of those lines can need trimming. Empty when the file is plain; None when there
+    /// are more (every cell is then checked).
+    pub unclean_lines: Option<Vec<i64>>,
     /// The file holds a CR not followed by LF: a line end of old Mac exports, which polars'
     /// reader does not take for one (it would merge the two lines). Such a file is read
     /// through the grid, where a CR alone ends a line. A plain file never has one.
@@ -25,9 +30,16 @@ pub struct Scan {
     pub multiline: bool,
 }
 
+/// More lines than this that are not plain: every cell is checked instead.
+pub const MAX_UNCLEAN_LINES: usize = 8192;
+/// More than one line in this many not plain: every cell is checked instead (a row that is not
+/// plain goes the careful way, which costs more per row than a check of its text cells).
+pub const UNCLEAN_SHARE: i64 = 32;
+
 /// One pass over the file's bytes (see `Scan`), whose cells are separated by `delimiter`. A
-/// plain file is read to its end once; in another, only CRs and quotes are looked for after
-/// the first byte that is not plain, up to a lone CR or a line end inside quotes.
+/// plain file is read to its end once; in another, CRs and quotes are looked for too after
+/// the first byte that is not plain, up to a lone CR or a line end inside quotes, and the lines
+/// that are not plain are noted, up to `MAX_UNCLEAN_LINES`.
 pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     const BLOCK: usize = 1 << 20;
     // Bytes kept from the end of a block: a sequence looked at is at most 3 bytes long.
@@ -36,6 +48,9 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     let mut buf = vec![0u8; BLOCK + TAIL];
     let mut kept = 0;
     let mut plain = true;
+    // The lines not plain so far (None: too many), and the line the next block starts on.
+    let mut unclean = Some(Vec::new());
+    let mut line = 1i64;
     let mut rest = Rest { delimiter, quote: Quote::FieldStart };
     loop {
         let n = file.read(&mut buf[kept..])?;
@@ -43,20 +58,26 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
         // At the end of the file every byte is looked at; before it, the last `TAIL` bytes wait
         // for the next block, so that a sequence is never cut in two.
         let upto = if n == 0 { end } else { end.saturating_sub(TAIL) };
-        if plain && !plain_upto(&buf[..end], upto) {
-            plain = false;
+        if let Some(lines) = &mut unclean {
+            match unclean_upto(&buf[..end], upto, line, lines, MAX_UNCLEAN_LINES) {
+                Some(next) => line = next,
+                None => unclean = None,
+            }
         }
+        plain = plain && unclean.as_ref().is_some_and(Vec::is_empty);
         // A lone CR or a quote makes a file not plain: while it is plain there is none to
         // look for.
         if !plain {
             match rest.upto(&buf[..end], upto) {
-                Some(Found::LoneCr) => return Ok(Scan { plain, lone_cr: true, multiline: false }),
-                Some(Found::Multiline) => return Ok(Scan { plain, lone_cr: false, multiline: true }),
+                Some(Found::LoneCr) => return Ok(Scan { plain, unclean_lines: None, lone_cr: true, multiline: false }),
+                Some(Found::Multiline) => return Ok(Scan { plain, unclean_lines: None, lone_cr: false, multiline: true }),
                 None => {}
             }
         }
         if n == 0 {
-            return Ok(Scan { plain, lone_cr: false, multiline: false });
+            // `line` is now the count of lines (and one more after a last line end).
+            let unclean_lines = unclean.filter(|l| l.len() as i64 * UNCLEAN_SHARE <= line);
+            return Ok(Scan { plain, unclean_lines, lone_cr: false, multiline: false });
         }
         buf.copy_within(upto..end, 0);
         kept = end - upto;
@@ -133,9 +154,11 @@ impl Rest {
     }
 }
 
-/// True when no sequence starting before `upto` is white space (but for a line end), `"` or
-/// U+FFFD; `bytes` may go on past `upto` (the bytes after a sequence's first).
-fn plain_upto(bytes: &[u8], upto: usize) -> bool {
+/// Notes in `lines` each line with a sequence starting before `upto` that is white space (but
+/// for a line end), `"` or U+FFFD; `bytes` may go on past `upto` (the bytes after a sequence's
+/// first) and start on line `line`. The line after `upto`'s, or None when the lines would be
+/// more than `cap`.
+fn unclean_upto(bytes: &[u8], upto: usize, mut line: i64, lines: &mut Vec<i64>, cap: usize) -> Option<i64> {
     // 64 bytes at a time, by tests that compile to vector compares: most chunks of a roster
     // hold none of the bytes that can start such a sequence. A CR is one only when no LF
     // follows it, which is told the same way (a file with CRLF line ends has one in almost
@@ -150,14 +173,20 @@ fn plain_upto(bytes: &[u8], upto: usize) -> bool {
         };
         if lone_cr || chunk.iter().fold(false, |any, &b| any | may_start(b)) {
             for i in start..stop {
-                if (may_start(bytes[i]) || bytes[i] == b'\r') && !plain_at(bytes, i) {
-                    return false;
+                if (may_start(bytes[i]) || bytes[i] == b'\r') && !plain_at(bytes, i) && lines.last() != Some(&line) {
+                    if lines.len() == cap {
+                        return None;
+                    }
+                    lines.push(line);
                 }
+                line += (bytes[i] == b'\n') as i64;
             }
+        } else {
+            line += chunk.iter().fold(0u8, |n, &b| n + (b == b'\n') as u8) as i64;
         }
         start = stop;
     }
-    true
+    Some(line)
 }
 
 /// A byte but CR that can start a sequence `plain_at` looks at (a CR is looked at only when
@@ -195,7 +224,29 @@ mod tests {
     use super::*;
 
     fn plain(text: &str) -> bool {
-        plain_upto(text.as_bytes(), text.len())
+        unclean_upto(text.as_bytes(), text.len(), 1, &mut Vec::new(), 0).is_some()
+    }
+
+    #[test]
+    fn the_lines_that_are_not_plain_are_noted() {
+        let text = "户编号,姓名\r\n1,张三\r\n2, 李四\r\n3,\"王五\"\r\n\r\n5,赵\u{3000}六 \n6,钱七";
+        let mut lines = Vec::new();
+        assert_eq!(unclean_upto(text.as_bytes(), text.len(), 1, &mut lines, 10), Some(7));
+        assert_eq!(lines, [3, 4, 6]);
+        assert_eq!(unclean_upto(text.as_bytes(), text.len(), 1, &mut Vec::new(), 2), None, "more lines than the cap");
+        // Across blocks: the lines are counted on from one block to the next.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        let mut bytes = "a,b\n".to_string();
+        for i in 2..300_000 {
+            bytes.push_str(if i % 50_000 == 0 { "1, 2\n" } else { "1,2\n" });
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let s = scan(&path, b',').unwrap();
+        assert_eq!((s.plain, s.unclean_lines), (false, Some(vec![50_000, 100_000, 150_000, 200_000, 250_000])));
+        // One line in 32 or more: none noted.
+        std::fs::write(&path, "a,b\n1, 2\n1,2\n").unwrap();
+        assert_eq!(scan(&path, b',').unwrap().unclean_lines, None);
     }
 
     #[test]
@@ -268,7 +319,8 @@ mod tests {
         ];
         for (bytes, plain, lone_cr) in cases {
             std::fs::write(&path, bytes).unwrap();
-            assert_eq!(scan(&path, b',').unwrap(), Scan { plain, lone_cr, multiline: false }, "{:?}", String::from_utf8_lossy(bytes));
+            let s = scan(&path, b',').unwrap();
+            assert_eq!((s.plain, s.lone_cr, s.multiline), (plain, lone_cr, false), "{:?}", String::from_utf8_lossy(bytes));
         }
         // A lone CR right at a block boundary, and a CRLF cut by it, at every offset.
         for before in (1 << 20) - 3..(1 << 20) + 1 {

@@ -64,9 +64,10 @@ pub struct RawFile {
     /// checks every cell on its own; it fails on the first byte that is not UTF-8, and then the
     /// file is read again through `lf` (which turns such bytes into U+FFFD, a reject).
     pub strict: Option<LazyFrame>,
-    /// The file's bytes hold no white space but line ends, no `"` and no U+FFFD
-    /// (`plain::scan`): no cell of `strict` needs trimming. False for grids.
-    pub plain: bool,
+    /// The lines of the file whose bytes hold white space but line ends, `"` or U+FFFD, when
+    /// they are few (`plain::Scan::unclean_lines`): no cell of `strict` on another line needs
+    /// trimming. Empty for a plain file; None for grids and when there are many.
+    pub unclean_lines: Option<Vec<i64>>,
     /// `records`, `skipped_*` and `sha256` are filled in by whoever collects the plans.
     pub info: FileInfo,
 }
@@ -96,8 +97,8 @@ pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
         .into_iter()
         .map(|path| {
             let rel = relative(dir, &path);
-            let Opened { lf, marks, strict, plain, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
-            Ok(RawFile { path, lf, marks, strict, plain, info })
+            let Opened { lf, marks, strict, unclean_lines, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
+            Ok(RawFile { path, lf, marks, strict, unclean_lines, info })
         })
         .collect()
 }
@@ -107,7 +108,7 @@ struct Opened {
     lf: LazyFrame,
     marks: LazyFrame,
     strict: Option<LazyFrame>,
-    plain: bool,
+    unclean_lines: Option<Vec<i64>>,
     info: FileInfo,
 }
 
@@ -119,7 +120,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         let (lf, marks, mut info) = from_grid(&grid, table, &label, None)?;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
-        return Ok(Opened { lf, marks, strict: None, plain: false, info });
+        return Ok(Opened { lf, marks, strict: None, unclean_lines: None, info });
     }
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
@@ -166,7 +167,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
             let strict = if broken { None } else { Some(scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?.0) };
             info.encoding = Some(if bom { "UTF-8 (BOM)" } else { "UTF-8" });
             info.delimiter = Some(delimiter as char);
-            return Ok(Opened { lf, marks, strict, plain: scan.plain, info });
+            return Ok(Opened { lf, marks, strict, unclean_lines: scan.unclean_lines, info });
         }
     }
     let encoding = match table.read.encoding {
@@ -178,7 +179,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         None => std::fs::read(path)?,
     };
     let (lf, marks, info) = from_text_file(&bytes, rel, table, delimiter, &encoding, other)?;
-    Ok(Opened { lf, marks, strict: None, plain: false, info })
+    Ok(Opened { lf, marks, strict: None, unclean_lines: None, info })
 }
 
 /// The non-empty headers of `row` that `mapping` leaves unused.

@@ -14,7 +14,7 @@ const CANONICAL: &str = "__canonical";
 
 /// Above this many runs of careful rows between fast ones, the two parts are put in line order
 /// by one sort instead of slices.
-const MAX_RUNS: usize = 1024;
+const MAX_RUNS: usize = 8192;
 
 /// One read of a file, split: `quick` holds the rows whose every cell is canonical, typed (the
 /// kept columns), and `rest` the others as text (every declared column); both with `LINE`,
@@ -24,17 +24,24 @@ struct Split {
     rest: DataFrame,
 }
 
-/// Reads `lf` once (polars' streaming engine, both parts from one scan). `plain`: the cells'
-/// text was found clean by the byte scan (`plain::scan`), which holds for the strict read only.
-fn split(table: &Table, lf: LazyFrame, plain: bool, kept_column: &dyn Fn(&str) -> bool) -> PolarsResult<Split> {
-    let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c, plain))).collect();
+/// Reads `lf` once (polars' streaming engine, both parts from one scan). `unclean_lines`: the
+/// only lines whose text the byte scan found may need trimming (`plain::scan`), which holds for
+/// the strict read only: their rows go the careful way, and the text cells of the others are
+/// canonical as they are. None: every text cell is checked.
+fn split(table: &Table, lf: LazyFrame, unclean_lines: Option<&[i64]>, kept_column: &dyn Fn(&str) -> bool) -> PolarsResult<Split> {
+    let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c, unclean_lines.is_some()))).collect();
     let mut staged = lf;
     let depth = fast.iter().map(|(_, f)| f.stages.len()).max().unwrap_or(0);
     for i in 0..depth {
         let batch: Vec<Expr> = fast.iter().filter_map(|(_, f)| f.stages.get(i)).flatten().cloned().collect();
         staged = staged.with_columns(batch);
     }
-    let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
+    let mut canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
+    if let Some(lines) = unclean_lines.filter(|l| !l.is_empty()) {
+        // One test per row, not per text cell.
+        let lines = Series::new(LINE.into(), lines);
+        canonical = canonical.and(col(LINE).is_in(lit(lines).implode(false), false).not());
+    }
     // One plan read by both parts: polars runs it once and hands each morsel to both filters.
     let staged = staged.with_column(canonical.fill_null(lit(false)).alias(CANONICAL)).cache();
     let tail = || [col(LINE), col(FILE), col(read::MAYBE_SKIP)];
@@ -59,21 +66,21 @@ fn split(table: &Table, lf: LazyFrame, plain: bool, kept_column: &dyn Fn(&str) -
 /// SHA-256 (for the manifest) is computed on another thread while it is parsed.
 pub(super) fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Result<(DataFrame, LazyFrame, FileInfo)> {
     let kept_column = |name: &str| keep.is_none_or(|k| k.iter().any(|c| c == name));
-    let read::RawFile { path, mut lf, mut marks, strict, plain, mut info } = raw;
+    let read::RawFile { path, mut lf, mut marks, strict, unclean_lines, mut info } = raw;
     let Split { quick, rest } = std::thread::scope(|scope| -> Result<Split> {
         let hashing = scope.spawn(|| sha256_file(&path));
         // A strict UTF-8 read first (the usual case). A file with a byte that is not UTF-8 is
         // read again: as GB18030 when the whole file is (its first 256 KB were ASCII), else
         // with such bytes turned into U+FFFD (their cells become rejects).
-        let parts = match strict.map(|s| split(table, s, plain, &kept_column)) {
+        let parts = match strict.map(|s| split(table, s, unclean_lines.as_deref(), &kept_column)) {
             Some(Ok(parts)) => Ok(parts),
             Some(Err(_)) => {
                 if let Some((l, m, i)) = read::reread_if_gb18030(&path, table, &info)? {
                     (lf, marks, info) = (l, m, i);
                 }
-                split(table, lf, false, &kept_column)
+                split(table, lf, None, &kept_column)
             }
-            None => split(table, lf, false, &kept_column),
+            None => split(table, lf, None, &kept_column),
         };
         info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
         // polars' message quotes the cell it could not parse, which may be the rest of the file.
