@@ -38,8 +38,9 @@ pub const UNCLEAN_SHARE: i64 = 32;
 
 /// One pass over the file's bytes (see `Scan`), whose cells are separated by `delimiter`. A
 /// plain file is read to its end once; in another, CRs and quotes are looked for too after
-/// the first byte that is not plain, up to a lone CR or a line end inside quotes, and the lines
-/// that are not plain are noted, up to `MAX_UNCLEAN_LINES`.
+/// the first byte that is not plain, up to a lone CR or a line end inside quotes, and where
+/// the lines that are not plain start is noted, up to `MAX_UNCLEAN_LINES`. Only then are the
+/// file's lines counted, in a second pass (`lines_of`).
 pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     const BLOCK: usize = 1 << 20;
     // Bytes kept from the end of a block: a sequence looked at is at most 3 bytes long.
@@ -48,9 +49,11 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     let mut buf = vec![0u8; BLOCK + TAIL];
     let mut kept = 0;
     let mut plain = true;
-    // The lines not plain so far (None: too many), and the line the next block starts on.
+    // Where each line not plain so far has its first such sequence (None: too many lines);
+    // whether the scan is in such a line; the offset in the file of `buf`'s first byte.
     let mut unclean = Some(Vec::new());
-    let mut line = 1i64;
+    let mut in_unclean = false;
+    let mut offset = 0u64;
     let mut rest = Rest { delimiter, quote: Quote::FieldStart };
     loop {
         let n = file.read(&mut buf[kept..])?;
@@ -58,10 +61,9 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
         // At the end of the file every byte is looked at; before it, the last `TAIL` bytes wait
         // for the next block, so that a sequence is never cut in two.
         let upto = if n == 0 { end } else { end.saturating_sub(TAIL) };
-        if let Some(lines) = &mut unclean {
-            match unclean_upto(&buf[..end], upto, line, lines, MAX_UNCLEAN_LINES) {
-                Some(next) => line = next,
-                None => unclean = None,
+        if let Some(at) = &mut unclean {
+            if !unclean_upto(&buf[..end], upto, offset, &mut in_unclean, at, MAX_UNCLEAN_LINES) {
+                unclean = None;
             }
         }
         plain = plain && unclean.as_ref().is_some_and(Vec::is_empty);
@@ -75,11 +77,14 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
             }
         }
         if n == 0 {
-            // `line` is now the count of lines (and one more after a last line end).
-            let unclean_lines = unclean.filter(|l| l.len() as i64 * UNCLEAN_SHARE <= line);
+            let unclean_lines = match unclean {
+                Some(at) if !at.is_empty() => lines_of(path, &at)?,
+                other => other.map(|_| Vec::new()),
+            };
             return Ok(Scan { plain, unclean_lines, lone_cr: false, multiline: false });
         }
         buf.copy_within(upto..end, 0);
+        offset += upto as u64;
         kept = end - upto;
     }
 }
@@ -119,7 +124,13 @@ impl Rest {
             let stop = (start + 64).min(upto);
             let chunk = &bytes[start..stop];
             let outside = matches!(self.quote, Quote::FieldStart | Quote::Unquoted);
-            if outside && !chunk.iter().fold(false, |any, &b| any | (b == b'\r') | (b == b'"')) {
+            // A CR before a LF is looked at no more than any other byte (CRLF files have one in
+            // almost every chunk).
+            let nothing = match bytes.get(start + 1..stop + 1) {
+                Some(next) => !chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | ((b == b'\r') & (n != b'\n')) | (b == b'"')),
+                None => !chunk.iter().fold(false, |any, &b| any | (b == b'\r') | (b == b'"')),
+            };
+            if outside && nothing {
                 // Nothing to look at: only where the chunk ends matters.
                 let last = chunk[chunk.len() - 1];
                 self.quote = if last == self.delimiter || last == b'\n' { Quote::FieldStart } else { Quote::Unquoted };
@@ -154,12 +165,13 @@ impl Rest {
     }
 }
 
-/// Notes in `lines` each line with a sequence starting before `upto` that is white space (but
-/// for a line end), `"` or U+FFFD; `bytes` may go on past `upto` (the bytes after a sequence's
-/// first) and start on line `line`. The line after `upto`'s, or None when the lines would be
-/// more than `cap`.
-fn unclean_upto(bytes: &[u8], upto: usize, mut line: i64, lines: &mut Vec<i64>, cap: usize) -> Option<i64> {
-    // 64 bytes at a time, by tests that compile to vector compares: most chunks of a roster
+/// Notes in `at` where each line with a sequence starting before `upto` that is white space
+/// (but for a line end), `"` or U+FFFD has its first (`offset` is the file's offset of
+/// `bytes`; `in_line`: the previous bytes are in such a line, carried from block to block).
+/// `bytes` may go on past `upto` (the bytes after a sequence's first). False when the lines
+/// would be more than `cap`.
+fn unclean_upto(bytes: &[u8], upto: usize, offset: u64, in_line: &mut bool, at: &mut Vec<u64>, cap: usize) -> bool {
+    // 64 bytes at a time, by one test that compiles to vector compares: most chunks of a roster
     // hold none of the bytes that can start such a sequence. A CR is one only when no LF
     // follows it, which is told the same way (a file with CRLF line ends has one in almost
     // every chunk).
@@ -167,26 +179,56 @@ fn unclean_upto(bytes: &[u8], upto: usize, mut line: i64, lines: &mut Vec<i64>, 
     while start < upto {
         let stop = (start + 64).min(upto);
         let chunk = &bytes[start..stop];
-        let lone_cr = match bytes.get(start + 1..stop + 1) {
-            Some(next) => chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | ((b == b'\r') & (n != b'\n'))),
-            None => chunk.contains(&b'\r'),
+        let candidates = match bytes.get(start + 1..stop + 1) {
+            Some(next) => chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | may_start(b) | ((b == b'\r') & (n != b'\n'))),
+            None => chunk.iter().any(|&b| may_start(b) || b == b'\r'),
         };
-        if lone_cr || chunk.iter().fold(false, |any, &b| any | may_start(b)) {
+        if candidates {
             for i in start..stop {
-                if (may_start(bytes[i]) || bytes[i] == b'\r') && !plain_at(bytes, i) && lines.last() != Some(&line) {
-                    if lines.len() == cap {
-                        return None;
+                let b = bytes[i];
+                if b == b'\n' {
+                    *in_line = false;
+                } else if !*in_line && (may_start(b) || b == b'\r') && !plain_at(bytes, i) {
+                    if at.len() == cap {
+                        return false;
                     }
-                    lines.push(line);
+                    at.push(offset + i as u64);
+                    *in_line = true;
                 }
-                line += (bytes[i] == b'\n') as i64;
             }
-        } else {
-            line += chunk.iter().fold(0u8, |n, &b| n + (b == b'\n') as u8) as i64;
+        } else if *in_line && chunk.contains(&b'\n') {
+            *in_line = false;
         }
         start = stop;
     }
-    Some(line)
+    true
+}
+
+/// The lines (1-based) of the offsets `at` (increasing, one per line) in the file, when they
+/// are at most one line in `UNCLEAN_SHARE`: a count of the line ends before each.
+fn lines_of(path: &Path, at: &[u64]) -> std::io::Result<Option<Vec<i64>>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut offset, mut line_ends, mut next) = (0u64, 0i64, 0);
+    let mut lines = Vec::with_capacity(at.len());
+    let count = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as i64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut from = 0;
+        while next < at.len() && at[next] < offset + n as u64 {
+            let to = (at[next] - offset) as usize;
+            line_ends += count(&buf[from..to]);
+            lines.push(line_ends + 1);
+            (from, next) = (to, next + 1);
+        }
+        line_ends += count(&buf[from..n]);
+        offset += n as u64;
+    }
+    // The lines of the file: one more than its line ends (a last line without one, or none).
+    Ok((lines.len() as i64 * UNCLEAN_SHARE <= line_ends + 1).then_some(lines))
 }
 
 /// A byte but CR that can start a sequence `plain_at` looks at (a CR is looked at only when
@@ -224,19 +266,22 @@ mod tests {
     use super::*;
 
     fn plain(text: &str) -> bool {
-        unclean_upto(text.as_bytes(), text.len(), 1, &mut Vec::new(), 0).is_some()
+        unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut Vec::new(), 0)
     }
 
     #[test]
     fn the_lines_that_are_not_plain_are_noted() {
         let text = "户编号,姓名\r\n1,张三\r\n2, 李四\r\n3,\"王五\"\r\n\r\n5,赵\u{3000}六 \n6,钱七";
-        let mut lines = Vec::new();
-        assert_eq!(unclean_upto(text.as_bytes(), text.len(), 1, &mut lines, 10), Some(7));
-        assert_eq!(lines, [3, 4, 6]);
-        assert_eq!(unclean_upto(text.as_bytes(), text.len(), 1, &mut Vec::new(), 2), None, "more lines than the cap");
-        // Across blocks: the lines are counted on from one block to the next.
+        let mut at = Vec::new();
+        assert!(unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut at, 10));
+        let starts: Vec<u8> = at.iter().map(|a| text.as_bytes()[*a as usize]).collect();
+        assert_eq!(starts, [b' ', b'"', 0xE3], "one offset per line, its first sequence's (U+3000 is E3 80 80)");
+        assert!(!unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut Vec::new(), 2), "more lines than the cap");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.csv");
+        std::fs::write(&path, format!("{text}{}", "\n7,孙八".repeat(200))).unwrap();
+        assert_eq!(scan(&path, b',').unwrap().unclean_lines, Some(vec![3, 4, 6]));
+        // Across blocks: the lines are counted on from one block to the next.
         let mut bytes = "a,b\n".to_string();
         for i in 2..300_000 {
             bytes.push_str(if i % 50_000 == 0 { "1, 2\n" } else { "1,2\n" });
@@ -366,5 +411,16 @@ mod tests {
         bytes.truncate(bytes.len() - 9);
         std::fs::write(&path, &bytes).unwrap();
         assert!(!scan(&path, b',').unwrap().multiline);
+        // The same with CRLF line ends, a space first (the file is not plain from the start),
+        // and the quoted line end far after it.
+        let mut bytes = b"a,b\r\n1, 2\r\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b"1,\"xx\"\r\n3,4\r\n".as_slice(), 100_000).flatten());
+        let clean = bytes.len();
+        bytes.extend(b"2,\"p\r\nq\"\r\n");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(scan(&path, b',').unwrap().multiline);
+        std::fs::write(&path, &bytes[..clean]).unwrap();
+        let s = scan(&path, b',').unwrap();
+        assert!(!s.multiline && !s.lone_cr && !s.plain);
     }
 }
