@@ -49,6 +49,11 @@ pub fn ordered_left() -> JoinArgs {
 /// A row's position in the members frame, while the people listed twice are checked.
 const ROW: &str = "__member_row";
 
+/// Column of the members frame during the roster checks: the row is dropped (rejected by a
+/// check before). Rows are only marked as the checks go, and dropped at the end in one pass:
+/// a roster with a few conflicts is not copied once per check.
+const GONE: &str = "__gone";
+
 /// The households' 户编号 as a number, while the roster checks compare them (see `digits_length`).
 const KEY_NUMBER: &str = "__key_number";
 
@@ -111,11 +116,14 @@ pub fn build(plan: &Plan, dir: &Path, keep: Keep, mut done: impl FnMut(&str)) ->
     let members = co_residence(plan, members, &households)?;
     let (households, members) = checks.households_with_co_residents(households, members)?;
     let rejects = concat(checks.rejects, UnionArgs::default())?.sort(["来源", "行号"], SortMultipleOptions::default().with_maintain_order(true)).collect()?;
-    let mut roster = Roster { households_data, members_data, households, members, rejects };
-    if keep == Keep::Screening {
-        roster.narrow_members(plan)?;
-    }
-    Ok(roster)
+    // A screening keeps only the member columns it reads (see `screening_kept`); the rows
+    // dropped by the checks go in one pass over those columns.
+    let members = match keep {
+        Keep::All => members,
+        Keep::Screening => members.select(screening_kept(plan).into_iter().chain([GONE.to_string()]))?,
+    };
+    let members = without_gone(members)?;
+    Ok(Roster { households_data, members_data, households, members, rejects })
 }
 
 /// Department extracts may be absent; the roster may not (an empty list would look like a
@@ -209,15 +217,15 @@ impl Checks<'_> {
 
     /// One person in two households: which is right is for the village to say, not a guess;
     /// a person listed twice in one household keeps the first row.
-    fn one_home_per_person(&mut self, members: DataFrame) -> Result<LazyFrame> {
+    fn one_home_per_person(&mut self, mut members: DataFrame) -> Result<DataFrame> {
         if all_distinct(&members, PERSON)? {
-            return Ok(members.lazy());
+            members.with_column(Column::new_scalar(GONE.into(), Scalar::from(false), members.height()))?;
+            return Ok(members);
         }
         let r = &self.plan.roster;
         let (mh, mid) = (r.member_household.as_str(), r.member_id.as_str());
         // The people listed more than once are a handful: the windows below run on their rows
-        // only, and the roster's other rows are kept as they are, in their order (the rows
-        // dropped are named by their position).
+        // only, and the rows dropped are marked by their position.
         let members = members.with_row_index(ROW.into(), None)?;
         let repeated =
             members.clone().lazy().group_by([col(PERSON)]).agg([len().alias("__n")]).filter(col("__n").gt(lit(1))).select([col(PERSON)]).collect()?;
@@ -250,20 +258,20 @@ impl Checks<'_> {
         ));
         let kept = col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")));
         let dropped = rows.lazy().filter(kept.not()).select([col(ROW)]).collect()?.column(ROW)?.as_materialized_series().clone();
-        Ok(members.lazy().filter(col(ROW).is_in(lit(dropped).implode(false), false).not()).drop(cols([ROW])))
+        Ok(members.lazy().with_column(col(ROW).is_in(lit(dropped).implode(false), false).alias(GONE)).drop(cols([ROW])).collect()?)
     }
 
     /// Each household's row in the roster becomes its integer key (`HH_ROW`): the joins and
     /// groupings that follow hash a number, not a 户编号 string. Each member gets it from one
     /// join of the key column alone; a member of a household the roster does not hold (or
-    /// rejected) gets none, and its rows are copied out only when there are some. A member's
-    /// 户编号 that is not a number of the roster's length matches no household.
-    fn household_rows(&mut self, households: DataFrame, members: LazyFrame, digits: Option<u32>) -> Result<(DataFrame, LazyFrame)> {
+    /// rejected) gets none, and its rows are copied out only when there are some (and marked
+    /// `GONE`). A member's 户编号 that is not a number of the roster's length matches no
+    /// household.
+    fn household_rows(&mut self, households: DataFrame, mut members: DataFrame, digits: Option<u32>) -> Result<(DataFrame, DataFrame)> {
         let mh = self.plan.roster.member_household.as_str();
         let households = households.with_row_index(HH_ROW.into(), None)?;
         let index = households.clone().lazy().select([col(self.key_compared(digits)).alias("__index_key"), col(HH_ROW)]);
         let households = if digits.is_some() { households.drop(KEY_NUMBER)? } else { households };
-        let mut members = members.collect()?;
         let member_key = match digits {
             Some(n) => digits_key(col(mh), n),
             None => col(mh),
@@ -280,15 +288,15 @@ impl Checks<'_> {
         }
         members.with_column(rows.column(HH_ROW)?.clone())?;
         if members.column(HH_ROW)?.null_count() == 0 {
-            return Ok((households, members.lazy()));
+            return Ok((households, members));
         }
         self.rejects.push(sources::reject_rows(
             self.members_data,
-            members.clone().lazy().filter(col(HH_ROW).is_null()),
+            members.clone().lazy().filter(col(HH_ROW).is_null().and(col(GONE).not())),
             mh,
             lit("户编号在户表中不存在或该户已被拒收"),
         ));
-        Ok((households, members.lazy().filter(col(HH_ROW).is_not_null())))
+        Ok((households, members.lazy().with_column(col(GONE).or(col(HH_ROW).is_null()).alias(GONE)).collect()?))
     }
 
     /// A household with no co-resident member has nobody to divide its income by. Every
@@ -297,13 +305,16 @@ impl Checks<'_> {
     /// distinct count). Otherwise they are found from the households' side, so that a household
     /// with no member rows at all is caught too; the rows are counted only for the households
     /// found, to say which of the two it is.
+    /// The members of the households rejected are marked `GONE`.
     fn households_with_co_residents(&mut self, households: DataFrame, members: DataFrame) -> Result<(DataFrame, DataFrame)> {
-        let homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW).n_unique().alias("n")]).collect()?;
+        let here = || col(GONE).not();
+        let homes = members.clone().lazy().filter(col(CO_RESIDENT).and(here())).select([col(HH_ROW).n_unique().alias("n")]).collect()?;
         if homes.column("n")?.get(0)?.extract::<u64>() == Some(households.height() as u64) {
             return Ok((households, members));
         }
         let (key, mh) = (self.plan.roster.key.as_str(), self.plan.roster.member_household.as_str());
-        let co_homes = members.clone().lazy().filter(col(CO_RESIDENT)).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+        let co_homes =
+            members.clone().lazy().filter(col(CO_RESIDENT).and(here())).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
         let hh_marked =
             households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
         let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
@@ -311,7 +322,7 @@ impl Checks<'_> {
         let rows = members
             .clone()
             .lazy()
-            .filter(col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false))
+            .filter(col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false).and(here()))
             .group_by([col(HH_ROW).alias("__count_row")])
             .agg([len().cast(DataType::Int64).alias("__rows")]);
         let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());
@@ -323,30 +334,31 @@ impl Checks<'_> {
                 .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
                 .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
         ));
-        // Their members go with them: the few rows rejected are picked out, the rest kept in one
-        // pass (no marked copy of the whole roster).
-        let in_empty = || col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false);
-        let gone = members.clone().lazy().filter(in_empty()).collect()?;
+        // Their members go with them: the few rows rejected are picked out, the rest marked.
+        let in_empty = || col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false).fill_null(lit(false));
+        let gone = members.clone().lazy().filter(in_empty().and(here())).collect()?;
         self.rejects.push(sources::reject_rows(self.members_data, gone.lazy(), mh, lit("所属户没有共同生活的成员,整户拒收")));
         let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty"])).collect()?;
-        let members = members.lazy().filter(in_empty().not()).collect()?;
+        let members = members.lazy().with_column(col(GONE).or(in_empty()).alias(GONE)).collect()?;
         Ok((households, members))
     }
 }
 
 /// Co-residence, decided by the rules' condition on each member with its household; the
 /// declared columns loaded (all of them, or a screening's) in declared order.
-fn co_residence(plan: &Plan, members: LazyFrame, households: &DataFrame) -> Result<DataFrame> {
+/// Rows already `GONE` are dropped first only when the condition reads household columns (the
+/// join needs a household); otherwise they are computed and stay marked.
+fn co_residence(plan: &Plan, members: DataFrame, households: &DataFrame) -> Result<DataFrame> {
     let r = &plan.roster;
     let co = compile(&r.co_resident).fill_null(lit(false));
-    let loaded = members.clone().collect_schema()?;
+    let loaded = members.schema().clone();
     let member_columns: Vec<Expr> = r
         .members
         .columns
         .iter()
         .filter(|c| loaded.contains(c.name.as_str()))
         .map(|c| col(c.name.as_str()))
-        .chain([col(LINE), col(FILE), col(CO_RESIDENT), col(HH_ROW), col(PERSON)])
+        .chain([col(LINE), col(FILE), col(CO_RESIDENT), col(HH_ROW), col(PERSON), col(GONE)])
         .collect();
     let needed: Vec<String> = {
         let mut used = std::collections::BTreeSet::new();
@@ -354,21 +366,28 @@ fn co_residence(plan: &Plan, members: LazyFrame, households: &DataFrame) -> Resu
         let prefix = household_column_in_records("");
         used.iter().filter_map(|c| c.strip_prefix(prefix.as_str()).map(str::to_string)).collect()
     };
-    Ok(with_household_columns(members, HH_ROW, households, &needed).with_column(co.alias(CO_RESIDENT)).select(member_columns).collect()?)
+    let members = if needed.is_empty() { members } else { without_gone(members)?.lazy().with_column(lit(false).alias(GONE)).collect()? };
+    Ok(with_household_columns(members.lazy(), HH_ROW, households, &needed).with_column(co.alias(CO_RESIDENT)).select(member_columns).collect()?)
 }
 
-impl Roster {
-    /// Keeps only the member columns a screening reads after the roster checks: the person's
-    /// key and name, the household row, co-residence, and the columns the rules over `members`
-    /// read. At province scale the roster's other columns (the ID text, relation, sex, health,
-    /// file and line) would otherwise stay in memory for the whole run. (`explain` keeps them
-    /// all, to show them.)
-    fn narrow_members(&mut self, plan: &Plan) -> Result<()> {
-        let mut keep = screening_member_columns(plan);
-        keep.extend([CO_RESIDENT.to_string(), HH_ROW.to_string(), PERSON.to_string()]);
-        self.members = self.members.select(keep)?;
-        Ok(())
+/// The members without the rows marked `GONE` (and without the mark): one filter, only when
+/// some row is marked.
+fn without_gone(members: DataFrame) -> Result<DataFrame> {
+    if members.column(GONE)?.as_materialized_series().bool()?.any() {
+        Ok(members.lazy().filter(col(GONE).not()).drop(cols([GONE])).collect()?)
+    } else {
+        Ok(members.drop(GONE)?)
     }
+}
+
+/// The member columns a screening keeps after the roster checks: the person's key and name,
+/// the household row, co-residence, and the columns the rules over `members` read. At province
+/// scale the roster's other columns (the ID text, relation, sex, health, file and line) would
+/// otherwise stay in memory for the whole run. (`explain` keeps them all, to show them.)
+fn screening_kept(plan: &Plan) -> Vec<String> {
+    let mut keep = screening_member_columns(plan);
+    keep.extend([CO_RESIDENT.to_string(), HH_ROW.to_string(), PERSON.to_string()]);
+    keep
 }
 
 /// The declared member columns a screening reads after the roster checks: the name (evidence

@@ -1,12 +1,17 @@
 //! Sources: read each input file, validate every cell by its declared type, normalize IDs,
 //! and split the rows into valid typed records and rejects (file, line, column, value, reason).
 
+mod csv_scan;
 pub mod decode;
 pub mod grid;
+mod grid_frame;
 pub mod header;
 pub mod id;
+mod no_header;
 pub mod plain;
 pub mod read;
+mod resolve;
+mod validate;
 pub mod values;
 
 use crate::rules::plan::{ColType, Table};
@@ -185,7 +190,7 @@ pub fn load_table_keeping(table: &Table, dir: &Path, keep: Option<&[String]>) ->
     let mut files = Vec::new();
     for raw in raws {
         let label = format!("{} ({})", raw.info.file, table.name);
-        let (part, part_rejects, info) = load_file(table, raw, keep).with_context(|| label).map_err(|e| e.context(InputProblem::Unreadable))?;
+        let (part, part_rejects, info) = validate::load_file(table, raw, keep).with_context(|| label).map_err(|e| e.context(InputProblem::Unreadable))?;
         valid = Some(match valid {
             None => part,
             Some(mut all) => {
@@ -208,118 +213,6 @@ fn kept(df: DataFrame, keep: Option<&[String]>) -> Result<DataFrame> {
         None => Ok(df),
         Some(k) => Ok(df.select(df.get_column_names().iter().map(|n| n.to_string()).filter(|n| k.contains(n) || n == LINE || n == FILE))?),
     }
-}
-
-/// Validates one file: its valid rows (typed, in file order) and its rejects. The file's
-/// SHA-256 (for the manifest) is computed on another thread while it is parsed.
-fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Result<(DataFrame, LazyFrame, FileInfo)> {
-    let kept_column = |name: &str| keep.is_none_or(|k| k.iter().any(|c| c == name));
-    let read::RawFile { path, mut lf, mut marks, strict, plain, mut info } = raw;
-    // Fast path: rows whose every cell is already canonical are typed directly; only the others
-    // go through the normalizers and produce reasons. `plain`: the cells' text was found clean
-    // by a byte scan (no white space to trim, no U+FFFD), which holds for the strict read only.
-    let typed_plan = |lf: LazyFrame, plain: bool| {
-        let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c, plain))).collect();
-        let mut staged = lf;
-        let depth = fast.iter().map(|(_, f)| f.stages.len()).max().unwrap_or(0);
-        for i in 0..depth {
-            let batch: Vec<Expr> = fast.iter().filter_map(|(_, f)| f.stages.get(i)).flatten().cloned().collect();
-            staged = staged.with_columns(batch);
-        }
-        let canonical = fast.iter().map(|(_, f)| f.canonical.clone()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
-        let mut typed_columns: Vec<Expr> = fast.iter().filter(|(n, _)| kept_column(n)).map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
-        typed_columns.extend([col(LINE), col(FILE), canonical.fill_null(lit(false)).alias("__canonical"), col(read::MAYBE_SKIP)]);
-        staged.select(typed_columns)
-    };
-    let typed = std::thread::scope(|scope| -> Result<DataFrame> {
-        let hashing = scope.spawn(|| sha256_file(&path));
-        // A strict UTF-8 read first (the usual case). A file with a byte that is not UTF-8 is
-        // read again: as GB18030 when the whole file is (its first 256 KB were ASCII), else
-        // with such bytes turned into U+FFFD (their cells become rejects).
-        let typed = match strict.map(|s| stream(typed_plan(s, plain))) {
-            Some(Ok(typed)) => Ok(typed),
-            Some(Err(_)) => {
-                if let Some((l, m, i)) = read::reread_if_gb18030(&path, table, &info)? {
-                    (lf, marks, info) = (l, m, i);
-                }
-                stream(typed_plan(lf.clone(), false))
-            }
-            None => stream(typed_plan(lf.clone(), false)),
-        };
-        info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
-        // polars' message quotes the cell it could not parse, which may be the rest of the file.
-        typed.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))
-    })?;
-
-    // Blank and 合计 lines are counted, then dropped. They are told exactly (a second read of
-    // those lines) only where the cheap test marked some.
-    let maybe = typed.column(read::MAYBE_SKIP)?.bool()?.clone();
-    let typed = if maybe.sum().unwrap_or(0) == 0 {
-        typed.drop(read::MAYBE_SKIP)?
-    } else {
-        let candidates = typed.column(LINE)?.as_materialized_series().filter(&maybe)?;
-        let marks = stream(marks.filter(col(LINE).is_in(lit(candidates).implode(false), false)))?;
-        let (blank, total) = (marks.column(read::BLANK)?.bool()?, marks.column(read::TOTAL)?.bool()?);
-        info.skipped_blank += blank.sum().unwrap_or(0) as usize;
-        info.skipped_total += total.sum().unwrap_or(0) as usize;
-        let skipped = marks.column(LINE)?.as_materialized_series().filter(&(blank | total))?;
-        typed.lazy().filter(col(LINE).is_in(lit(skipped).implode(false), false).not()).drop(cols([read::MAYBE_SKIP])).collect()?
-    };
-    info.records = typed.height();
-
-    let mask = typed.column("__canonical")?.bool()?.clone();
-    if mask.sum() == Some(typed.height() as IdxSize) {
-        // The usual case for a system export: nothing to filter, nothing for the slow path.
-        return Ok((typed.drop("__canonical")?, empty_rejects().lazy(), info));
-    }
-    let quick = typed.filter(&mask)?.drop("__canonical")?;
-    // The other rows are read again, as text, and parsed the slow way. (A scan reads the file
-    // a second time: only files with non-canonical cells pay for it.)
-    let slow_lines = typed.filter(&!&mask)?.column(LINE)?.as_materialized_series().clone();
-    drop(typed);
-    let mut raw_columns: Vec<Expr> = table.columns.iter().map(|c| col(c.name.as_str())).collect();
-    raw_columns.extend([col(LINE), col(FILE)]);
-    let rest = stream(lf.filter(col(LINE).is_in(lit(slow_lines).implode(false), false)).select(raw_columns))?;
-
-    let parsed: Vec<(String, values::Parsed)> = table.columns.iter().map(|c| (c.name.clone(), values::parse(c))).collect();
-    let reason_name = |c: &str| format!("__reason.{c}");
-    let mut exprs: Vec<Expr> = vec![col(LINE), col(FILE)];
-    for (name, p) in &parsed {
-        exprs.push(p.value.clone().alias(name.as_str()));
-        exprs.push(p.reason.clone().alias(reason_name(name).as_str()));
-        exprs.push(col(name.as_str()).alias(format!("__raw.{name}").as_str()));
-    }
-    let mut staged = rest.lazy();
-    let depth = parsed.iter().map(|(_, p)| p.stages.len()).max().unwrap_or(0);
-    for i in 0..depth {
-        let batch: Vec<Expr> = parsed.iter().filter_map(|(_, p)| p.stages.get(i)).flatten().cloned().collect();
-        staged = staged.with_columns(batch);
-    }
-    let checked = staged.select(exprs).collect()?;
-
-    let all_ok = parsed.iter().map(|(n, _)| col(reason_name(n).as_str()).is_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
-    let mut valid_columns: Vec<Expr> = parsed.iter().filter(|(n, _)| kept_column(n)).map(|(n, _)| col(n.as_str())).collect();
-    valid_columns.extend([col(LINE), col(FILE)]);
-    let slow = checked.clone().lazy().filter(all_ok).select(valid_columns).collect()?;
-    let valid = if slow.height() == 0 {
-        quick
-    } else {
-        concat([quick.lazy(), slow.lazy()], UnionArgs::default())?.sort([LINE], SortMultipleOptions::default()).collect()?
-    };
-
-    let mut reject_parts = Vec::new();
-    for (name, _) in &parsed {
-        reject_parts.push(checked.clone().lazy().filter(col(reason_name(name).as_str()).is_not_null()).select([
-            lit(table.name.as_str()).alias("来源"),
-            col(FILE).alias("文件"),
-            col(LINE).alias("行号"),
-            lit(name.as_str()).alias("列"),
-            col(format!("__raw.{name}").as_str()).fill_null(lit("")).alias("值"),
-            col(reason_name(name).as_str()).alias("原因"),
-        ]));
-    }
-    let rejects = if reject_parts.is_empty() { empty_rejects().lazy() } else { concat(reject_parts, UnionArgs::default())? };
-    Ok((valid, rejects, info))
 }
 
 /// Rejects for rows of `data` selected by a condition, all with one column and reason.

@@ -7,13 +7,18 @@ use std::io::Read;
 use std::path::Path;
 
 /// What one pass over a file's bytes tells (`scan`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Scan {
     /// The file holds no Unicode white space other than line ends (LF, or CR directly before
     /// LF, which the CSV reader drops), no `"` (a quoted cell may hold a line end), and no
     /// U+FFFD. Then no cell of a strict UTF-8 read starts or ends with white space or holds
     /// U+FFFD. False says only that some cell might; the cells are then checked one by one.
     pub plain: bool,
+    /// The lines (1-based: the header's is 1) that hold such a sequence, in order, when they
+    /// are few (at most `MAX_UNCLEAN_LINES`, and at most one line in `UNCLEAN_SHARE`): only the
+    /// cells of those lines can need trimming. Empty when the file is plain; None when there
+    /// are more (every cell is then checked).
+    pub unclean_lines: Option<Vec<i64>>,
     /// The file holds a CR not followed by LF: a line end of old Mac exports, which polars'
     /// reader does not take for one (it would merge the two lines). Such a file is read
     /// through the grid, where a CR alone ends a line. A plain file never has one.
@@ -25,9 +30,17 @@ pub struct Scan {
     pub multiline: bool,
 }
 
+/// More lines than this that are not plain: every cell is checked instead.
+pub const MAX_UNCLEAN_LINES: usize = 8192;
+/// More than one line in this many not plain: every cell is checked instead (a row that is not
+/// plain goes the careful way, which costs more per row than a check of its text cells).
+pub const UNCLEAN_SHARE: i64 = 32;
+
 /// One pass over the file's bytes (see `Scan`), whose cells are separated by `delimiter`. A
-/// plain file is read to its end once; in another, only CRs and quotes are looked for after
-/// the first byte that is not plain, up to a lone CR or a line end inside quotes.
+/// plain file is read to its end once; in another, CRs and quotes are looked for too after
+/// the first byte that is not plain, up to a lone CR or a line end inside quotes, and where
+/// the lines that are not plain start is noted, up to `MAX_UNCLEAN_LINES`. Only then are the
+/// file's lines counted, in a second pass (`lines_of`).
 pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     const BLOCK: usize = 1 << 20;
     // Bytes kept from the end of a block: a sequence looked at is at most 3 bytes long.
@@ -36,6 +49,11 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     let mut buf = vec![0u8; BLOCK + TAIL];
     let mut kept = 0;
     let mut plain = true;
+    // Where each line not plain so far has its first such sequence (None: too many lines);
+    // whether the scan is in such a line; the offset in the file of `buf`'s first byte.
+    let mut unclean = Some(Vec::new());
+    let mut in_unclean = false;
+    let mut offset = 0u64;
     let mut rest = Rest { delimiter, quote: Quote::FieldStart };
     loop {
         let n = file.read(&mut buf[kept..])?;
@@ -43,22 +61,30 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
         // At the end of the file every byte is looked at; before it, the last `TAIL` bytes wait
         // for the next block, so that a sequence is never cut in two.
         let upto = if n == 0 { end } else { end.saturating_sub(TAIL) };
-        if plain && !plain_upto(&buf[..end], upto) {
-            plain = false;
+        if let Some(at) = &mut unclean {
+            if !unclean_upto(&buf[..end], upto, offset, &mut in_unclean, at, MAX_UNCLEAN_LINES) {
+                unclean = None;
+            }
         }
+        plain = plain && unclean.as_ref().is_some_and(Vec::is_empty);
         // A lone CR or a quote makes a file not plain: while it is plain there is none to
         // look for.
         if !plain {
             match rest.upto(&buf[..end], upto) {
-                Some(Found::LoneCr) => return Ok(Scan { plain, lone_cr: true, multiline: false }),
-                Some(Found::Multiline) => return Ok(Scan { plain, lone_cr: false, multiline: true }),
+                Some(Found::LoneCr) => return Ok(Scan { plain, unclean_lines: None, lone_cr: true, multiline: false }),
+                Some(Found::Multiline) => return Ok(Scan { plain, unclean_lines: None, lone_cr: false, multiline: true }),
                 None => {}
             }
         }
         if n == 0 {
-            return Ok(Scan { plain, lone_cr: false, multiline: false });
+            let unclean_lines = match unclean {
+                Some(at) if !at.is_empty() => lines_of(path, &at)?,
+                other => other.map(|_| Vec::new()),
+            };
+            return Ok(Scan { plain, unclean_lines, lone_cr: false, multiline: false });
         }
         buf.copy_within(upto..end, 0);
+        offset += upto as u64;
         kept = end - upto;
     }
 }
@@ -98,7 +124,13 @@ impl Rest {
             let stop = (start + 64).min(upto);
             let chunk = &bytes[start..stop];
             let outside = matches!(self.quote, Quote::FieldStart | Quote::Unquoted);
-            if outside && !chunk.iter().fold(false, |any, &b| any | (b == b'\r') | (b == b'"')) {
+            // A CR before a LF is looked at no more than any other byte (CRLF files have one in
+            // almost every chunk).
+            let nothing = match bytes.get(start + 1..stop + 1) {
+                Some(next) => !chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | ((b == b'\r') & (n != b'\n')) | (b == b'"')),
+                None => !chunk.iter().fold(false, |any, &b| any | (b == b'\r') | (b == b'"')),
+            };
+            if outside && nothing {
                 // Nothing to look at: only where the chunk ends matters.
                 let last = chunk[chunk.len() - 1];
                 self.quote = if last == self.delimiter || last == b'\n' { Quote::FieldStart } else { Quote::Unquoted };
@@ -133,30 +165,77 @@ impl Rest {
     }
 }
 
-/// True when no sequence starting before `upto` is white space (but for a line end), `"` or
-/// U+FFFD; `bytes` may go on past `upto` (the bytes after a sequence's first).
-fn plain_upto(bytes: &[u8], upto: usize) -> bool {
-    // 64 bytes at a time, by a test that compiles to vector compares: most chunks of a roster
-    // hold none of the bytes that can start such a sequence.
+/// Notes in `at` where each line with a sequence starting before `upto` that is white space
+/// (but for a line end), `"` or U+FFFD has its first (`offset` is the file's offset of
+/// `bytes`; `in_line`: the previous bytes are in such a line, carried from block to block).
+/// `bytes` may go on past `upto` (the bytes after a sequence's first). False when the lines
+/// would be more than `cap`.
+fn unclean_upto(bytes: &[u8], upto: usize, offset: u64, in_line: &mut bool, at: &mut Vec<u64>, cap: usize) -> bool {
+    // 64 bytes at a time, by one test that compiles to vector compares: most chunks of a roster
+    // hold none of the bytes that can start such a sequence. A CR is one only when no LF
+    // follows it, which is told the same way (a file with CRLF line ends has one in almost
+    // every chunk).
     let mut start = 0;
     while start < upto {
         let stop = (start + 64).min(upto);
-        if bytes[start..stop].iter().fold(false, |any, &b| any | may_start(b)) {
+        let chunk = &bytes[start..stop];
+        let candidates = match bytes.get(start + 1..stop + 1) {
+            Some(next) => chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | may_start(b) | ((b == b'\r') & (n != b'\n'))),
+            None => chunk.iter().any(|&b| may_start(b) || b == b'\r'),
+        };
+        if candidates {
             for i in start..stop {
-                if may_start(bytes[i]) && !plain_at(bytes, i) {
-                    return false;
+                let b = bytes[i];
+                if b == b'\n' {
+                    *in_line = false;
+                } else if !*in_line && (may_start(b) || b == b'\r') && !plain_at(bytes, i) {
+                    if at.len() == cap {
+                        return false;
+                    }
+                    at.push(offset + i as u64);
+                    *in_line = true;
                 }
             }
+        } else if *in_line && chunk.contains(&b'\n') {
+            *in_line = false;
         }
         start = stop;
     }
     true
 }
 
-/// A byte that can start a sequence `plain_at` looks at.
+/// The lines (1-based) of the offsets `at` (increasing, one per line) in the file, when they
+/// are at most one line in `UNCLEAN_SHARE`: a count of the line ends before each.
+fn lines_of(path: &Path, at: &[u64]) -> std::io::Result<Option<Vec<i64>>> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut offset, mut line_ends, mut next) = (0u64, 0i64, 0);
+    let mut lines = Vec::with_capacity(at.len());
+    let count = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as i64;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        let mut from = 0;
+        while next < at.len() && at[next] < offset + n as u64 {
+            let to = (at[next] - offset) as usize;
+            line_ends += count(&buf[from..to]);
+            lines.push(line_ends + 1);
+            (from, next) = (to, next + 1);
+        }
+        line_ends += count(&buf[from..n]);
+        offset += n as u64;
+    }
+    // The lines of the file: one more than its line ends (a last line without one, or none).
+    Ok((lines.len() as i64 * UNCLEAN_SHARE <= line_ends + 1).then_some(lines))
+}
+
+/// A byte but CR that can start a sequence `plain_at` looks at (a CR is looked at only when
+/// no LF follows it).
 #[inline]
 fn may_start(b: u8) -> bool {
-    (b <= b' ' && b != b'\n') | (b == b'"') | (b == 0xC2) | (b.wrapping_sub(0xE1) <= 2) | (b == 0xEF)
+    (b < b' ' && b != b'\n' && b != b'\r') | (b == b' ') | (b == b'"') | (b == 0xC2) | (b.wrapping_sub(0xE1) <= 2) | (b == 0xEF)
 }
 
 /// Whether the sequence at `i` is harmless. The white space is Unicode's White_Space property,
@@ -187,7 +266,32 @@ mod tests {
     use super::*;
 
     fn plain(text: &str) -> bool {
-        plain_upto(text.as_bytes(), text.len())
+        unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut Vec::new(), 0)
+    }
+
+    #[test]
+    fn the_lines_that_are_not_plain_are_noted() {
+        let text = "户编号,姓名\r\n1,张三\r\n2, 李四\r\n3,\"王五\"\r\n\r\n5,赵\u{3000}六 \n6,钱七";
+        let mut at = Vec::new();
+        assert!(unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut at, 10));
+        let starts: Vec<u8> = at.iter().map(|a| text.as_bytes()[*a as usize]).collect();
+        assert_eq!(starts, [b' ', b'"', 0xE3], "one offset per line, its first sequence's (U+3000 is E3 80 80)");
+        assert!(!unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut Vec::new(), 2), "more lines than the cap");
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f.csv");
+        std::fs::write(&path, format!("{text}{}", "\n7,孙八".repeat(200))).unwrap();
+        assert_eq!(scan(&path, b',').unwrap().unclean_lines, Some(vec![3, 4, 6]));
+        // Across blocks: the lines are counted on from one block to the next.
+        let mut bytes = "a,b\n".to_string();
+        for i in 2..300_000 {
+            bytes.push_str(if i % 50_000 == 0 { "1, 2\n" } else { "1,2\n" });
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let s = scan(&path, b',').unwrap();
+        assert_eq!((s.plain, s.unclean_lines), (false, Some(vec![50_000, 100_000, 150_000, 200_000, 250_000])));
+        // One line in 32 or more: none noted.
+        std::fs::write(&path, "a,b\n1, 2\n1,2\n").unwrap();
+        assert_eq!(scan(&path, b',').unwrap().unclean_lines, None);
     }
 
     #[test]
@@ -211,6 +315,22 @@ mod tests {
         assert!(!plain("a\rb\n"), "a CR not before a LF is white space in a cell");
         // Same lead bytes, other characters: 、(E3 80 81) ·(C2 B7) —(E2 80 94) ＡＢ(EF BC A1)
         assert!(plain("张三、李四,·,—,ＡＢ,\u{1681}\n"));
+    }
+
+    #[test]
+    fn crlf_line_ends_are_plain_and_a_lone_cr_is_found_at_every_offset() {
+        // Lines of 7 bytes with CRLF: a CR before a LF in most 64-byte chunks, at every offset.
+        let crlf = "1,22,3\r\n".repeat(40);
+        assert!(plain(&crlf));
+        for at in (0..crlf.len()).filter(|i| crlf.as_bytes()[*i] == b'\n') {
+            // That LF turned into another byte: the CR before it is alone.
+            let mut bytes = crlf.clone().into_bytes();
+            bytes[at] = b'x';
+            let text = String::from_utf8(bytes).unwrap();
+            assert!(!plain(&text), "lone CR before byte {at}");
+        }
+        assert!(!plain(&format!("{crlf}\r")), "a CR that ends the text");
+        assert!(!plain(&format!("{crlf}a b")), "a space after CRLF lines");
     }
 
     #[test]
@@ -244,7 +364,8 @@ mod tests {
         ];
         for (bytes, plain, lone_cr) in cases {
             std::fs::write(&path, bytes).unwrap();
-            assert_eq!(scan(&path, b',').unwrap(), Scan { plain, lone_cr, multiline: false }, "{:?}", String::from_utf8_lossy(bytes));
+            let s = scan(&path, b',').unwrap();
+            assert_eq!((s.plain, s.lone_cr, s.multiline), (plain, lone_cr, false), "{:?}", String::from_utf8_lossy(bytes));
         }
         // A lone CR right at a block boundary, and a CRLF cut by it, at every offset.
         for before in (1 << 20) - 3..(1 << 20) + 1 {
@@ -290,5 +411,16 @@ mod tests {
         bytes.truncate(bytes.len() - 9);
         std::fs::write(&path, &bytes).unwrap();
         assert!(!scan(&path, b',').unwrap().multiline);
+        // The same with CRLF line ends, a space first (the file is not plain from the start),
+        // and the quoted line end far after it.
+        let mut bytes = b"a,b\r\n1, 2\r\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b"1,\"xx\"\r\n3,4\r\n".as_slice(), 100_000).flatten());
+        let clean = bytes.len();
+        bytes.extend(b"2,\"p\r\nq\"\r\n");
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(scan(&path, b',').unwrap().multiline);
+        std::fs::write(&path, &bytes[..clean]).unwrap();
+        let s = scan(&path, b',').unwrap();
+        assert!(!s.multiline && !s.lone_cr && !s.plain);
     }
 }

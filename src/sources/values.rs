@@ -81,8 +81,9 @@ pub struct Fast {
     pub value: Expr,
 }
 
-/// `plain`: the file's text is known to hold no white space to trim and no U+FFFD (see
-/// `plain::scan`), so a text cell is canonical as it is.
+/// `plain`: the text of the rows this is applied to is known to hold no white space to trim
+/// and no U+FFFD (see `plain::scan`; the rows of the lines it notes go the careful way), so a
+/// text cell is canonical as it is.
 pub fn fast(column: &Column, plain: bool) -> Fast {
     let raw = col(column.name.as_str());
     let blank = raw.clone().is_null().or(raw.clone().str().len_bytes().eq(lit(0u32)));
