@@ -32,7 +32,7 @@ impl<'a> Who<'a> {
 }
 
 fn head(out: &mut CsvOut, w: &Who) {
-    out.bytes(w.id).concat(&w.name.parts());
+    out.id(w.id).concat(&w.name.parts());
 }
 
 fn yes(b: bool) -> &'static str {

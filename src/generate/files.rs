@@ -41,13 +41,13 @@ pub struct Files {
 }
 
 impl Files {
-    /// Clean files are UTF-8, LF, no BOM. `messy` gives households.csv a BOM and
-    /// members.csv CRLF line ends.
+    /// Clean files are UTF-8, LF, no BOM. `messy` gives households.csv a BOM, members.csv
+    /// CRLF line ends, and every file the noise of real exports (`write::Noise`).
     pub fn create(dir: &Path, messy: bool) -> Result<Files> {
-        let f = |name, header| CsvOut::create(dir, name, header, false, false);
+        let f = |name, header| CsvOut::create(dir, name, header, false, false, messy);
         Ok(Files {
-            households: CsvOut::create(dir, "households.csv", HOUSEHOLDS, messy, false)?,
-            members: CsvOut::create(dir, "members.csv", MEMBERS, false, messy)?,
+            households: CsvOut::create(dir, "households.csv", HOUSEHOLDS, messy, false, messy)?,
+            members: CsvOut::create(dir, "members.csv", MEMBERS, false, messy, messy)?,
             medical: f("medical.csv", MEDICAL)?,
             education: f("education.csv", EDUCATION)?,
             vehicles: f("vehicles.csv", VEHICLES)?,

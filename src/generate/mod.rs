@@ -189,14 +189,14 @@ struct Gen {
 
 fn household_row(out: &mut CsvOut, hid: &[u8], place: &Place, head: &Member, poor: bool, status: &str, inc: &Income) -> Result<()> {
     out.raw(hid).text(place.county).text(place.town).text(place.village);
-    out.concat(&head.name.parts()).raw(&head.id);
+    out.concat(&head.name.parts()).id(&head.id);
     out.text(if poor { "脱贫户" } else { "一般农户" }).text(status);
     out.money(inc.wage).money(inc.business).money(inc.property).money(inc.transfer).money(inc.expense).money(inc.previous);
     out.end()
 }
 
 fn member_row(out: &mut CsvOut, hid: &[u8], m: &Member, id: &[u8]) -> Result<()> {
-    out.raw(hid).concat(&m.name.parts()).bytes(id).text(m.rel);
+    out.raw(hid).concat(&m.name.parts()).id(id).text(m.rel);
     out.text(if m.male { "男" } else { "女" }).date(m.birth).text(m.health).text(m.labour);
     out.text(if m.resident { "是" } else { "否" });
     out.end()

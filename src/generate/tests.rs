@@ -118,7 +118,7 @@ fn per_capita_rounds_half_up_like_rust_decimal() {
 fn writer_quotes_commas_and_quotes_only() {
     let dir = TempDir::new("writer");
     std::fs::create_dir_all(&dir.0).unwrap();
-    let mut w = CsvOut::create(&dir.0, "t.csv", "a,b,c,d", false, false).unwrap();
+    let mut w = CsvOut::create(&dir.0, "t.csv", "a,b,c,d", false, false, false).unwrap();
     w.text("贵州金谷建材有限公司,示例县分公司").text("龙场镇\"金谷\"小卖部").money(-5).money(123456);
     w.end().unwrap();
     assert_eq!(w.finish().unwrap(), ("t.csv".to_string(), 1));
@@ -272,4 +272,49 @@ fn tiny_and_empty_sets() {
     assert_eq!(read(&dir.0, "households.csv"), format!("{}\n", files::HOUSEHOLDS).into_bytes());
     let (_, s) = run(7, 1, true, "tiny");
     assert_eq!(s.files[0].1, 7);
+}
+
+/// An ID as a department's reader normalizes it: white space (ASCII and U+3000) removed,
+/// full-width digits and X made half-width. Written here from the noise's description, not
+/// from the reader's code.
+fn normalized(id: &str) -> String {
+    id.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - 0xFF10 + '0' as u32).unwrap(),
+            'Ｘ' => 'X',
+            c => c,
+        })
+        .collect()
+}
+
+#[test]
+fn messy_noise_writes_valid_ids_as_exports_write_them() {
+    let (messy, _) = run(4000, 3, true, "noise");
+    let (mut noised, mut ids, mut kinds) = (0usize, 0usize, HashSet::new());
+    for (file, id_col) in [("households.csv", 5), ("members.csv", 2), ("medical.csv", 0), ("education.csv", 0), ("vehicles.csv", 0)] {
+        // Past the first NOISE_FROM rows (where the planted ones are), every ID is valid once
+        // normalized, and those written otherwise are the noise.
+        for (i, r) in table(&messy.0, file).iter().enumerate().skip(write::NOISE_FROM as usize) {
+            ids += 1;
+            assert!(ids::is_valid(normalized(&r[id_col]).as_bytes()), "{file} row {i}: {}", r[id_col]);
+            if !ids::is_valid(r[id_col].as_bytes()) {
+                noised += 1;
+                kinds.insert(if r[id_col].contains('\u{3000}') {
+                    "U+3000"
+                } else if r[id_col].contains(' ') {
+                    "space"
+                } else {
+                    "wide"
+                });
+            }
+        }
+        // One name per file quoted although it needs no quotes.
+        let text = String::from_utf8(read(&messy.0, file)).unwrap();
+        let row = text.lines().nth(1 + write::QUOTED_ROW as usize).unwrap();
+        assert!(row.contains(",\""), "{file}: {row}");
+    }
+    // One in 1,000 IDs, give or take chance: between 0.03 % and 0.3 %.
+    assert!(ids > 10_000 && noised * 3333 > ids && noised * 333 < ids, "{noised} of {ids}");
+    assert_eq!(kinds.len(), 3, "{kinds:?}");
 }

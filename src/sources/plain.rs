@@ -30,8 +30,10 @@ pub struct Scan {
     pub multiline: bool,
 }
 
-/// More lines than this that are not plain: every cell is checked instead.
-pub const MAX_UNCLEAN_LINES: usize = 8192;
+/// More lines than this that are not plain: every cell is checked instead. It bounds the
+/// offsets kept during the scan (8 MB), before the file's lines are counted: with the share
+/// below, files of up to 32 million lines are routed row by row.
+pub const MAX_UNCLEAN_LINES: usize = 1 << 20;
 /// More than one line in this many not plain: every cell is checked instead (a row that is not
 /// plain goes the careful way, which costs more per row than a check of its text cells).
 pub const UNCLEAN_SHARE: i64 = 32;
