@@ -183,6 +183,13 @@ struct Checks<'a> {
 }
 
 impl Checks<'_> {
+    /// Collects rejected rows at once (they are few): a lazy frame kept until the end would
+    /// keep the whole frame it reads from alive beside the checked copy.
+    fn reject(&mut self, rows: LazyFrame) -> Result<()> {
+        self.rejects.push(rows.collect()?.lazy());
+        Ok(())
+    }
+
     /// The 户编号 as compared: as numbers where the roster's are all numbers of one length.
     fn key_compared(&self, digits: Option<u32>) -> &str {
         if digits.is_some() {
@@ -206,13 +213,14 @@ impl Checks<'_> {
             return Ok(households);
         }
         let hh = households.lazy().with_column(len().over([col(compared)])?.alias("__n")).collect()?;
-        self.rejects.push(sources::reject_rows(
+        self.reject(sources::reject_rows(
             self.households_data,
             hh.clone().lazy().filter(col("__n").gt(lit(1))),
             key,
             concat_str([lit("户编号重复(户表中出现"), col("__n").cast(DataType::String), lit("次),无法确定哪一行有效")], "", false),
-        ));
-        Ok(hh.lazy().filter(col("__n").eq(lit(1))).drop(cols(["__n"])).collect()?)
+        ))?;
+        let hh = hh.lazy().with_column(col("__n").neq(lit(1)).alias("__repeated")).drop(cols(["__n"])).collect()?;
+        crate::frame::rows::drop_marked(hh, "__repeated")
     }
 
     /// One person in two households: which is right is for the village to say, not a guess;
@@ -244,18 +252,18 @@ impl Checks<'_> {
             .lazy()
             .filter(col("__homes").gt(lit(1)))
             .with_column(col(mh).unique_stable().sort(SortOptions::default()).str().join("、", true).over([col(PERSON)])?.alias("__homes_list"));
-        self.rejects.push(sources::reject_rows(
+        self.reject(sources::reject_rows(
             self.members_data,
             twice,
             mid,
             concat_str([lit("同一人出现在多个户中(户编号 "), col("__homes_list"), lit(")")], "", false),
-        ));
-        self.rejects.push(sources::reject_rows(
+        ))?;
+        self.reject(sources::reject_rows(
             self.members_data,
             rows.clone().lazy().filter(col("__homes").eq(lit(1)).and(col(LINE).neq(col("__first")))),
             mid,
             concat_str([lit("同一户内重复的成员记录(首次出现在第"), col("__first").cast(DataType::String), lit("行)")], "", false),
-        ));
+        ))?;
         let kept = col("__homes").eq(lit(1)).and(col(LINE).eq(col("__first")));
         let dropped = rows.lazy().filter(kept.not()).select([col(ROW)]).collect()?.column(ROW)?.as_materialized_series().clone();
         Ok(members.lazy().with_column(col(ROW).is_in(lit(dropped).implode(false), false).alias(GONE)).drop(cols([ROW])).collect()?)
@@ -290,12 +298,12 @@ impl Checks<'_> {
         if members.column(HH_ROW)?.null_count() == 0 {
             return Ok((households, members));
         }
-        self.rejects.push(sources::reject_rows(
+        self.reject(sources::reject_rows(
             self.members_data,
             members.clone().lazy().filter(col(HH_ROW).is_null().and(col(GONE).not())),
             mh,
             lit("户编号在户表中不存在或该户已被拒收"),
-        ));
+        ))?;
         Ok((households, members.lazy().with_column(col(GONE).or(col(HH_ROW).is_null()).alias(GONE)).collect()?))
     }
 
@@ -326,19 +334,19 @@ impl Checks<'_> {
             .group_by([col(HH_ROW).alias("__count_row")])
             .agg([len().cast(DataType::Int64).alias("__rows")]);
         let counted = hh_marked.clone().lazy().filter(col("__empty")).join(rows, [col(HH_ROW)], [col("__count_row")], ordered_left());
-        self.rejects.push(sources::reject_rows(
+        self.reject(sources::reject_rows(
             self.households_data,
             counted,
             key,
             when(col("__rows").fill_null(lit(0i64)).eq(lit(0i64)))
                 .then(lit("该户在人表中没有任何成员,无法计算人均收入"))
                 .otherwise(lit("该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入")),
-        ));
+        ))?;
         // Their members go with them: the few rows rejected are picked out, the rest marked.
         let in_empty = || col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false).fill_null(lit(false));
         let gone = members.clone().lazy().filter(in_empty().and(here())).collect()?;
-        self.rejects.push(sources::reject_rows(self.members_data, gone.lazy(), mh, lit("所属户没有共同生活的成员,整户拒收")));
-        let households = hh_marked.lazy().filter(col("__empty").not()).drop(cols(["__empty"])).collect()?;
+        self.reject(sources::reject_rows(self.members_data, gone.lazy(), mh, lit("所属户没有共同生活的成员,整户拒收")))?;
+        let households = crate::frame::rows::drop_marked(hh_marked, "__empty")?;
         let members = members.lazy().with_column(col(GONE).or(in_empty()).alias(GONE)).collect()?;
         Ok((households, members))
     }
@@ -370,14 +378,10 @@ fn co_residence(plan: &Plan, members: DataFrame, households: &DataFrame) -> Resu
     Ok(with_household_columns(members.lazy(), HH_ROW, households, &needed).with_column(co.alias(CO_RESIDENT)).select(member_columns).collect()?)
 }
 
-/// The members without the rows marked `GONE` (and without the mark): one filter, only when
-/// some row is marked.
+/// The members without the rows marked `GONE` (and without the mark): the few rows go without
+/// a second copy of the members (`frame::rows`).
 fn without_gone(members: DataFrame) -> Result<DataFrame> {
-    if members.column(GONE)?.as_materialized_series().bool()?.any() {
-        Ok(members.lazy().filter(col(GONE).not()).drop(cols([GONE])).collect()?)
-    } else {
-        Ok(members.drop(GONE)?)
-    }
+    crate::frame::rows::drop_marked(members, GONE)
 }
 
 /// The member columns a screening keeps after the roster checks: the person's key and name,

@@ -56,25 +56,7 @@ fn as_type(e: &TExpr, ty: &Ty) -> Expr {
     }
 }
 
-/// Name of the column holding aggregate `i` in the household frame.
-pub fn agg_column(i: usize) -> String {
-    format!("__agg{i}")
-}
-
-/// Name of the column holding per-person aggregate `i` in a record frame.
-pub fn person_agg_column(i: usize) -> String {
-    format!("__pagg{i}")
-}
-
-/// Name of the column holding record list `i` in the household frame.
-pub fn list_column(i: usize) -> String {
-    format!("__list{i}")
-}
-
-/// Name of the column holding whether the rule with this id hit the household.
-pub fn hit_column_of(id: &str) -> String {
-    format!("__hit.{id}")
-}
+pub use crate::rules::names::{agg_column, hit_column as hit_column_of, list_column, person_agg_column};
 
 pub fn compile(e: &TExpr) -> Expr {
     match e {

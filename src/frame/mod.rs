@@ -5,6 +5,7 @@
 
 pub mod columns;
 pub mod compile;
+pub mod rows;
 
 pub use compile::case;
 

@@ -4,6 +4,7 @@ pub mod check;
 pub mod diag;
 pub mod expr;
 pub mod fold;
+pub mod names;
 pub mod overlay;
 pub mod plan;
 pub mod raw;

@@ -191,7 +191,8 @@ pub(super) fn extra_headers(row: &[String], mapping: &Mapping) -> Vec<String> {
         .collect()
 }
 
-pub(super) fn empty_info(label: &str, format: &'static str) -> FileInfo {
+/// A file's info before it is read: no records yet, header on line 1.
+pub(crate) fn empty_info(label: &str, format: &'static str) -> FileInfo {
     FileInfo {
         file: label.to_string(),
         sha256: String::new(),

@@ -43,22 +43,7 @@ pub fn value(v: &Value) -> String {
     }
 }
 
-/// Name of the column holding household aggregate `i`.
-pub fn agg_column(i: usize) -> String {
-    format!("__agg{i}")
-}
-/// Name of the column holding per-person aggregate `i`.
-pub fn person_agg_column(i: usize) -> String {
-    format!("__pagg{i}")
-}
-/// Name of the column holding record list `i`.
-pub fn list_column(i: usize) -> String {
-    format!("__list{i}")
-}
-/// Name of the column holding whether a rule hit.
-pub fn hit_column(id: &str) -> String {
-    format!("__hit.{id}")
-}
+pub use crate::rules::names::{agg_column, hit_column, list_column, person_agg_column};
 
 /// Compiles `e` to a SQL expression over the columns of the frame it runs on.
 pub fn sql(e: &TExpr) -> Result<String> {

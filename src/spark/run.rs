@@ -7,7 +7,7 @@ use crate::evaluate::{Outcome, SourceStats, UNMATCHED_COLUMNS};
 use crate::frame::columns as c;
 use crate::households::Roster;
 use crate::rules::plan::{Plan, Table};
-use crate::sources::read::{resolve_table, FileInfo};
+use crate::sources::read::{empty_info, resolve_table, FileInfo};
 use crate::sources::{sha256_file, TableData, REJECT_COLUMNS};
 use anyhow::{anyhow, bail, Context, Result};
 use polars::prelude::*;
@@ -183,18 +183,11 @@ fn file_infos(files: &DataFrame, table: &str, inputs: &[(String, String)]) -> Re
         let i = (0..rows.height()).find(|&i| names.get(i) == Some(shown.as_str()));
         let get = |c: &Int64Chunked| i.and_then(|i| c.get(i)).unwrap_or(0) as usize;
         out.push(FileInfo {
-            file: shown.clone(),
             sha256: sha256_file(Path::new(path)).unwrap_or_default(),
-            format: "csv",
-            encoding: None,
-            delimiter: None,
-            sheet: None,
-            header_line: 1,
-            mapping: Vec::new(),
-            extra: Vec::new(),
             records: get(&records),
             skipped_blank: get(&blank),
             skipped_total: get(&total),
+            ..empty_info(shown, "csv")
         });
     }
     let n = out.iter().map(|f| f.records).sum();

@@ -51,27 +51,32 @@ fn household(fx: &mut Fixture, key: &str, head: &Person, birth: &str) {
     fx.record("members", &[key, &head.name, &head.id, "户主", head.sex(), birth, "健康", "普通劳动力", "是"]);
 }
 
-#[test]
-fn an_elderly_households_child_registered_elsewhere_counts_through_the_link_extract() {
-    let tmp = tempfile::tempdir().unwrap();
-    let rules = rules(tmp.path());
+/// Three elderly-or-not households whose children are outside the roster:
+/// - E1: born 1950-03-01 → 71 on 2021-05-31, every member 60 or older; child 子一 (not in the
+///   roster, linked) has a 小型轿车 正常 → 老年户子女有小汽车 → 建议不纳入(需评议).
+/// - E2: born 1962-06-01 → 58: not elderly; child 子二 linked, with a car → not excluded; the
+///   car is not the member's own (亲属记录) so the member's car exclusion does not fire either.
+/// - E3: elderly, child 子三 has a car but no link: an unmatched record, nothing excluded.
+fn three_households() -> Fixture {
     let mut fx = Fixture::new();
     let (e1, e2, e3) = (fx.person("老一"), fx.person("中二"), fx.person("老三"));
     let (c1, c2, c3) = (fx.person("子一"), fx.person("子二"), fx.person("子三"));
-    // E1: born 1950-03-01 → 71 on 2021-05-31, every member 60 or older; child 子一 (not in the
-    // roster, linked) has a 小型轿车 正常 → 老年户子女有小汽车 → 建议不纳入(需评议).
     household(&mut fx, "E1", &e1, "1950-03-01");
     fx.vehicle(&c1, "小型轿车", "2020-01-01", "正常");
-    // E2: born 1962-06-01 → 58: not elderly; child 子二 linked, with a car → not excluded; the
-    // car is not the member's own (亲属记录) so the member's car exclusion does not fire either.
     household(&mut fx, "E2", &e2, "1962-06-01");
     fx.vehicle(&c2, "小型轿车", "2020-01-01", "正常");
-    // E3: elderly, child 子三 has a car but no link: an unmatched record, nothing excluded.
     household(&mut fx, "E3", &e3, "1951-01-01");
     fx.vehicle(&c3, "小型轿车", "2020-01-01", "正常");
     let support = format!("被赡养人证件号码,赡养人证件号码,关系\n{},{},子女\n{},{},子女\n", e1.id, c1.id, e2.id, c2.id);
     fx.raw_file("support.csv", support);
-    let out = fx.run_with(&rules, &[]);
+    fx
+}
+
+#[test]
+fn an_elderly_households_child_registered_elsewhere_counts_through_the_link_extract() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = rules(tmp.path());
+    let out = three_households().run_with(&rules, &[]);
     // PCI 1000.00 < 6320 → all three 脱贫不稳定户.
     assert_eq!(out.listed(), ["E1", "E2", "E3"]);
     out.assert_row("E1", &[("建议", "建议不纳入(需评议)"), ("排除提示", "老年户子女有小汽车")]);
@@ -89,16 +94,7 @@ fn an_elderly_households_child_registered_elsewhere_counts_through_the_link_extr
 fn relatives_records_are_joined_the_same_way_on_spark() {
     let tmp = tempfile::tempdir().unwrap();
     let rules = rules(tmp.path());
-    let mut fx = Fixture::new();
-    let (e1, e2, e3) = (fx.person("老一"), fx.person("中二"), fx.person("老三"));
-    let (c1, c2, c3) = (fx.person("子一"), fx.person("子二"), fx.person("子三"));
-    household(&mut fx, "E1", &e1, "1950-03-01");
-    fx.vehicle(&c1, "小型轿车", "2020-01-01", "正常");
-    household(&mut fx, "E2", &e2, "1962-06-01");
-    fx.vehicle(&c2, "小型轿车", "2020-01-01", "正常");
-    household(&mut fx, "E3", &e3, "1951-01-01");
-    fx.vehicle(&c3, "小型轿车", "2020-01-01", "正常");
-    fx.raw_file("support.csv", format!("被赡养人证件号码,赡养人证件号码,关系\n{},{},子女\n{},{},子女\n", e1.id, c1.id, e2.id, c2.id));
+    let fx = three_households();
     let (_tmp, data) = data_of(&fx);
     crate::spark::assert_engines_agree(&rules, &data);
 }
