@@ -209,7 +209,9 @@ pub struct GenerateArgs {
     /// Seed of the generator: the same seed gives byte-identical files
     #[arg(long, default_value_t = 2021)]
     pub seed: u64,
-    /// Also plant unreadable rows (bad IDs, amounts, dates, roster conflicts) to exercise rejects
+    /// Also plant unreadable rows (bad IDs, amounts, dates, roster conflicts) to exercise rejects,
+    /// and add the noise of real exports: one ID in 1,000 with spaces or full-width digits, a
+    /// BOM, CRLF line ends, a needlessly quoted name per file
     #[arg(long)]
     pub messy: bool,
     /// `extracts`: reshape the department files the way departments send them (workbooks with
