@@ -81,6 +81,16 @@ fn digits_key(key: Expr, digits: u32) -> Expr {
 }
 
 /// True when no value of `column` repeats.
+/// The values of `column` that occur more than once, with their counts (`__n`). The column is
+/// sorted once (on integer keys, much cheaper than a group-by with a group per value, which
+/// holds the rows of each of millions of groups); a value occurs k times where k - 1 of its
+/// rows are followed by the same value, and only those few rows are grouped.
+fn repeated_values(df: &DataFrame, column: &str) -> Result<DataFrame> {
+    let sorted = df.clone().lazy().select([col(column).sort(SortOptions::default().with_multithreaded(true))]).collect()?;
+    let next_same = col(column).eq(col(column).shift(lit(-1))).fill_null(lit(false));
+    Ok(sorted.lazy().filter(next_same).group_by([col(column)]).agg([(len() + lit(1u32)).alias("__n")]).collect()?)
+}
+
 fn all_distinct(df: &DataFrame, column: &str) -> Result<bool> {
     let n = df.clone().lazy().select([col(column).n_unique().alias("n")]).collect()?;
     Ok(n.column("n")?.get(0)?.extract::<u64>() == Some(df.height() as u64))
@@ -200,8 +210,8 @@ impl Checks<'_> {
     }
 
     /// A 户编号 listed twice cannot be told apart: every row with it is rejected. Most rosters
-    /// list each household once: one distinct count settles it, and the window that finds the
-    /// repeats runs only when there are some.
+    /// list each household once: one distinct count settles it, and the count per key that
+    /// finds the repeats runs only when there are some.
     fn distinct_households(&mut self, households: DataFrame, digits: Option<u32>) -> Result<DataFrame> {
         let key = self.plan.roster.key.as_str();
         let households = match digits {
@@ -212,15 +222,22 @@ impl Checks<'_> {
         if all_distinct(&households, compared)? {
             return Ok(households);
         }
-        let hh = households.lazy().with_column(len().over([col(compared)])?.alias("__n")).collect()?;
+        // The repeated keys are few: found from the sorted keys (no window over every
+        // household), then the rows holding them are marked.
+        let repeated = repeated_values(&households, compared)?;
+        let counts = repeated.clone().lazy().select([col(compared).alias("__rep_key"), col("__n")]);
+        let marked = households
+            .lazy()
+            .with_column(col(compared).is_in(lit(repeated.column(compared)?.as_materialized_series().clone()).implode(false), false).alias("__repeated"))
+            .collect()?;
+        let hh = marked.clone().lazy().filter(col("__repeated")).join(counts, [col(compared)], [col("__rep_key")], ordered_left());
         self.reject(sources::reject_rows(
             self.households_data,
-            hh.clone().lazy().filter(col("__n").gt(lit(1))),
+            hh,
             key,
             concat_str([lit("户编号重复(户表中出现"), col("__n").cast(DataType::String), lit("次),无法确定哪一行有效")], "", false),
         ))?;
-        let hh = hh.lazy().with_column(col("__n").neq(lit(1)).alias("__repeated")).drop(cols(["__n"])).collect()?;
-        crate::frame::rows::drop_marked(hh, "__repeated")
+        crate::frame::rows::drop_marked(marked, "__repeated")
     }
 
     /// One person in two households: which is right is for the village to say, not a guess;
@@ -235,9 +252,7 @@ impl Checks<'_> {
         // The people listed more than once are a handful: the windows below run on their rows
         // only, and the rows dropped are marked by their position.
         let members = members.with_row_index(ROW.into(), None)?;
-        let repeated =
-            members.clone().lazy().group_by([col(PERSON)]).agg([len().alias("__n")]).filter(col("__n").gt(lit(1))).select([col(PERSON)]).collect()?;
-        let repeated = repeated.column(PERSON)?.as_materialized_series().clone();
+        let repeated = repeated_values(&members, PERSON)?.column(PERSON)?.as_materialized_series().clone();
         // Both windows partition by the ID, so polars groups the column once. `__first` is only
         // read where the person has one household, where it is the first row of that household.
         let rows = members
@@ -321,8 +336,18 @@ impl Checks<'_> {
             return Ok((households, members));
         }
         let (key, mh) = (self.plan.roster.key.as_str(), self.plan.roster.member_household.as_str());
-        let co_homes =
-            members.clone().lazy().filter(col(CO_RESIDENT).and(here())).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
+        // Each household with a co-resident member once (sorted, so that the distinct values
+        // are one linear pass; the membership test below then hashes one value per household,
+        // not one per member).
+        let co_homes = members
+            .clone()
+            .lazy()
+            .filter(col(CO_RESIDENT).and(here()))
+            .select([col(HH_ROW).sort(SortOptions::default().with_multithreaded(true)).unique()])
+            .collect()?
+            .column(HH_ROW)?
+            .as_materialized_series()
+            .clone();
         let hh_marked =
             households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
         let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
