@@ -13,14 +13,16 @@ const MAX_STRETCHES: usize = 8192;
 /// `df` without the rows whose boolean column `mark` is true, and without `mark`. Row order is
 /// kept; a null mark keeps the row.
 pub fn drop_marked(df: DataFrame, mark: &str) -> Result<DataFrame> {
-    let marks = df.column(mark)?.as_materialized_series().bool()?.fill_null_with_values(false)?;
-    let dropped = marks.sum().unwrap_or(0) as usize;
+    let dropped = df.column(mark)?.as_materialized_series().bool()?.sum().unwrap_or(0) as usize;
     if dropped == 0 {
         return Ok(df.drop(mark)?);
     }
     if dropped > MAX_STRETCHES {
         return Ok(df.lazy().filter(col(mark).fill_null(lit(false)).not()).drop(cols([mark])).collect()?);
     }
+    // Where the marked rows are: one filter over the mark column (the positions are few).
+    let at = df.clone().lazy().select([col(mark).fill_null(lit(false))]).with_row_index("__at", None).filter(col(mark)).select([col("__at")]).collect()?;
+    let at = at.column("__at")?.idx()?.rechunk();
     let df = df.drop(mark)?;
     let mut out: Option<DataFrame> = None;
     let mut from = 0usize;
@@ -36,15 +38,9 @@ pub fn drop_marked(df: DataFrame, mark: &str) -> Result<DataFrame> {
         }
         Ok(())
     };
-    let mut i = 0usize;
-    for chunk in marks.downcast_iter() {
-        for m in chunk.values().iter() {
-            if m {
-                push(from, i, &mut out)?;
-                from = i + 1;
-            }
-            i += 1;
-        }
+    for &i in at.cont_slice()? {
+        push(from, i as usize, &mut out)?;
+        from = i as usize + 1;
     }
     push(from, df.height(), &mut out)?;
     let mut out = out.unwrap_or_else(|| df.clear());
