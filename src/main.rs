@@ -15,6 +15,7 @@ mod frame;
 mod generate;
 mod households;
 mod log;
+mod memory;
 mod report;
 mod rules;
 mod sources;

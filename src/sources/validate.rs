@@ -19,8 +19,9 @@ const CANONICAL: &str = "__canonical";
 const MAX_RUNS: usize = 1 << 16;
 
 /// One read of a file, split: `quick` holds the rows whose every cell is canonical, typed (the
-/// kept columns), and `rest` the others as text (every declared column); both with `LINE`,
-/// `FILE` and `MAYBE_SKIP`, in file order.
+/// kept columns), and `rest` the others as text (every declared column); both with `LINE` and
+/// `MAYBE_SKIP`, `rest` also with `FILE` (for its rejects), in file order. The valid rows get
+/// `FILE` at the end, as one value for the whole column (`with_file`).
 struct Split {
     quick: DataFrame,
     rest: DataFrame,
@@ -46,11 +47,10 @@ fn split(table: &Table, lf: LazyFrame, unclean_lines: Option<&[i64]>, kept_colum
     }
     // One plan read by both parts: polars runs it once and hands each morsel to both filters.
     let staged = staged.with_column(canonical.fill_null(lit(false)).alias(CANONICAL)).cache();
-    let tail = || [col(LINE), col(FILE), col(read::MAYBE_SKIP)];
     let mut typed: Vec<Expr> = fast.iter().filter(|(n, _)| kept_column(n)).map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
-    typed.extend(tail());
+    typed.extend([col(LINE), col(read::MAYBE_SKIP)]);
     let mut raw: Vec<Expr> = table.columns.iter().map(|c| col(c.name.as_str())).collect();
-    raw.extend(tail());
+    raw.extend([col(LINE), col(FILE), col(read::MAYBE_SKIP)]);
     let quick = staged.clone().filter(col(CANONICAL)).select(typed);
     let rest = staged.filter(col(CANONICAL).not()).select(raw);
     let opt = quick.get_current_optimizations();
@@ -89,13 +89,18 @@ pub(super) fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String
         // polars' message quotes the cell it could not parse, which may be the rest of the file.
         parts.map_err(|e| anyhow::anyhow!("cannot read as delimited text: {}", crate::log::quote(&e.to_string())))
     })?;
+    // The engine's buffers are freed: their pages go back before the copy below is made (for a
+    // large file only: a release walks the whole heap).
+    if quick.height() >= 1 << 20 {
+        crate::memory::release_freed();
+    }
     let [quick, rest] = without_skipped([quick, rest], marks, &mut info)?;
     info.records = quick.height() + rest.height();
     if rest.height() == 0 {
         // The usual case for a system export: nothing for the careful path.
         let mut quick = quick;
-        quick.rechunk_mut_par();
-        return Ok((quick, empty_rejects().lazy(), info));
+        crate::frame::rows::one_chunk(&mut quick)?;
+        return Ok((with_file(quick, &info.file)?, empty_rejects().lazy(), info));
     }
 
     let parsed: Vec<(String, values::Parsed)> = table.columns.iter().map(|c| (c.name.clone(), values::parse(c))).collect();
@@ -116,9 +121,9 @@ pub(super) fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String
 
     let all_ok = parsed.iter().map(|(n, _)| col(reason_name(n).as_str()).is_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
     let mut valid_columns: Vec<Expr> = parsed.iter().filter(|(n, _)| kept_column(n)).map(|(n, _)| col(n.as_str())).collect();
-    valid_columns.extend([col(LINE), col(FILE)]);
+    valid_columns.push(col(LINE));
     let slow = checked.clone().lazy().filter(all_ok).select(valid_columns).collect()?;
-    let valid = in_line_order(quick, slow)?;
+    let valid = with_file(in_line_order(quick, slow)?, &info.file)?;
 
     let mut reject_parts = Vec::new();
     for (name, _) in &parsed {
@@ -133,6 +138,14 @@ pub(super) fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String
     }
     let rejects = if reject_parts.is_empty() { empty_rejects().lazy() } else { concat(reject_parts, UnionArgs::default())? };
     Ok((valid, rejects, info))
+}
+
+/// `df` with `FILE`, the file's name, as one value for every row: a text per row would take 16
+/// bytes of each (640 MB over 40M members).
+fn with_file(mut df: DataFrame, file: &str) -> Result<DataFrame> {
+    let height = df.height();
+    df.with_column(Column::new_scalar(FILE.into(), Scalar::from(PlSmallStr::from(file)), height))?;
+    Ok(df)
 }
 
 /// The parts without their blank and 合计 lines, which are counted, then dropped. They are
@@ -181,7 +194,7 @@ fn without_skipped(parts: [DataFrame; 2], marks: LazyFrame, info: &mut FileInfo)
 fn in_line_order(quick: DataFrame, slow: DataFrame) -> Result<DataFrame> {
     if slow.height() == 0 || quick.height() == 0 {
         let mut only = if slow.height() == 0 { quick } else { slow };
-        only.rechunk_mut_par();
+        crate::frame::rows::one_chunk(&mut only)?;
         return Ok(only);
     }
     // Where each slow row goes: the count of quick rows on lines before it (quick's lines are
@@ -205,7 +218,10 @@ fn in_line_order(quick: DataFrame, slow: DataFrame) -> Result<DataFrame> {
         out.vstack_mut_owned(quick.slice(from_quick as i64, next - from_quick))?;
         from_quick = next;
     }
-    out.rechunk_mut_par();
+    // `out`'s slices are then the only holders of the two parts' buffers: each column's are
+    // freed as its copy is made (a few columns at a time), not held whole until the end.
+    drop((quick, slow));
+    crate::frame::rows::one_chunk(&mut out)?;
     Ok(out)
 }
 
