@@ -54,6 +54,11 @@ const ROW: &str = "__member_row";
 /// a roster with a few conflicts is not copied once per check.
 const GONE: &str = "__gone";
 
+/// Column of the households frame during the roster checks: the household is rejected (its
+/// 户编号 is repeated, or it has no co-resident member). Its rows are marked as the checks go
+/// and dropped once, at the end: a roster with both kinds is copied once, not twice.
+const HH_GONE: &str = "__hh_gone";
+
 /// The households' 户编号 as a number, while the roster checks compare them (see `digits_length`).
 const KEY_NUMBER: &str = "__key_number";
 
@@ -225,6 +230,8 @@ impl Checks<'_> {
         };
         let compared = self.key_compared(digits);
         if all_distinct(&households, compared)? {
+            let mut households = households;
+            households.with_column(Column::new_scalar(HH_GONE.into(), Scalar::from(false), households.height()))?;
             return Ok(households);
         }
         // The repeated keys are few: found from the sorted keys (no window over every
@@ -233,16 +240,17 @@ impl Checks<'_> {
         let counts = repeated.clone().lazy().select([col(compared).alias("__rep_key"), col("__n")]);
         let marked = households
             .lazy()
-            .with_column(col(compared).is_in(lit(repeated.column(compared)?.as_materialized_series().clone()).implode(false), false).alias("__repeated"))
+            .with_column(col(compared).is_in(lit(repeated.column(compared)?.as_materialized_series().clone()).implode(false), false).alias(HH_GONE))
             .collect()?;
-        let hh = marked.clone().lazy().filter(col("__repeated")).join(counts, [col(compared)], [col("__rep_key")], ordered_left());
+        let hh = marked.clone().lazy().filter(col(HH_GONE)).join(counts, [col(compared)], [col("__rep_key")], ordered_left());
         self.reject(sources::reject_rows(
             self.households_data,
             hh,
             key,
             concat_str([lit("户编号重复(户表中出现"), col("__n").cast(DataType::String), lit("次),无法确定哪一行有效")], "", false),
         ))?;
-        crate::frame::rows::drop_marked(marked, "__repeated")
+        // Marked only: they are dropped with the households of the last check.
+        Ok(marked)
     }
 
     /// One person in two households: which is right is for the village to say, not a guess;
@@ -298,7 +306,8 @@ impl Checks<'_> {
     fn household_rows(&mut self, households: DataFrame, mut members: DataFrame, digits: Option<u32>) -> Result<(DataFrame, DataFrame)> {
         let mh = self.plan.roster.member_household.as_str();
         let households = households.with_row_index(HH_ROW.into(), None)?;
-        let index = households.clone().lazy().select([col(self.key_compared(digits)).alias("__index_key"), col(HH_ROW)]);
+        // The households rejected already (repeated 户编号) match no member.
+        let index = households.clone().lazy().filter(col(HH_GONE).not()).select([col(self.key_compared(digits)).alias("__index_key"), col(HH_ROW)]);
         let households = if digits.is_some() { households.drop(KEY_NUMBER)? } else { households };
         let member_key = match digits {
             Some(n) => digits_key(col(mh), n),
@@ -333,12 +342,14 @@ impl Checks<'_> {
     /// distinct count). Otherwise they are found from the households' side, so that a household
     /// with no member rows at all is caught too; the rows are counted only for the households
     /// found, to say which of the two it is.
-    /// The members of the households rejected are marked `GONE`.
+    /// The members of the households rejected are marked `GONE`; the households rejected by
+    /// this check and the ones before it (`HH_GONE`) are dropped.
     fn households_with_co_residents(&mut self, households: DataFrame, members: DataFrame) -> Result<(DataFrame, DataFrame)> {
         let here = || col(GONE).not();
         let homes = members.clone().lazy().filter(col(CO_RESIDENT).and(here())).select([col(HH_ROW).n_unique().alias("n")]).collect()?;
-        if homes.column("n")?.get(0)?.extract::<u64>() == Some(households.height() as u64) {
-            return Ok((households, members));
+        let rejected = households.column(HH_GONE)?.as_materialized_series().bool()?.sum().unwrap_or(0) as usize;
+        if homes.column("n")?.get(0)?.extract::<u64>() == Some((households.height() - rejected) as u64) {
+            return Ok((crate::frame::rows::drop_marked(households, HH_GONE)?, members));
         }
         let (key, mh) = (self.plan.roster.key.as_str(), self.plan.roster.member_household.as_str());
         // Each household with a co-resident member once (sorted, so that the distinct values
@@ -353,8 +364,8 @@ impl Checks<'_> {
             .column(HH_ROW)?
             .as_materialized_series()
             .clone();
-        let hh_marked =
-            households.lazy().with_column(col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not().alias("__empty")).collect()?;
+        let no_co_resident = col(HH_ROW).is_in(lit(co_homes).implode(false), false).fill_null(lit(false)).not();
+        let hh_marked = households.lazy().with_column(no_co_resident.and(col(HH_GONE).not()).alias("__empty")).collect()?;
         let empty_rows = hh_marked.clone().lazy().filter(col("__empty")).select([col(HH_ROW)]).collect()?.column(HH_ROW)?.as_materialized_series().clone();
         // The member rows of the households found only (not a grouping of the whole roster).
         let rows = members
@@ -376,7 +387,8 @@ impl Checks<'_> {
         let in_empty = || col(HH_ROW).is_in(lit(empty_rows.clone()).implode(false), false).fill_null(lit(false));
         let gone = members.clone().lazy().filter(in_empty().and(here())).collect()?;
         self.reject(sources::reject_rows(self.members_data, gone.lazy(), mh, lit("所属户没有共同生活的成员,整户拒收")))?;
-        let households = crate::frame::rows::drop_marked(hh_marked, "__empty")?;
+        let households = hh_marked.lazy().with_column(col(HH_GONE).or(col("__empty")).alias(HH_GONE)).drop(cols(["__empty"])).collect()?;
+        let households = crate::frame::rows::drop_marked(households, HH_GONE)?;
         let members = members.lazy().with_column(col(GONE).or(in_empty()).alias(GONE)).collect()?;
         Ok((households, members))
     }

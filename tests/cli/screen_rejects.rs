@@ -120,6 +120,33 @@ fn a_household_with_no_co_resident_member_is_rejected() {
 }
 
 #[test]
+fn a_repeated_household_number_and_a_household_with_no_co_resident_are_each_rejected_once() {
+    let mut fx = Fixture::new();
+    let a = poor(&mut fx, "H1", "一般农户", "庚三"); // households.csv line 2
+    fx.household_row(&["H1", "凯里市", "城关镇", "大坪村", "庚三", &a.id, "一般农户", "", "9000", "0", "0", "0", "0", "0"]); // line 3
+    let b = fx.person("庚四");
+    fx.household(hh("H2", "一般农户", &b).wage("5000").head_not_coresident()); // line 4, n = 0
+    let _c = poor(&mut fx, "H3", "脱贫户", "庚五"); // line 5
+    let out = fx.run();
+    // Lines 2 and 3 for the repeated 户编号 only (never also for having no co-resident member:
+    // their member belongs to no household), line 4 for having no co-resident member.
+    let households: Vec<(String, String)> =
+        out.rejects().iter().filter(|r| r.get("来源") == "households").map(|r| (r.get("行号").to_string(), r.get("原因").to_string())).collect();
+    let repeated = "户编号重复(户表中出现2次),无法确定哪一行有效";
+    let alone = "该户没有共同生活的成员(是否共同生活均为否),无法计算人均收入";
+    assert_eq!(
+        households,
+        [("2", repeated), ("3", repeated), ("4", alone)].map(|(l, r)| (l.to_string(), r.to_string())),
+        "{}",
+        out.csv("rejects.csv").render()
+    );
+    out.assert_not_screened("H1", "户编号 repeated");
+    out.assert_not_screened("H2", "n = 0, PCI undefined");
+    // H3: NI 5000; n 1; PCI 5000.00 → 脱贫不稳定户
+    out.assert_row("H3", &[("家庭人口", "1"), ("人均纯收入", "5000.00"), ("类别", "脱贫不稳定户")]);
+}
+
+#[test]
 fn the_manifest_counts_rejected_rows_and_is_valid_json() {
     let mut fx = Fixture::new();
     let a = poor(&mut fx, "H1", "脱贫户", "辛一");
