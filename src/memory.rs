@@ -6,8 +6,8 @@
 //! chunks stayed resident beside the copy for the rest of the run, and the next stage's peak
 //! added to them. Measured at 3M households (messy), the end of the roster read held 4.4 GB
 //! resident for 3.2 GB in use; one `malloc_trim` gave 1.15 GB back. A release walks the whole
-//! heap (5–50 ms at 3M–12M households), so it is called after large copies and long stages
-//! only.
+//! heap (10–100 ms measured at 1M and 3M households), so it is called only after a large
+//! file's read and between the batches of a large copy (`frame::rows`).
 
 /// Returns the free pages the allocator holds to the system (glibc on Linux; elsewhere the
 /// allocator is left to do its own).

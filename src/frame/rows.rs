@@ -64,7 +64,7 @@ fn filtered(df: DataFrame, mark: &str) -> Result<DataFrame> {
 
 /// Bytes of columns copied at once (in parallel) by `by_batches`, between two releases of the
 /// pages freed: at most about this much freed memory stays resident beside the copy. (A
-/// release walks the whole heap, 10–50 ms from 1M to 12M households: not one per column.)
+/// release walks the whole heap, 10–100 ms at 1M and 3M households: not one per column.)
 const RELEASE_EVERY: usize = 256 << 20;
 
 /// `df` made one chunk per column, a few columns at a time, the pages of their old chunks given
