@@ -38,11 +38,13 @@ pub const MAX_UNCLEAN_LINES: usize = 1 << 20;
 /// plain goes the careful way, which costs more per row than a check of its text cells).
 pub const UNCLEAN_SHARE: i64 = 32;
 
-/// One pass over the file's bytes (see `Scan`), whose cells are separated by `delimiter`. A
-/// plain file is read to its end once; in another, CRs and quotes are looked for too after
-/// the first byte that is not plain, up to a lone CR or a line end inside quotes, and where
-/// the lines that are not plain start is noted, up to `MAX_UNCLEAN_LINES`. Only then are the
-/// file's lines counted, in a second pass (`lines_of`).
+/// One pass over the file's bytes (see `Scan`), whose cells are separated by `delimiter`,
+/// 64 bytes at a time: a chunk none of whose bytes can start a sequence that is not plain (most
+/// chunks of a roster) is passed over by one test that compiles to vector compares. After the
+/// first byte that is not plain, CRs and quotes are followed too, up to a lone CR or a line end
+/// inside quotes, and the line of each line that is not plain is noted, up to
+/// `MAX_UNCLEAN_LINES`: the line ends are counted block by block from there on (those before
+/// it once, from the file).
 pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     const BLOCK: usize = 1 << 20;
     // Bytes kept from the end of a block: a sequence looked at is at most 3 bytes long.
@@ -50,40 +52,27 @@ pub fn scan(path: &Path, delimiter: u8) -> std::io::Result<Scan> {
     let mut file = std::fs::File::open(path)?;
     let mut buf = vec![0u8; BLOCK + TAIL];
     let mut kept = 0;
-    let mut plain = true;
-    // Where each line not plain so far has its first such sequence (None: too many lines);
-    // whether the scan is in such a line; the offset in the file of `buf`'s first byte.
-    let mut unclean = Some(Vec::new());
-    let mut in_unclean = false;
+    let mut scanner = Scanner::new(delimiter, MAX_UNCLEAN_LINES);
+    // The offset in the file of `buf`'s first byte.
     let mut offset = 0u64;
-    let mut rest = Rest { delimiter, quote: Quote::FieldStart };
     loop {
         let n = file.read(&mut buf[kept..])?;
         let end = kept + n;
         // At the end of the file every byte is looked at; before it, the last `TAIL` bytes wait
         // for the next block, so that a sequence is never cut in two.
         let upto = if n == 0 { end } else { end.saturating_sub(TAIL) };
-        if let Some(at) = &mut unclean {
-            if !unclean_upto(&buf[..end], upto, offset, &mut in_unclean, at, MAX_UNCLEAN_LINES) {
-                unclean = None;
-            }
+        let (found, first_unclean) = scanner.block(&buf[..end], upto);
+        if let Some(found) = found {
+            return Ok(Scan { plain: false, unclean_lines: None, lone_cr: found == Found::LoneCr, multiline: found == Found::Multiline });
         }
-        plain = plain && unclean.as_ref().is_some_and(Vec::is_empty);
-        // A lone CR or a quote makes a file not plain: while it is plain there is none to
-        // look for.
-        if !plain {
-            match rest.upto(&buf[..end], upto) {
-                Some(Found::LoneCr) => return Ok(Scan { plain, unclean_lines: None, lone_cr: true, multiline: false }),
-                Some(Found::Multiline) => return Ok(Scan { plain, unclean_lines: None, lone_cr: false, multiline: true }),
-                None => {}
-            }
+        if first_unclean {
+            // The first line that is not plain: the line ends before this block, counted once.
+            scanner.line_ends = line_ends_before(path, offset)?;
         }
+        scanner.number_lines(&buf[..upto]);
         if n == 0 {
-            let unclean_lines = match unclean {
-                Some(at) if !at.is_empty() => lines_of(path, &at)?,
-                other => other.map(|_| Vec::new()),
-            };
-            return Ok(Scan { plain, unclean_lines, lone_cr: false, multiline: false });
+            let plain = !scanner.not_plain;
+            return Ok(Scan { plain, unclean_lines: scanner.unclean_lines(), lone_cr: false, multiline: false });
         }
         buf.copy_within(upto..end, 0);
         offset += upto as u64;
@@ -104,51 +93,97 @@ enum Quote {
     ClosingOrDoubled,
 }
 
+#[derive(Debug, PartialEq, Eq)]
 enum Found {
     LoneCr,
     Multiline,
 }
 
-/// The scan after the first byte that is not plain: the quoting state across blocks. Before
-/// that byte there is no `"`, so the state starts at a cell's start (a `"` there in the middle
-/// of a cell could only make a file read through the grid, which is always right).
-struct Rest {
+/// The state of `scan` from one block to the next.
+struct Scanner {
     delimiter: u8,
+    /// A byte that is not plain was seen: from there on, quotes and CRs are followed.
+    not_plain: bool,
     quote: Quote,
+    /// The previous bytes are in a line already noted.
+    in_unclean: bool,
+    /// Where the lines not plain in the current block have their first such sequence (offsets
+    /// in the block); None once there are more than `cap` lines.
+    at: Option<Vec<usize>>,
+    /// The lines (1-based) of those of earlier blocks.
+    lines: Vec<i64>,
+    cap: usize,
+    /// Line ends before the current block (counted from the first line not plain on).
+    line_ends: i64,
 }
 
-impl Rest {
-    /// A CR before `upto` not followed by LF (a CR that ends `bytes` is alone), or a line end
-    /// inside a quoted cell, whichever comes first.
-    fn upto(&mut self, bytes: &[u8], upto: usize) -> Option<Found> {
+impl Scanner {
+    fn new(delimiter: u8, cap: usize) -> Self {
+        Scanner { delimiter, not_plain: false, quote: Quote::FieldStart, in_unclean: false, at: Some(Vec::new()), lines: Vec::new(), cap, line_ends: 0 }
+    }
+
+    /// Looks at the bytes of `bytes` before `upto` (`bytes` may go on past it: the bytes after
+    /// a sequence's first). Returns a lone CR or a quoted line end, if any, and whether the
+    /// first byte that is not plain of the file is in this block.
+    fn block(&mut self, bytes: &[u8], upto: usize) -> (Option<Found>, bool) {
+        let was_plain = !self.not_plain;
         let mut start = 0;
         while start < upto {
             let stop = (start + 64).min(upto);
             let chunk = &bytes[start..stop];
-            let outside = matches!(self.quote, Quote::FieldStart | Quote::Unquoted);
-            // A CR before a LF is looked at no more than any other byte (CRLF files have one in
-            // almost every chunk).
-            let nothing = match bytes.get(start + 1..stop + 1) {
-                Some(next) => !chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | ((b == b'\r') & (n != b'\n')) | (b == b'"')),
-                None => !chunk.iter().fold(false, |any, &b| any | (b == b'\r') | (b == b'"')),
+            // A CR is a candidate only when no LF follows it (a file with CRLF line ends has one
+            // in almost every chunk). Quotes and CRs are candidates: a chunk without any is
+            // nothing to the quoting either, but for where it ends.
+            let candidates = match bytes.get(start + 1..stop + 1) {
+                Some(next) => chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | may_start(b) | ((b == b'\r') & (n != b'\n'))),
+                None => chunk.iter().any(|&b| may_start(b) || b == b'\r'),
             };
-            if outside && nothing {
-                // Nothing to look at: only where the chunk ends matters.
-                let last = chunk[chunk.len() - 1];
-                self.quote = if last == self.delimiter || last == b'\n' { Quote::FieldStart } else { Quote::Unquoted };
-            } else {
+            if candidates || matches!(self.quote, Quote::Quoted | Quote::ClosingOrDoubled) {
                 for i in start..stop {
                     if let Some(found) = self.byte(bytes, i) {
-                        return Some(found);
+                        return (Some(found), was_plain && self.not_plain);
                     }
                 }
+            } else {
+                if self.in_unclean && chunk.contains(&b'\n') {
+                    self.in_unclean = false;
+                }
+                let last = chunk[chunk.len() - 1];
+                self.quote = if last == self.delimiter || last == b'\n' { Quote::FieldStart } else { Quote::Unquoted };
             }
             start = stop;
         }
+        (None, was_plain && self.not_plain)
+    }
+
+    /// One byte of a chunk that holds a candidate.
+    fn byte(&mut self, bytes: &[u8], i: usize) -> Option<Found> {
+        let b = bytes[i];
+        if b == b'\n' {
+            self.in_unclean = false;
+        } else if !self.in_unclean && (may_start(b) || b == b'\r') && !plain_at(bytes, i) {
+            self.in_unclean = true;
+            self.not_plain = true;
+            if let Some(at) = &mut self.at {
+                if self.lines.len() + at.len() == self.cap {
+                    self.at = None;
+                } else {
+                    at.push(i);
+                }
+            }
+        }
+        if self.not_plain {
+            return self.follow(bytes, i);
+        }
+        // Before the first byte that is not plain there is no `"`: the quoting is told by
+        // where the cells end.
+        self.quote = if b == self.delimiter || b == b'\n' { Quote::FieldStart } else { Quote::Unquoted };
         None
     }
 
-    fn byte(&mut self, bytes: &[u8], i: usize) -> Option<Found> {
+    /// The quoting after byte `i`: a CR not followed by LF (a CR that ends `bytes` is alone),
+    /// or a line end inside a quoted cell.
+    fn follow(&mut self, bytes: &[u8], i: usize) -> Option<Found> {
         let b = bytes[i];
         let line_end = b == b'\n' || b == b'\r';
         if b == b'\r' && bytes.get(i + 1) != Some(&b'\n') {
@@ -165,72 +200,46 @@ impl Rest {
         };
         None
     }
-}
 
-/// Notes in `at` where each line with a sequence starting before `upto` that is white space
-/// (but for a line end), `"` or U+FFFD has its first (`offset` is the file's offset of
-/// `bytes`; `in_line`: the previous bytes are in such a line, carried from block to block).
-/// `bytes` may go on past `upto` (the bytes after a sequence's first). False when the lines
-/// would be more than `cap`.
-fn unclean_upto(bytes: &[u8], upto: usize, offset: u64, in_line: &mut bool, at: &mut Vec<u64>, cap: usize) -> bool {
-    // 64 bytes at a time, by one test that compiles to vector compares: most chunks of a roster
-    // hold none of the bytes that can start such a sequence. A CR is one only when no LF
-    // follows it, which is told the same way (a file with CRLF line ends has one in almost
-    // every chunk).
-    let mut start = 0;
-    while start < upto {
-        let stop = (start + 64).min(upto);
-        let chunk = &bytes[start..stop];
-        let candidates = match bytes.get(start + 1..stop + 1) {
-            Some(next) => chunk.iter().zip(next).fold(false, |any, (&b, &n)| any | may_start(b) | ((b == b'\r') & (n != b'\n'))),
-            None => chunk.iter().any(|&b| may_start(b) || b == b'\r'),
-        };
-        if candidates {
-            for i in start..stop {
-                let b = bytes[i];
-                if b == b'\n' {
-                    *in_line = false;
-                } else if !*in_line && (may_start(b) || b == b'\r') && !plain_at(bytes, i) {
-                    if at.len() == cap {
-                        return false;
-                    }
-                    at.push(offset + i as u64);
-                    *in_line = true;
-                }
-            }
-        } else if *in_line && chunk.contains(&b'\n') {
-            *in_line = false;
+    /// The lines of the block's noted offsets, by counting the line ends before each (`block`
+    /// being the block's bytes up to where it was looked at); then those of the whole block.
+    fn number_lines(&mut self, block: &[u8]) {
+        let Some(at) = self.at.as_mut().filter(|_| self.not_plain) else { return };
+        let mut from = 0;
+        for to in at.drain(..) {
+            self.line_ends += line_ends_in(&block[from..to]);
+            self.lines.push(self.line_ends + 1);
+            from = to;
         }
-        start = stop;
+        self.line_ends += line_ends_in(&block[from..]);
     }
-    true
+
+    /// The lines noted, when at most one line in `UNCLEAN_SHARE` (see `Scan`).
+    fn unclean_lines(self) -> Option<Vec<i64>> {
+        self.at?;
+        // The file's lines: one more than its line ends (a last line without one, or none).
+        (self.lines.len() as i64 * UNCLEAN_SHARE <= self.line_ends + 1).then_some(self.lines)
+    }
 }
 
-/// The lines (1-based) of the offsets `at` (increasing, one per line) in the file, when they
-/// are at most one line in `UNCLEAN_SHARE`: a count of the line ends before each.
-fn lines_of(path: &Path, at: &[u64]) -> std::io::Result<Option<Vec<i64>>> {
-    let mut file = std::fs::File::open(path)?;
+/// The line ends in the first `upto` bytes of the file.
+fn line_ends_before(path: &Path, upto: u64) -> std::io::Result<i64> {
+    let mut file = std::fs::File::open(path)?.take(upto);
     let mut buf = vec![0u8; 1 << 20];
-    let (mut offset, mut line_ends, mut next) = (0u64, 0i64, 0);
-    let mut lines = Vec::with_capacity(at.len());
-    let count = |bytes: &[u8]| bytes.iter().filter(|&&b| b == b'\n').count() as i64;
+    let mut line_ends = 0;
     loop {
         let n = file.read(&mut buf)?;
         if n == 0 {
-            break;
+            return Ok(line_ends);
         }
-        let mut from = 0;
-        while next < at.len() && at[next] < offset + n as u64 {
-            let to = (at[next] - offset) as usize;
-            line_ends += count(&buf[from..to]);
-            lines.push(line_ends + 1);
-            (from, next) = (to, next + 1);
-        }
-        line_ends += count(&buf[from..n]);
-        offset += n as u64;
+        line_ends += line_ends_in(&buf[..n]);
     }
-    // The lines of the file: one more than its line ends (a last line without one, or none).
-    Ok((lines.len() as i64 * UNCLEAN_SHARE <= line_ends + 1).then_some(lines))
+}
+
+/// The LFs in `bytes`: counted 64 bytes at a time in one byte each (vector compares and adds;
+/// a count in a `usize` per byte took four times as long).
+fn line_ends_in(bytes: &[u8]) -> i64 {
+    bytes.chunks(64).map(|c| c.iter().fold(0u8, |n, &b| n + u8::from(b == b'\n')) as i64).sum()
 }
 
 /// A byte but CR that can start a sequence `plain_at` looks at (a CR is looked at only when
@@ -268,17 +277,25 @@ mod tests {
     use super::*;
 
     fn plain(text: &str) -> bool {
-        unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut Vec::new(), 0)
+        let mut scanner = Scanner::new(b',', 0);
+        let (found, _) = scanner.block(text.as_bytes(), text.len());
+        found.is_none() && !scanner.not_plain
+    }
+
+    /// The offsets noted in one block, None when more than `cap`.
+    fn noted(text: &str, cap: usize) -> Option<Vec<usize>> {
+        let mut scanner = Scanner::new(b',', cap);
+        assert_eq!(scanner.block(text.as_bytes(), text.len()).0, None);
+        scanner.at
     }
 
     #[test]
     fn the_lines_that_are_not_plain_are_noted() {
         let text = "户编号,姓名\r\n1,张三\r\n2, 李四\r\n3,\"王五\"\r\n\r\n5,赵\u{3000}六 \n6,钱七";
-        let mut at = Vec::new();
-        assert!(unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut at, 10));
-        let starts: Vec<u8> = at.iter().map(|a| text.as_bytes()[*a as usize]).collect();
+        let at = noted(text, 10).unwrap();
+        let starts: Vec<u8> = at.iter().map(|a| text.as_bytes()[*a]).collect();
         assert_eq!(starts, [b' ', b'"', 0xE3], "one offset per line, its first sequence's (U+3000 is E3 80 80)");
-        assert!(!unclean_upto(text.as_bytes(), text.len(), 0, &mut false, &mut Vec::new(), 2), "more lines than the cap");
+        assert_eq!(noted(text, 2), None, "more lines than the cap");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.csv");
         std::fs::write(&path, format!("{text}{}", "\n7,孙八".repeat(200))).unwrap();
@@ -291,6 +308,14 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let s = scan(&path, b',').unwrap();
         assert_eq!((s.plain, s.unclean_lines), (false, Some(vec![50_000, 100_000, 150_000, 200_000, 250_000])));
+        // The first such line in the second 1 MiB block (line 400,000 starts at byte 1,599,996):
+        // the line ends before that block are counted from the file, then block by block.
+        let mut bytes = "a,b\n".to_string();
+        for i in 2..600_000 {
+            bytes.push_str(if i == 400_000 || i == 599_999 { "1,\u{3000}2\n" } else { "1,2\n" });
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        assert_eq!(scan(&path, b',').unwrap().unclean_lines, Some(vec![400_000, 599_999]));
         // One line in 32 or more: none noted.
         std::fs::write(&path, "a,b\n1, 2\n1,2\n").unwrap();
         assert_eq!(scan(&path, b',').unwrap().unclean_lines, None);
