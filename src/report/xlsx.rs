@@ -126,8 +126,14 @@ fn breaks_in(starts: &[usize], range: &Range<usize>) -> Vec<u32> {
     starts.iter().filter(|s| **s > range.start && **s < range.end).map(|s| (s - range.start + 2) as u32).collect()
 }
 
-impl Renderer for XlsxRenderer<'_> {
-    fn render(&self, tables: &[Table], dir: &Path) -> Result<Vec<PathBuf>> {
+/// A workbook whose sheets are all written, not yet compressed into its file.
+pub struct Filled {
+    wb: Workbook,
+}
+
+impl XlsxRenderer<'_> {
+    /// Writes every sheet, not yet the file (`Filled::save`).
+    pub fn fill(&self, tables: &[Table]) -> Result<Filled> {
         let mut wb = Workbook::new();
         // Every cell at the top of its row (a wrapped neighbour makes rows taller) by default:
         // then only wrapped and centred columns need a style of their own, and the other cells
@@ -165,9 +171,23 @@ impl Renderer for XlsxRenderer<'_> {
         for sheet in filled {
             wb.push_worksheet(sheet?);
         }
+        Ok(Filled { wb })
+    }
+}
+
+impl Filled {
+    /// Compresses the workbook into `dir/report.xlsx`: on one core, the zip's entries being
+    /// deflated one after the other.
+    pub fn save(mut self, dir: &Path) -> Result<Vec<PathBuf>> {
         let path = dir.join("report.xlsx");
-        write_atomically(&path, |w| Ok(wb.save_to_writer(w)?))?;
+        write_atomically(&path, |w| Ok(self.wb.save_to_writer(w)?))?;
         Ok(vec![path])
+    }
+}
+
+impl Renderer for XlsxRenderer<'_> {
+    fn render(&self, tables: &[Table], dir: &Path) -> Result<Vec<PathBuf>> {
+        self.fill(tables)?.save(dir)
     }
 }
 
