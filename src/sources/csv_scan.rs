@@ -9,10 +9,34 @@ use anyhow::{anyhow, Result};
 use polars::prelude::*;
 use std::path::Path;
 
+/// What the byte scan tells of a file's lines (`plain::scan`), for the test of the lines that
+/// might be blank or totals (`MAYBE_SKIP`, on the file's first cell).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Lines {
+    /// Any line may hold white space: one regex per line.
+    Unknown,
+    /// No line holds white space (nor inside `合 计`): three prefix tests, no regex.
+    Plain,
+    /// The lines that may are known (`plain::Scan::unclean_lines`), and their rows go the
+    /// careful way: the prefix tests for every line, and the regex again for the careful rows
+    /// only (`Scanned::rest_maybe_skip`).
+    Known,
+}
+
+/// A file's plans (see `read::RawFile`).
+pub(super) struct Scanned {
+    pub lf: LazyFrame,
+    pub marks: LazyFrame,
+    pub info: FileInfo,
+    /// With `Lines::Known`: `MAYBE_SKIP` for the careful rows, over the columns of `lf` (the
+    /// prefix tests of `lf` are right on plain lines only). None when `lf`'s is right on every
+    /// line.
+    pub rest_maybe_skip: Option<Expr>,
+}
+
 /// polars' scan of UTF-8 delimited text with the header on line 1 (run later, by the
-/// streaming engine, in parallel morsels). `plain`: no cell holds white space at either end
-/// (`plain::scan`).
-pub(super) fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvEncoding, plain: bool) -> Result<(LazyFrame, LazyFrame, FileInfo)> {
+/// streaming engine, in parallel morsels).
+pub(super) fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, encoding: CsvEncoding, lines: Lines) -> Result<Scanned> {
     let path_str = path.to_str().ok_or_else(|| anyhow!("the path {} is not valid UTF-8", path.display()))?;
     let mut scan = LazyCsvReader::new(PlRefPath::new(path_str))
         .with_glob(false)
@@ -44,29 +68,33 @@ pub(super) fn scan_csv(path: &Path, rel: &str, table: &Table, delimiter: u8, enc
         [one, two, ..] => when(is_blank(col(one.as_str()))).then(total_in(two)).otherwise(total_in(one)),
     }
     .fill_null(lit(false));
-    // Either needs the first declared cell blank, or the file's first cell blank or a total:
-    // one regex over one column in the usual case where both are the same column.
-    let maybe_in = |c: &str| {
-        if plain {
-            // No white space to skip (nor inside `合 计`): three prefix tests, no regex.
-            let starts = |p: &str| col(c).str().starts_with(lit(p.to_string()));
-            col(c).is_null().or(col(c).str().len_bytes().eq(lit(0u32))).or(starts("合计")).or(starts("总计")).or(starts("小计"))
-        } else {
-            col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合\s*计|总\s*计|小\s*计)"), true))
-        }
+    // A blank line has its first cell blank if that is declared, and any declared cell blank
+    // if not; a total line has its first cell blank or a total. So one test over the first
+    // column when it is declared (the usual case), and a second over a declared one if not.
+    let by_prefix = |c: &str| {
+        let starts = |p: &str| col(c).str().starts_with(lit(p.to_string()));
+        col(c).is_null().or(col(c).str().len_bytes().eq(lit(0u32))).or(starts("合计")).or(starts("总计")).or(starts("小计"))
     };
-    let first_declared = mapping.columns.first().map(|(_, i, _)| header_cells[*i].as_str());
-    let maybe = match (header_cells.first(), first_declared) {
-        (Some(c0), Some(d0)) if c0 == d0 => maybe_in(c0),
-        (Some(c0), Some(d0)) => maybe_in(c0).or(is_blank(col(d0))),
-        _ => lit(true),
-    }
-    .fill_null(lit(true));
+    let by_regex = |c: &str| col(c).is_null().or(col(c).str().contains(lit(r"^\s*($|合\s*计|总\s*计|小\s*计)"), true));
+    let first_declared = mapping.columns.iter().find(|(_, i, _)| *i == 0).map(|(name, _, _)| name.as_str());
+    let any_declared = mapping.columns.first().map(|(_, i, _)| header_cells[*i].as_str());
+    let (maybe, rest_maybe_skip) = match (header_cells.first(), first_declared, any_declared) {
+        (Some(c0), Some(name), _) => match lines {
+            Lines::Plain => (by_prefix(c0), None),
+            // The careful rows have the declared columns, renamed.
+            Lines::Known => (by_prefix(c0), Some(by_regex(name).fill_null(lit(true)))),
+            Lines::Unknown => (by_regex(c0), None),
+        },
+        (Some(c0), None, Some(d)) if lines == Lines::Plain => (by_prefix(c0).or(is_blank(col(d))), None),
+        (Some(c0), None, Some(d)) => (by_regex(c0).or(is_blank(col(d))), None),
+        _ => (lit(true), None),
+    };
+    let maybe = maybe.fill_null(lit(true));
     let line = || col(LINE).cast(DataType::Int64);
     let marks = scan.clone().select([line(), blank.alias(BLANK), total.alias(TOTAL)]);
     let mut select: Vec<Expr> = mapping.columns.iter().map(|(c, i, _)| col(header_cells[*i].as_str()).alias(c.as_str())).collect();
     select.push(line());
     select.push(lit(rel).alias(FILE));
     select.push(maybe.alias(MAYBE_SKIP));
-    Ok((scan.select(select), marks, info))
+    Ok(Scanned { lf: scan.select(select), marks, info, rest_maybe_skip })
 }

@@ -6,7 +6,7 @@
 //! CSV reader; everything else (workbooks, GB18030, title rows above the header, a CR alone or a
 //! line end inside a quoted cell) goes through a grid of cells.
 
-use super::csv_scan::scan_csv;
+use super::csv_scan::{scan_csv, Lines, Scanned};
 use super::decode::{decode, mostly_utf8, prefix_is_utf8};
 use super::grid::{self, Grid};
 pub use super::grid_frame::reread_if_gb18030;
@@ -68,6 +68,9 @@ pub struct RawFile {
     /// they are few (`plain::Scan::unclean_lines`): no cell of `strict` on another line needs
     /// trimming. Empty for a plain file; None for grids and when there are many.
     pub unclean_lines: Option<Vec<i64>>,
+    /// `MAYBE_SKIP` of the careful rows of `strict`, when its own is told by prefix tests that
+    /// hold on plain lines only (`csv_scan::Lines::Known`).
+    pub rest_maybe_skip: Option<Expr>,
     /// `records`, `skipped_*` and `sha256` are filled in by whoever collects the plans.
     pub info: FileInfo,
 }
@@ -97,8 +100,9 @@ pub fn read_files(table: &Table, dir: &Path) -> Result<Vec<RawFile>> {
         .into_iter()
         .map(|path| {
             let rel = relative(dir, &path);
-            let Opened { lf, marks, strict, unclean_lines, info } = open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
-            Ok(RawFile { path, lf, marks, strict, unclean_lines, info })
+            let Opened { lf, marks, strict, unclean_lines, rest_maybe_skip, info } =
+                open_file(&path, &rel, table).with_context(|| format!("{} ({})", rel, table.name))?;
+            Ok(RawFile { path, lf, marks, strict, unclean_lines, rest_maybe_skip, info })
         })
         .collect()
 }
@@ -109,6 +113,7 @@ struct Opened {
     marks: LazyFrame,
     strict: Option<LazyFrame>,
     unclean_lines: Option<Vec<i64>>,
+    rest_maybe_skip: Option<Expr>,
     info: FileInfo,
 }
 
@@ -120,7 +125,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         let (lf, marks, mut info) = from_grid(&grid, table, &label, None)?;
         info.format = if ext == "xls" { "xls" } else { "xlsx" };
         info.sheet = Some(sheet);
-        return Ok(Opened { lf, marks, strict: None, unclean_lines: None, info });
+        return Ok(Opened { lf, marks, strict: None, unclean_lines: None, rest_maybe_skip: None, info });
     }
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(path)?.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
@@ -163,11 +168,22 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         // longer be the file's lines after it; the grid counts them).
         let scan = plain::scan(path, delimiter)?;
         if !scan.lone_cr && !scan.multiline {
-            let (lf, marks, mut info) = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, false)?;
-            let strict = if broken { None } else { Some(scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, scan.plain)?.0) };
+            let Scanned { lf, marks, mut info, .. } = scan_csv(path, rel, table, delimiter, CsvEncoding::LossyUtf8, Lines::Unknown)?;
+            let lines = match &scan.unclean_lines {
+                _ if scan.plain => Lines::Plain,
+                Some(_) => Lines::Known,
+                None => Lines::Unknown,
+            };
+            let (strict, rest_maybe_skip) = match broken {
+                true => (None, None),
+                false => {
+                    let s = scan_csv(path, rel, table, delimiter, CsvEncoding::Utf8, lines)?;
+                    (Some(s.lf), s.rest_maybe_skip)
+                }
+            };
             info.encoding = Some(if bom { "UTF-8 (BOM)" } else { "UTF-8" });
             info.delimiter = Some(delimiter as char);
-            return Ok(Opened { lf, marks, strict, unclean_lines: scan.unclean_lines, info });
+            return Ok(Opened { lf, marks, strict, unclean_lines: scan.unclean_lines, rest_maybe_skip, info });
         }
     }
     let encoding = match table.read.encoding {
@@ -179,7 +195,7 @@ fn open_file(path: &Path, rel: &str, table: &Table) -> Result<Opened> {
         None => std::fs::read(path)?,
     };
     let (lf, marks, info) = from_text_file(&bytes, rel, table, delimiter, &encoding, other)?;
-    Ok(Opened { lf, marks, strict: None, unclean_lines: None, info })
+    Ok(Opened { lf, marks, strict: None, unclean_lines: None, rest_maybe_skip: None, info })
 }
 
 /// The non-empty headers of `row` that `mapping` leaves unused.

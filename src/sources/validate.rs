@@ -30,8 +30,15 @@ struct Split {
 /// Reads `lf` once (polars' streaming engine, both parts from one scan). `unclean_lines`: the
 /// only lines whose text the byte scan found may need trimming (`plain::scan`), which holds for
 /// the strict read only: their rows go the careful way, and the text cells of the others are
-/// canonical as they are. None: every text cell is checked.
-fn split(table: &Table, lf: LazyFrame, unclean_lines: Option<&[i64]>, kept_column: &dyn Fn(&str) -> bool) -> PolarsResult<Split> {
+/// canonical as they are. None: every text cell is checked. `rest_maybe_skip`: `MAYBE_SKIP` of
+/// the careful rows, where `lf`'s holds on plain lines only (computed on those rows alone).
+fn split(
+    table: &Table,
+    lf: LazyFrame,
+    unclean_lines: Option<&[i64]>,
+    rest_maybe_skip: Option<Expr>,
+    kept_column: &dyn Fn(&str) -> bool,
+) -> PolarsResult<Split> {
     let fast: Vec<(String, values::Fast)> = table.columns.iter().map(|c| (c.name.clone(), values::fast(c, unclean_lines.is_some()))).collect();
     let mut staged = lf;
     let depth = fast.iter().map(|(_, f)| f.stages.len()).max().unwrap_or(0);
@@ -50,7 +57,7 @@ fn split(table: &Table, lf: LazyFrame, unclean_lines: Option<&[i64]>, kept_colum
     let mut typed: Vec<Expr> = fast.iter().filter(|(n, _)| kept_column(n)).map(|(n, f)| f.value.clone().alias(n.as_str())).collect();
     typed.extend([col(LINE), col(read::MAYBE_SKIP)]);
     let mut raw: Vec<Expr> = table.columns.iter().map(|c| col(c.name.as_str())).collect();
-    raw.extend([col(LINE), col(FILE), col(read::MAYBE_SKIP)]);
+    raw.extend([col(LINE), col(FILE), rest_maybe_skip.unwrap_or(col(read::MAYBE_SKIP)).alias(read::MAYBE_SKIP)]);
     let quick = staged.clone().filter(col(CANONICAL)).select(typed);
     let rest = staged.filter(col(CANONICAL).not()).select(raw);
     let opt = quick.get_current_optimizations();
@@ -69,21 +76,21 @@ fn split(table: &Table, lf: LazyFrame, unclean_lines: Option<&[i64]>, kept_colum
 /// SHA-256 (for the manifest) is computed on another thread while it is parsed.
 pub(super) fn load_file(table: &Table, raw: read::RawFile, keep: Option<&[String]>) -> Result<(DataFrame, LazyFrame, FileInfo)> {
     let kept_column = |name: &str| keep.is_none_or(|k| k.iter().any(|c| c == name));
-    let read::RawFile { path, mut lf, mut marks, strict, unclean_lines, mut info } = raw;
+    let read::RawFile { path, mut lf, mut marks, strict, unclean_lines, rest_maybe_skip, mut info } = raw;
     let Split { quick, rest } = std::thread::scope(|scope| -> Result<Split> {
         let hashing = scope.spawn(|| sha256_file(&path));
         // A strict UTF-8 read first (the usual case). A file with a byte that is not UTF-8 is
         // read again: as GB18030 when the whole file is (its first 256 KB were ASCII), else
         // with such bytes turned into U+FFFD (their cells become rejects).
-        let parts = match strict.map(|s| split(table, s, unclean_lines.as_deref(), &kept_column)) {
+        let parts = match strict.map(|s| split(table, s, unclean_lines.as_deref(), rest_maybe_skip, &kept_column)) {
             Some(Ok(parts)) => Ok(parts),
             Some(Err(_)) => {
                 if let Some((l, m, i)) = read::reread_if_gb18030(&path, table, &info)? {
                     (lf, marks, info) = (l, m, i);
                 }
-                split(table, lf, None, &kept_column)
+                split(table, lf, None, None, &kept_column)
             }
-            None => split(table, lf, None, &kept_column),
+            None => split(table, lf, None, None, &kept_column),
         };
         info.sha256 = hashing.join().map_err(|_| anyhow::anyhow!("hashing {} failed", path.display()))??;
         // polars' message quotes the cell it could not parse, which may be the rest of the file.

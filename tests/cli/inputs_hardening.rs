@@ -253,6 +253,29 @@ fn total_lines_centred_with_spaces_are_skipped_and_counted() {
     assert_eq!(input("disability")["rows_read"], 1);
 }
 
+#[test]
+fn a_total_line_and_a_blank_line_of_spaces_in_a_file_with_few_such_lines_are_skipped_and_counted() {
+    // 70 more records (self-paid 0.00: no sum changes) make 76 lines, of which the two with
+    // spaces are fewer than one in 32: only those two lines are read the careful way, and
+    // whether they are a total or blank is told on them alone.
+    let (mut fx, p) = three_ill();
+    for i in 0..70 {
+        fx.medical(&p[i % 3], "2021-02-01", "0.00", "否");
+    }
+    let medical = fx.csv_text("medical") + "合  计,,,150000.00,0,15000.00,,\n" + " , ,,,,,,\u{3000}\n";
+    fx.raw_file("medical.csv", medical);
+    let out = fx.run();
+    assert!(out.rejects().is_empty(), "a total and a blank line are not records:\n{}", out.csv("rejects.csv").render());
+    for h in ["H1", "H2", "H3"] {
+        out.assert_row(h, &[("风险类型", "因病")]);
+    }
+    let m = out.manifest();
+    let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap().clone();
+    assert_eq!(medical["files"][0]["skipped_total_rows"], 1, "{medical}");
+    assert_eq!(medical["files"][0]["skipped_blank_rows"], 1, "{medical}");
+    assert_eq!(medical["rows_read"], 73, "{medical}");
+}
+
 // ---------------------------------------------------------------- nothing leaked
 
 #[test]
