@@ -154,6 +154,9 @@ for run in $(seq 1 "$RUNS"); do
             o=$WORK/${d##*/}
             mkdir -p "$o"
             say "run $run/$RUNS, $n households, $k data"
+            # Each run into an empty directory: fanpin keeps its last 5 runs in DIR/runs/, 2.7 GB
+            # each at 12 million households; the benchmark keeps only the last.
+            rm -rf "$o/fanpin"
             measure "$n" "$k" "$run" fanpin "$FANPIN" screen --rules rules/guizhou-2021.toml --data "$d" --out "$o/fanpin" -q
             measure "$n" "$k" "$run" duckdb "$PY" "$BENCH/peer.py" screen "$d" "$o/duckdb-flagged.csv"
             measure "$n" "$k" "$run" polars "$PY" "$BENCH/peer.py" floor "$d"
