@@ -20,11 +20,6 @@ fn three() -> (Fixture, [Person; 3]) {
     (fx, p)
 }
 
-fn medical_input(out: &Outcome) -> serde_json::Value {
-    let m = out.manifest();
-    m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap().clone()
-}
-
 /// One medical.csv line (canonical columns) for `p`, 个人自付 `pay`.
 fn medical_line(p: &Person, pay: &str, disease: &str) -> String {
     format!("{},{},2021-01-01,50000.00,0,{pay},{disease},否", p.id, p.name)
@@ -118,7 +113,7 @@ fn a_utf8_file_with_a_few_gbk_bytes_keeps_its_good_rows_wherever_the_bytes_fall(
         let line = if early { "2" } else { "3" };
         assert_fields(&rejects[0], &[("来源", "medical"), ("文件", "medical.csv"), ("行号", line), ("列", "姓名")], what);
         assert!(rejects[0].get("原因").contains("无法识别的字符"), "{what}: {}", rejects[0].render());
-        let input = medical_input(&out);
+        let input = out.input("medical");
         assert_eq!(input["files"][0]["encoding"], "UTF-8", "{what}: {input}");
         assert_eq!(input["rows_read"], 3, "{what}: {input}");
     }
@@ -149,7 +144,7 @@ fn a_gb18030_file_is_gb18030_even_when_its_first_256_kb_are_ascii() {
     let rejects = out.rejects();
     assert_eq!(rejects.len(), 1, "{}", out.csv("rejects.csv").render());
     assert_fields(&rejects[0], &[("行号", "4"), ("列", "个人自付"), ("值", "五千")], "the GB18030 file's reject");
-    assert_eq!(medical_input(&out)["files"][0]["encoding"], "GB18030");
+    assert_eq!(out.input("medical")["files"][0]["encoding"], "GB18030");
 }
 
 // ---------------------------------------------------------------- item 6: physical line numbers
@@ -220,7 +215,7 @@ fn line_numbers_are_physical_lines_after_a_cell_over_several_lines_below_a_title
         let unmatched = out.unmatched();
         assert_eq!(unmatched.len(), 1, "{what}: {}", out.csv("unmatched.csv").render());
         assert_fields(&unmatched[0], &[("文件", "medical.csv"), ("行号", &unmatched_line.to_string()), ("姓名", "路人")], &what);
-        let input = medical_input(&out);
+        let input = out.input("medical");
         assert_eq!(input["files"][0]["header_line"], 1 + shift, "{what}: {input}");
         assert_eq!(input["files"][0]["encoding"], if l.gbk { "GB18030" } else { "UTF-8" }, "{what}: {input}");
     }

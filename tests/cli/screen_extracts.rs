@@ -160,13 +160,12 @@ fn excel_gbk_and_aliased_extracts_give_the_same_flagged_list_as_canonical_csv() 
         "flagged.csv from reshaped extracts",
     );
     assert!(messy.rejects().is_empty(), "nothing should be rejected: {:?}", messy.rejects());
-    let m = messy.manifest();
-    let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").unwrap();
+    let medical = messy.input("medical");
     let files = medical["files"].as_array().unwrap();
     assert_eq!(files.len(), 2, "two monthly workbooks");
     assert_eq!(files[0]["header_line"], 3);
     assert_eq!(files[0]["skipped_total_rows"], 1);
-    let education = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "education").unwrap();
+    let education = messy.input("education");
     assert_eq!(education["files"][0]["encoding"], "GB18030");
 }
 

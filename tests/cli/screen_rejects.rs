@@ -239,8 +239,7 @@ fn blank_and_total_lines_of_a_scanned_csv_are_skipped_counted_and_keep_line_numb
     // check character, rejected at its own line.
     out.assert_row("H1", &[("风险类型", "因病")]);
     assert_has_reject(&out, &[("来源", "medical"), ("文件", "medical.csv"), ("行号", "5"), ("列", "证件号码"), ("值", bad.as_str())]);
-    let m = out.manifest();
-    let medical = m["inputs"].as_array().unwrap().iter().find(|i| i["source"] == "medical").expect("medical input");
+    let medical = out.input("medical");
     let file = &medical["files"][0];
     assert_eq!((file["records"].as_u64(), file["skipped_blank_rows"].as_u64(), file["skipped_total_rows"].as_u64()), (Some(2), Some(2), Some(1)));
 }

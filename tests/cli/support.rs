@@ -650,6 +650,14 @@ impl Outcome {
     pub fn manifest(&self) -> serde_json::Value {
         serde_json::from_slice(&self.bytes("manifest.json")).expect("manifest.json is not valid JSON")
     }
+
+    /// The manifest's entry of one input source (`inputs[]` whose `source` is `source`).
+    #[track_caller]
+    pub fn input(&self, source: &str) -> serde_json::Value {
+        let m = self.manifest();
+        let inputs = m["inputs"].as_array().expect("manifest.json has no inputs list");
+        inputs.iter().find(|i| i["source"] == source).unwrap_or_else(|| panic!("no input {source} in manifest.json:\n{m}")).clone()
+    }
 }
 
 /// Compares selected fields; on mismatch prints a readable diff.
